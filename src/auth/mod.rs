@@ -1,0 +1,10 @@
+//! Auth: roles, API tokens (shown once, stored as SHA-256 hashes, revocable) and the
+//! principal a request acts as.
+
+mod roles;
+mod tokens;
+
+pub use roles::Role;
+pub use tokens::{
+    authenticate, create, list, revoke, ApiToken, NewToken, Principal, TokenError, TokenId,
+};

@@ -1,0 +1,143 @@
+//! Diesel table definitions, identical for both backends (see migrations/).
+
+diesel::table! {
+    people (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        department -> Nullable<Text>,
+        title -> Nullable<Text>,
+        manager_email -> Nullable<Text>,
+        status -> Text,
+        left_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    apps (id) {
+        id -> BigInt,
+        name -> Text,
+        vendor -> Nullable<Text>,
+        category -> Nullable<Text>,
+        website -> Nullable<Text>,
+        domains -> Text,
+        owner_email -> Nullable<Text>,
+        technical_owner_email -> Nullable<Text>,
+        billing_owner_email -> Nullable<Text>,
+        status -> Text,
+        notes -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> BigInt,
+        app_id -> BigInt,
+        plan -> Text,
+        seats_purchased -> Nullable<BigInt>,
+        unit_price_cents -> Nullable<BigInt>,
+        currency -> Text,
+        billing_frequency -> Text,
+        term_start -> Date,
+        term_end -> Nullable<Date>,
+        renewal_type -> Text,
+        notice_days -> Nullable<Integer>,
+        opt_out_date -> Nullable<Date>,
+        owner_email -> Nullable<Text>,
+        cost_centre -> Nullable<Text>,
+        status -> Text,
+        term_number -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subscription_terms (id) {
+        id -> BigInt,
+        subscription_id -> BigInt,
+        term_number -> Integer,
+        plan -> Text,
+        seats_purchased -> Nullable<BigInt>,
+        unit_price_cents -> Nullable<BigInt>,
+        currency -> Text,
+        billing_frequency -> Text,
+        term_start -> Date,
+        term_end -> Nullable<Date>,
+        renewal_type -> Text,
+        notice_days -> Nullable<Integer>,
+        opt_out_date -> Nullable<Date>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    accounts (id) {
+        id -> BigInt,
+        app_id -> BigInt,
+        subscription_id -> Nullable<BigInt>,
+        person_id -> Nullable<BigInt>,
+        external_id -> Nullable<Text>,
+        email -> Nullable<Text>,
+        username -> Nullable<Text>,
+        name -> Nullable<Text>,
+        role -> Nullable<Text>,
+        licence -> Nullable<Text>,
+        status -> Text,
+        billable -> Bool,
+        vendor_created_at -> Nullable<Timestamp>,
+        last_active_at -> Nullable<Timestamp>,
+        first_seen_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Nullable<Text>,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        role -> Text,
+        email -> Nullable<Text>,
+        token_hash -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(subscriptions -> apps (app_id));
+diesel::joinable!(subscription_terms -> subscriptions (subscription_id));
+diesel::joinable!(accounts -> apps (app_id));
+diesel::joinable!(accounts -> subscriptions (subscription_id));
+diesel::joinable!(accounts -> people (person_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    people,
+    apps,
+    subscriptions,
+    subscription_terms,
+    accounts,
+    audit_log,
+    api_tokens,
+);

@@ -1,0 +1,357 @@
+//! The columns of each kind, how a record becomes a row, and how a row becomes a change.
+
+use super::cells::Cells;
+use super::{Kind, Outcome, TransferError};
+use crate::audit::Actor;
+use crate::db::{Conn, Page};
+use crate::inventory::{
+    accounts, apps, people, subscriptions, Account, AccountChanges, App, AppChanges, Domains,
+    Person, PersonChanges, Subscription, SubscriptionChanges,
+};
+use crate::time::format as fmt_time;
+
+const APPS: &[&str] = &[
+    "id",
+    "name",
+    "vendor",
+    "category",
+    "website",
+    "domains",
+    "owner_email",
+    "technical_owner_email",
+    "billing_owner_email",
+    "status",
+    "notes",
+    "created_at",
+    "updated_at",
+];
+const SUBSCRIPTIONS: &[&str] = &[
+    "id",
+    "app_id",
+    "plan",
+    "seats_purchased",
+    "unit_price_cents",
+    "currency",
+    "billing_frequency",
+    "term_start",
+    "term_end",
+    "renewal_type",
+    "notice_days",
+    "opt_out_date",
+    "owner_email",
+    "cost_centre",
+    "status",
+    "term_number",
+    "created_at",
+    "updated_at",
+];
+const PEOPLE: &[&str] = &[
+    "id",
+    "email",
+    "name",
+    "department",
+    "title",
+    "manager_email",
+    "status",
+    "left_on",
+    "created_at",
+    "updated_at",
+];
+const ACCOUNTS: &[&str] = &[
+    "id",
+    "app_id",
+    "subscription_id",
+    "person_id",
+    "external_id",
+    "email",
+    "username",
+    "name",
+    "role",
+    "licence",
+    "status",
+    "billable",
+    "vendor_created_at",
+    "last_active_at",
+    "first_seen_at",
+    "last_seen_at",
+    "removed_at",
+    "created_at",
+    "updated_at",
+];
+
+/// The columns written for `kind`, in order; an import accepts any subset (read-only ones are ignored).
+pub(super) fn columns(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Apps => APPS,
+        Kind::Subscriptions => SUBSCRIPTIONS,
+        Kind::People => PEOPLE,
+        Kind::Accounts => ACCOUNTS,
+    }
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+fn opt_time(v: &Option<chrono::NaiveDateTime>) -> String {
+    v.as_ref().map(fmt_time).unwrap_or_default()
+}
+
+fn app_row(a: &App) -> Vec<String> {
+    vec![
+        a.id.to_string(),
+        a.name.clone(),
+        opt(&a.vendor),
+        opt(&a.category),
+        opt(&a.website),
+        a.domains.joined().to_string(),
+        opt(&a.owner_email),
+        opt(&a.technical_owner_email),
+        opt(&a.billing_owner_email),
+        a.status.to_string(),
+        opt(&a.notes),
+        fmt_time(&a.created_at),
+        fmt_time(&a.updated_at),
+    ]
+}
+
+fn subscription_row(s: &Subscription) -> Vec<String> {
+    vec![
+        s.id.to_string(),
+        s.app_id.to_string(),
+        s.plan.clone(),
+        opt(&s.seats_purchased),
+        opt(&s.unit_price_cents),
+        s.currency.clone(),
+        s.billing_frequency.to_string(),
+        s.term_start.to_string(),
+        opt(&s.term_end),
+        s.renewal_type.to_string(),
+        opt(&s.notice_days),
+        opt(&s.opt_out_date),
+        opt(&s.owner_email),
+        opt(&s.cost_centre),
+        s.status.to_string(),
+        s.term_number.to_string(),
+        fmt_time(&s.created_at),
+        fmt_time(&s.updated_at),
+    ]
+}
+
+fn person_row(p: &Person) -> Vec<String> {
+    vec![
+        p.id.to_string(),
+        p.email.clone(),
+        p.name.clone(),
+        opt(&p.department),
+        opt(&p.title),
+        opt(&p.manager_email),
+        p.status.to_string(),
+        opt(&p.left_on),
+        fmt_time(&p.created_at),
+        fmt_time(&p.updated_at),
+    ]
+}
+
+fn account_row(a: &Account) -> Vec<String> {
+    vec![
+        a.id.to_string(),
+        a.app_id.to_string(),
+        opt(&a.subscription_id),
+        opt(&a.person_id),
+        opt(&a.external_id),
+        opt(&a.email),
+        opt(&a.username),
+        opt(&a.name),
+        opt(&a.role),
+        opt(&a.licence),
+        a.status.to_string(),
+        a.billable.to_string(),
+        opt_time(&a.vendor_created_at),
+        opt_time(&a.last_active_at),
+        fmt_time(&a.first_seen_at),
+        fmt_time(&a.last_seen_at),
+        opt_time(&a.removed_at),
+        fmt_time(&a.created_at),
+        fmt_time(&a.updated_at),
+    ]
+}
+
+const EXPORT_BATCH: i64 = 500;
+
+/// Streams every record of `kind` to `write`, a page at a time so memory stays flat.
+pub(super) fn export_rows(
+    conn: &mut Conn,
+    kind: Kind,
+    write: &mut dyn FnMut(Vec<String>) -> Result<(), TransferError>,
+) -> Result<(), TransferError> {
+    let mut page = Page::first(EXPORT_BATCH);
+    loop {
+        let inv = TransferError::Inventory;
+        let next = match kind {
+            Kind::Apps => {
+                let (rows, next) = apps::list(conn, &Default::default(), page).map_err(inv)?;
+                rows.iter().try_for_each(|r| write(app_row(r)))?;
+                next
+            }
+            Kind::Subscriptions => {
+                let (rows, next) =
+                    subscriptions::list(conn, &Default::default(), page).map_err(inv)?;
+                rows.iter().try_for_each(|r| write(subscription_row(r)))?;
+                next
+            }
+            Kind::People => {
+                let (rows, next) = people::list(conn, &Default::default(), page).map_err(inv)?;
+                rows.iter().try_for_each(|r| write(person_row(r)))?;
+                next
+            }
+            Kind::Accounts => {
+                let (rows, next) = accounts::list(conn, &Default::default(), page).map_err(inv)?;
+                rows.iter().try_for_each(|r| write(account_row(r)))?;
+                next
+            }
+        };
+        match next {
+            Some(after) => page.after = after,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Creates or updates the record a row describes.
+pub(super) fn import_row(
+    conn: &mut Conn,
+    actor: &Actor,
+    kind: Kind,
+    c: &Cells,
+) -> Result<Outcome, TransferError> {
+    match kind {
+        Kind::Apps => import_app(conn, actor, c),
+        Kind::Subscriptions => import_subscription(conn, actor, c),
+        Kind::People => import_person(conn, actor, c),
+        Kind::Accounts => import_account(conn, actor, c),
+    }
+}
+
+fn outcome<T: PartialEq>(before: Option<&T>, after: &T) -> Outcome {
+    match before {
+        None => Outcome::Created,
+        Some(b) if b == after => Outcome::Unchanged,
+        Some(_) => Outcome::Updated,
+    }
+}
+
+fn import_app(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, TransferError> {
+    let changes = AppChanges {
+        name: c.text("name"),
+        vendor: c.opt_text("vendor"),
+        category: c.opt_text("category"),
+        website: c.opt_text("website"),
+        domains: c.text("domains").map(|d| Domains::parse_list(&d)),
+        owner_email: c.opt_text("owner_email"),
+        technical_owner_email: c.opt_text("technical_owner_email"),
+        billing_owner_email: c.opt_text("billing_owner_email"),
+        status: c.value("status")?,
+        notes: c.opt_text("notes"),
+    };
+    let existing = match c.opt_value::<apps::AppId>("id")?.flatten() {
+        Some(id) => Some(c.check(apps::find(conn, id))?),
+        None => match &changes.name {
+            Some(name) => apps::find_by_name(conn, name)?,
+            None => None,
+        },
+    };
+    let saved = match &existing {
+        Some(e) => c.check(apps::update(conn, actor, e.id, changes))?,
+        None => c.check(apps::create(conn, actor, changes))?,
+    };
+    Ok(outcome(existing.as_ref(), &saved))
+}
+
+fn import_subscription(
+    conn: &mut Conn,
+    actor: &Actor,
+    c: &Cells,
+) -> Result<Outcome, TransferError> {
+    let changes = SubscriptionChanges {
+        app_id: c.value("app_id")?,
+        plan: c.text("plan"),
+        seats_purchased: c.opt_value("seats_purchased")?,
+        unit_price_cents: c.opt_value("unit_price_cents")?,
+        currency: c.text("currency"),
+        billing_frequency: c.value("billing_frequency")?,
+        term_start: c.value("term_start")?,
+        term_end: c.opt_value("term_end")?,
+        renewal_type: c.value("renewal_type")?,
+        notice_days: c.opt_value("notice_days")?,
+        opt_out_date: c.opt_value("opt_out_date")?,
+        owner_email: c.opt_text("owner_email"),
+        cost_centre: c.opt_text("cost_centre"),
+        status: c.value("status")?,
+    };
+    let existing = match c
+        .opt_value::<subscriptions::SubscriptionId>("id")?
+        .flatten()
+    {
+        Some(id) => Some(c.check(subscriptions::find(conn, id))?),
+        None => None,
+    };
+    let saved = match &existing {
+        Some(e) => c.check(subscriptions::update(conn, actor, e.id, changes))?,
+        None => c.check(subscriptions::create(conn, actor, changes))?,
+    };
+    Ok(outcome(existing.as_ref(), &saved))
+}
+
+fn import_person(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, TransferError> {
+    let changes = PersonChanges {
+        email: c.text("email"),
+        name: c.text("name"),
+        department: c.opt_text("department"),
+        title: c.opt_text("title"),
+        manager_email: c.opt_text("manager_email"),
+        status: c.value("status")?,
+        left_on: c.opt_value("left_on")?,
+    };
+    let existing = match c.opt_value::<people::PersonId>("id")?.flatten() {
+        Some(id) => Some(c.check(people::find(conn, id))?),
+        None => match &changes.email {
+            Some(email) => people::find_by_email(conn, email)?,
+            None => None,
+        },
+    };
+    let saved = match &existing {
+        Some(e) => c.check(people::update(conn, actor, e.id, changes))?,
+        None => c.check(people::create(conn, actor, changes))?,
+    };
+    Ok(outcome(existing.as_ref(), &saved))
+}
+
+fn import_account(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, TransferError> {
+    let changes = AccountChanges {
+        app_id: c.value("app_id")?,
+        subscription_id: c.opt_value("subscription_id")?,
+        external_id: c.opt_text("external_id"),
+        email: c.opt_text("email"),
+        username: c.opt_text("username"),
+        name: c.opt_text("name"),
+        role: c.opt_text("role"),
+        licence: c.opt_text("licence"),
+        status: c.value("status")?,
+        billable: c.flag("billable")?,
+        vendor_created_at: c.opt_time("vendor_created_at")?,
+        last_active_at: c.opt_time("last_active_at")?,
+    };
+    let existing = match c.opt_value::<accounts::AccountId>("id")?.flatten() {
+        Some(id) => Some(c.check(accounts::find(conn, id))?),
+        None => match (changes.app_id, changes.external_id.clone().flatten()) {
+            (Some(app), Some(ext)) => accounts::find_by_external_id(conn, app, &ext)?,
+            _ => None,
+        },
+    };
+    let saved = match &existing {
+        Some(e) => c.check(accounts::update(conn, actor, e.id, changes))?,
+        None => c.check(accounts::create(conn, actor, changes))?,
+    };
+    Ok(outcome(existing.as_ref(), &saved))
+}

@@ -1,0 +1,97 @@
+//! UTC time as stored (naive timestamps that always mean UTC) and as written (RFC 3339).
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+
+/// Now, in UTC, truncated to microseconds so both backends store the same value.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// Formats a stored timestamp as RFC 3339 with a `Z`.
+pub fn format(t: &NaiveDateTime) -> String {
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// Parses RFC 3339 (any offset, converted to UTC) or a bare date (midnight UTC).
+pub fn parse(s: &str) -> Result<NaiveDateTime, String> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc).naive_utc().trunc_subsecs(6));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default());
+    }
+    Err(format!(
+        "{s:?} is not an RFC 3339 time such as 2026-01-31T09:00:00Z"
+    ))
+}
+
+/// serde for `NaiveDateTime` fields that mean UTC: RFC 3339 out, RFC 3339 or a date in.
+pub mod rfc3339 {
+    use chrono::NaiveDateTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes RFC 3339 with a `Z`.
+    pub fn serialize<S: Serializer>(t: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format(t))
+    }
+
+    /// Reads RFC 3339 or a bare date.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDateTime, D::Error> {
+        let s = String::deserialize(d)?;
+        super::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// serde for optional UTC timestamps; an empty string reads as none (CSV cells).
+pub mod rfc3339_opt {
+    use chrono::NaiveDateTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes RFC 3339 with a `Z`, or null.
+    pub fn serialize<S: Serializer>(t: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&super::format(t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads RFC 3339, a bare date, null or an empty string.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDateTime>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) if s.trim().is_empty() => Ok(None),
+            Some(s) => super::parse(&s).map(Some).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_offsets_into_utc_and_dates() {
+        let t = parse("2026-03-01T10:00:00+02:00").unwrap();
+        assert_eq!(format(&t), "2026-03-01T08:00:00Z");
+        assert_eq!(
+            format(&parse("2026-03-01").unwrap()),
+            "2026-03-01T00:00:00Z"
+        );
+        assert!(parse("yesterday").unwrap_err().contains("RFC 3339"));
+    }
+}
+
+/// serde for optional timestamps in change sets: absent = unchanged, null or "" = clear.
+pub mod double_option_rfc3339 {
+    use chrono::NaiveDateTime;
+    use serde::Deserializer;
+
+    /// Reads a present value: null or "" as `Some(None)`, a time as `Some(Some(t))`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<NaiveDateTime>>, D::Error> {
+        super::rfc3339_opt::deserialize(d).map(Some)
+    }
+}

@@ -1,0 +1,16 @@
+//! Which roles each route allows: one table, read by the handlers and shown in the OpenAPI document.
+
+use crate::auth::Role::{self, *};
+
+/// Every role.
+pub const ANYONE: &[Role] = &[Admin, It, Finance, Security, Approver, Employee, Auditor];
+/// Roles that read the whole inventory (employees see only their own person and accounts).
+pub const INVENTORY_READERS: &[Role] = &[Admin, It, Finance, Security, Approver, Auditor];
+/// Roles that change apps, people and accounts.
+pub const INVENTORY_WRITERS: &[Role] = &[Admin, It];
+/// Roles that change contracts.
+pub const CONTRACT_WRITERS: &[Role] = &[Admin, It, Finance];
+/// Roles that read the audit log.
+pub const AUDIT_READERS: &[Role] = &[Admin, Security, Auditor];
+/// Roles that manage tokens.
+pub const TOKEN_ADMINS: &[Role] = &[Admin];

@@ -1,0 +1,49 @@
+//! Operations endpoints, open without a token: liveness, readiness, metrics.
+
+use super::Metrics;
+use crate::context::Context;
+use actix_web::{get, web, HttpResponse};
+use serde_json::json;
+
+/// Liveness: the process is up.
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "the process is up")))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+/// Readiness: the database answers and every migration is applied.
+#[utoipa::path(tag = "operations", security(()), responses(
+    (status = 200, description = "ready to serve"),
+    (status = 503, description = "not ready; `checks` says why")))]
+#[get("/readyz")]
+pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
+    let db = ctx.db.clone();
+    let pending = tokio::task::spawn_blocking(move || db.pending_migrations()).await;
+    let (database, migrations) = match pending {
+        Ok(Ok(0)) => ("ok".to_string(), "ok".to_string()),
+        Ok(Ok(n)) => ("ok".to_string(), format!("{n} pending")),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            ("unreachable".to_string(), "unknown".to_string())
+        }
+        Err(_) => ("unreachable".to_string(), "unknown".to_string()),
+    };
+    let ready = database == "ok" && migrations == "ok";
+    let body = json!({"status": if ready { "ready" } else { "not_ready" },
+                      "checks": {"database": database, "migrations": migrations}});
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, content_type = "text/plain", body = String)))]
+#[get("/metrics")]
+pub async fn metrics(ctx: web::Data<Context>, metrics: web::Data<Metrics>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(metrics.render(&ctx))
+}

@@ -1,0 +1,104 @@
+//! The one route table. Every route goes through `utoipa_actix_web::service`, so the OpenAPI
+//! document lists exactly the routes that exist.
+
+use super::{api, metrics, ops, Metrics};
+use crate::context::Context;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{middleware, web, App, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::{scope, AppExt};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "stackward", description = "SaaS tool-stack and licence governance API. \
+        Errors are {\"error\":{\"code\",\"message\",\"field\"}} with codes: invalid (400), malformed (400), \
+        unauthorized (401), forbidden (403), not_found (404), conflict (409), unavailable (503), internal (500)."),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(super::ErrorBody))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let scheme =
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
+        doc.components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme("bearer", scheme);
+    }
+}
+
+/// The actix app, with the OpenAPI document it generates.
+pub fn build_app(
+    ctx: Context,
+    metrics: Metrics,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, doc) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .app_data(web::Data::new(ctx))
+        .app_data(web::Data::new(metrics.clone()))
+        .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+        .service(ops::healthz)
+        .service(ops::readyz)
+        .service(ops::metrics)
+        .service(
+            scope::scope("/api/v1")
+                .service(api::apps::list)
+                .service(api::apps::get)
+                .service(api::apps::create)
+                .service(api::apps::update)
+                .service(api::apps::retire)
+                .service(api::subscriptions::list)
+                .service(api::subscriptions::get)
+                .service(api::subscriptions::create)
+                .service(api::subscriptions::update)
+                .service(api::subscriptions::cancel)
+                .service(api::subscriptions::renew)
+                .service(api::subscriptions::terms)
+                .service(api::people::list)
+                .service(api::people::get)
+                .service(api::people::create)
+                .service(api::people::update)
+                .service(api::people::depart)
+                .service(api::accounts::list)
+                .service(api::accounts::get)
+                .service(api::accounts::create)
+                .service(api::accounts::update)
+                .service(api::accounts::remove)
+                .service(api::transfer::import)
+                .service(api::transfer::export)
+                .service(api::audit_log::list)
+                .service(api::tokens::list)
+                .service(api::tokens::create)
+                .service(api::tokens::revoke)
+                .service(api::tokens::me),
+        )
+        .split_for_parts();
+    let doc = web::Data::new(doc);
+    app.app_data(doc)
+        .route("/api/v1/openapi.json", web::get().to(openapi_json))
+        .default_service(web::to(not_found))
+        .wrap(middleware::from_fn(metrics::observe))
+}
+
+async fn openapi_json(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(doc.get_ref())
+}
+
+async fn not_found() -> Result<HttpResponse, super::ApiError> {
+    Err(super::ApiError::NotFound("no such route".into()))
+}
