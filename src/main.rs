@@ -12,11 +12,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(
-    name = "stackward",
-    version,
-    about = "SaaS tool-stack and licence governance"
-)]
+#[command(name = "stackward", version, about = "SaaS tool-stack and licence governance")]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -80,9 +76,7 @@ enum TokenCommand {
 fn init_logging(settings: &Settings) {
     let (filter, json) = settings.log_filter_and_format();
     let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -91,8 +85,7 @@ fn init_logging(settings: &Settings) {
 }
 
 fn open(settings: &Settings) -> anyhow::Result<Db> {
-    let db = Db::open(&settings.database_url, settings.db_pool_size)
-        .context("cannot open the database")?;
+    let db = Db::open(&settings.database_url, settings.db_pool_size).context("cannot open the database")?;
     let report = db.migrate().context("cannot migrate the database")?;
     for version in report.applied {
         tracing::info!(%version, "migration applied");
@@ -108,13 +101,8 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             let db = open(&settings)?;
-            let ctx = Context {
-                db,
-                settings: Arc::new(settings),
-            };
-            stackward::web::serve(ctx)
-                .await
-                .context("the HTTP server stopped")?;
+            let ctx = Context { db, settings: Arc::new(settings) };
+            stackward::web::serve(ctx).await.context("the HTTP server stopped")?;
         }
         Command::Migrate => {
             open(&settings)?;
@@ -139,8 +127,7 @@ async fn main() -> anyhow::Result<()> {
             let mut conn = db.get()?;
             match output {
                 Some(path) => {
-                    let file = std::fs::File::create(&path)
-                        .with_context(|| format!("cannot create {path}"))?;
+                    let file = std::fs::File::create(&path).with_context(|| format!("cannot create {path}"))?;
                     transfer::export(&mut conn, kind, file)?;
                 }
                 None => transfer::export(&mut conn, kind, std::io::stdout().lock())?,
@@ -156,31 +143,16 @@ fn token(db: &Db, action: TokenCommand) -> anyhow::Result<()> {
     match action {
         TokenCommand::Create { role, name, email } => {
             let t = auth::create(&mut conn, &actor, &name, role, email.as_deref())?;
-            eprintln!(
-                "created token {} ({}, role {}); it is shown once:",
-                t.token.id, t.token.name, t.token.role
-            );
+            eprintln!("created token {} ({}, role {}); it is shown once:", t.token.id, t.token.name, t.token.role);
             println!("{}", t.secret);
         }
         TokenCommand::List => {
             let mut out = std::io::stdout().lock();
-            writeln!(
-                out,
-                "{:<6} {:<10} {:<24} {:<28} {:<8}",
-                "ID", "ROLE", "NAME", "EMAIL", "STATUS"
-            )?;
+            writeln!(out, "{:<6} {:<10} {:<24} {:<28} {:<8}", "ID", "ROLE", "NAME", "EMAIL", "STATUS")?;
             for t in auth::list(&mut conn)? {
-                let status = if t.revoked_at.is_some() {
-                    "revoked"
-                } else {
-                    "active"
-                };
+                let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
                 let email = t.email.unwrap_or_default();
-                writeln!(
-                    out,
-                    "{:<6} {:<10} {:<24} {:<28} {:<8}",
-                    t.id, t.role, t.name, email, status
-                )?;
+                writeln!(out, "{:<6} {:<10} {:<24} {:<28} {:<8}", t.id, t.role, t.name, email, status)?;
             }
         }
         TokenCommand::Revoke { id } => match auth::revoke(&mut conn, &actor, id) {

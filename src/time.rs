@@ -9,8 +9,7 @@ pub fn now() -> NaiveDateTime {
 
 /// Formats a stored timestamp as RFC 3339 with a `Z`.
 pub fn format(t: &NaiveDateTime) -> String {
-    t.and_utc()
-        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// Parses RFC 3339 (any offset, converted to UTC) or a bare date (midnight UTC).
@@ -22,9 +21,7 @@ pub fn parse(s: &str) -> Result<NaiveDateTime, String> {
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default());
     }
-    Err(format!(
-        "{s:?} is not an RFC 3339 time such as 2026-01-31T09:00:00Z"
-    ))
+    Err(format!("{s:?} is not an RFC 3339 time such as 2026-01-31T09:00:00Z"))
 }
 
 /// serde for `NaiveDateTime` fields that mean UTC: RFC 3339 out, RFC 3339 or a date in.
@@ -75,10 +72,7 @@ mod tests {
     fn parses_offsets_into_utc_and_dates() {
         let t = parse("2026-03-01T10:00:00+02:00").unwrap();
         assert_eq!(format(&t), "2026-03-01T08:00:00Z");
-        assert_eq!(
-            format(&parse("2026-03-01").unwrap()),
-            "2026-03-01T00:00:00Z"
-        );
+        assert_eq!(format(&parse("2026-03-01").unwrap()), "2026-03-01T00:00:00Z");
         assert!(parse("yesterday").unwrap_err().contains("RFC 3339"));
     }
 }
@@ -89,9 +83,7 @@ pub mod double_option_rfc3339 {
     use serde::Deserializer;
 
     /// Reads a present value: null or "" as `Some(None)`, a time as `Some(Some(t))`.
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<NaiveDateTime>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<NaiveDateTime>>, D::Error> {
         super::rfc3339_opt::deserialize(d).map(Some)
     }
 }

@@ -1,1 +1,28 @@
+//! The integration test binary: every area's tests, linked once. Storage and API tests run on
+//! SQLite and, when STACKWARD_TEST_POSTGRES_URL is set, on PostgreSQL (otherwise reported ignored).
 
+mod api_auth;
+mod api_inventory;
+mod cli;
+mod csv_transfer;
+mod ops;
+mod storage;
+mod support;
+
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    if std::env::var(support::db::PG_ENV).is_err() {
+        eprintln!(
+            "note: {} is not set, so every PostgreSQL test is reported as ignored (not run)",
+            support::db::PG_ENV
+        );
+    }
+    let mut tests = Vec::new();
+    tests.extend(storage::tests());
+    tests.extend(api_inventory::tests());
+    tests.extend(api_auth::tests());
+    tests.extend(csv_transfer::tests());
+    tests.extend(ops::tests());
+    tests.extend(cli::tests());
+    libtest_mimic::run(&args, support::registry::trials(tests)).exit();
+}

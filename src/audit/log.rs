@@ -115,14 +115,8 @@ pub struct AuditFilter {
 }
 
 /// Entries oldest first, one page.
-pub fn list(
-    conn: &mut Conn,
-    filter: &AuditFilter,
-    page: Page,
-) -> QueryResult<(Vec<AuditEntry>, Option<i64>)> {
-    let mut q = audit_log::table
-        .filter(audit_log::id.gt(page.after))
-        .into_boxed();
+pub fn list(conn: &mut Conn, filter: &AuditFilter, page: Page) -> QueryResult<(Vec<AuditEntry>, Option<i64>)> {
+    let mut q = audit_log::table.filter(audit_log::id.gt(page.after)).into_boxed();
     if let Some(e) = &filter.entity {
         q = q.filter(audit_log::entity.eq(e.clone()));
     }
@@ -132,11 +126,7 @@ pub fn list(
     if let Some(a) = &filter.actor {
         q = q.filter(audit_log::actor.eq(a.clone()));
     }
-    let rows: Vec<Row> = q
-        .order(audit_log::id.asc())
-        .limit(page.fetch())
-        .select(Row::as_select())
-        .load(conn)?;
+    let rows: Vec<Row> = q.order(audit_log::id.asc()).limit(page.fetch()).select(Row::as_select()).load(conn)?;
     let (rows, next) = page.finish(rows, |r| r.id.0);
     Ok((rows.into_iter().map(AuditEntry::from).collect(), next))
 }

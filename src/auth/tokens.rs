@@ -116,32 +116,19 @@ pub fn create(
 ) -> Result<NewToken, TokenError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err(TokenError::Invalid {
-            field: "name",
-            message: "must be 1 to 200 characters".into(),
-        });
+        return Err(TokenError::Invalid { field: "name", message: "must be 1 to 200 characters".into() });
     }
     let mut email = email.map(str::to_string);
-    crate::inventory::validate::optional_email("email", &mut email).map_err(|e| {
-        TokenError::Invalid {
-            field: "email",
-            message: e.message,
-        }
-    })?;
+    crate::inventory::validate::optional_email("email", &mut email)
+        .map_err(|e| TokenError::Invalid { field: "email", message: e.message })?;
     if role == Role::Employee && email.is_none() {
         let message = "an employee token must name the employee's email".into();
-        return Err(TokenError::Invalid {
-            field: "email",
-            message,
-        });
+        return Err(TokenError::Invalid { field: "email", message });
     }
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let secret = format!(
-        "{PREFIX}{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    );
-    conn.transaction(|conn| {
+    let secret = format!("{PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    crate::db::write_tx(conn, |conn| {
         let token: ApiToken = diesel::insert_into(api_tokens::table)
             .values((
                 api_tokens::name.eq(name),
@@ -162,30 +149,19 @@ pub fn create(
                 api_tokens::revoked_at,
             ))
             .get_result(conn)?;
-        audit::record(
-            conn,
-            actor,
-            "token.create",
-            "token",
-            token.id,
-            None,
-            Some(&token),
-        )?;
+        audit::record(conn, actor, "token.create", "token", token.id, None, Some(&token))?;
         Ok(NewToken { token, secret })
     })
 }
 
 /// Every token, newest last.
 pub fn list(conn: &mut Conn) -> Result<Vec<ApiToken>, TokenError> {
-    Ok(api_tokens::table
-        .order(api_tokens::id.asc())
-        .select(ApiToken::as_select())
-        .load(conn)?)
+    Ok(api_tokens::table.order(api_tokens::id.asc()).select(ApiToken::as_select()).load(conn)?)
 }
 
 /// Revokes token `id`; revoking twice keeps the first time.
 pub fn revoke(conn: &mut Conn, actor: &Actor, id: TokenId) -> Result<ApiToken, TokenError> {
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let before: ApiToken = api_tokens::table
             .find(id)
             .select(ApiToken::as_select())
@@ -198,19 +174,8 @@ pub fn revoke(conn: &mut Conn, actor: &Actor, id: TokenId) -> Result<ApiToken, T
         diesel::update(api_tokens::table.find(id))
             .set(api_tokens::revoked_at.eq(Some(crate::time::now())))
             .execute(conn)?;
-        let after: ApiToken = api_tokens::table
-            .find(id)
-            .select(ApiToken::as_select())
-            .first(conn)?;
-        audit::record(
-            conn,
-            actor,
-            "token.revoke",
-            "token",
-            id,
-            Some(&before),
-            Some(&after),
-        )?;
+        let after: ApiToken = api_tokens::table.find(id).select(ApiToken::as_select()).first(conn)?;
+        audit::record(conn, actor, "token.revoke", "token", id, Some(&before), Some(&after))?;
         Ok(after)
     })
 }
@@ -229,17 +194,8 @@ pub fn authenticate(conn: &mut Conn, secret: &str) -> Result<Option<Principal>, 
     let Some(t) = found else { return Ok(None) };
     let now = crate::time::now();
     // Touch last_used_at at most every five minutes so reads do not each cost a write.
-    if t.last_used_at
-        .is_none_or(|last| now - last > chrono::Duration::minutes(5))
-    {
-        diesel::update(api_tokens::table.find(t.id))
-            .set(api_tokens::last_used_at.eq(Some(now)))
-            .execute(conn)?;
+    if t.last_used_at.is_none_or(|last| now - last > chrono::Duration::minutes(5)) {
+        diesel::update(api_tokens::table.find(t.id)).set(api_tokens::last_used_at.eq(Some(now))).execute(conn)?;
     }
-    Ok(Some(Principal {
-        token_id: t.id,
-        name: t.name,
-        role: t.role,
-        email: t.email,
-    }))
+    Ok(Some(Principal { token_id: t.id, name: t.name, role: t.role, email: t.email }))
 }

@@ -44,23 +44,14 @@ pub enum UrlError {
 impl DatabaseUrl {
     /// Picks the backend from the scheme; SQLite would accept any string, so unknown schemes are refused here.
     pub fn parse(url: &str) -> Result<Self, UrlError> {
-        if let Some(rest) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if rest.is_empty() {
                 return Err(UrlError::EmptyPath);
             }
-            return Ok(Self {
-                backend: Backend::Sqlite,
-                target: rest.to_string(),
-            });
+            return Ok(Self { backend: Backend::Sqlite, target: rest.to_string() });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self {
-                backend: Backend::Postgres,
-                target: url.to_string(),
-            });
+            return Ok(Self { backend: Backend::Postgres, target: url.to_string() });
         }
         // Redact credentials before the URL appears in an error message.
         let shown = url.split('@').next_back().unwrap_or_default().to_string();
@@ -83,8 +74,7 @@ impl DatabaseUrl {
             }
             Backend::Postgres => {
                 let mut c = PgConnection::establish(&self.target)?;
-                c.batch_execute("SET TIME ZONE 'UTC'")
-                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                c.batch_execute("SET TIME ZONE 'UTC'").map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(Conn::Postgres(c))
             }
         }
@@ -113,8 +103,7 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1")
-            .map_err(ConnectionError::CouldntSetupConfiguration)
+        conn.batch_execute("SELECT 1").map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
     fn has_broken(&self, _conn: &mut Conn) -> bool {
@@ -131,16 +120,11 @@ mod tests {
         let u = DatabaseUrl::parse("sqlite://stackward.db").unwrap();
         assert_eq!(u.backend, Backend::Sqlite);
         assert_eq!(u.target, "stackward.db");
-        assert_eq!(
-            DatabaseUrl::parse("sqlite::memory:").unwrap().target,
-            ":memory:"
-        );
+        assert_eq!(DatabaseUrl::parse("sqlite::memory:").unwrap().target, ":memory:");
         let p = DatabaseUrl::parse("postgres://u:p@h/db").unwrap();
         assert_eq!(p.backend, Backend::Postgres);
         assert_eq!(DatabaseUrl::parse("sqlite://"), Err(UrlError::EmptyPath));
-        let err = DatabaseUrl::parse("mysql://user:secret@host/db")
-            .unwrap_err()
-            .to_string();
+        let err = DatabaseUrl::parse("mysql://user:secret@host/db").unwrap_err().to_string();
         assert!(err.contains("host/db") && !err.contains("secret"), "{err}");
     }
 }

@@ -23,12 +23,7 @@ fn failed(e: impl std::fmt::Display) -> DbError {
 
 pub(super) fn run_pending(conn: &mut Conn) -> Result<MigrationReport, DbError> {
     let applied = match conn {
-        Conn::Sqlite(c) => c
-            .run_pending_migrations(SQLITE)
-            .map_err(failed)?
-            .iter()
-            .map(|v| v.to_string())
-            .collect(),
+        Conn::Sqlite(c) => c.run_pending_migrations(SQLITE).map_err(failed)?.iter().map(|v| v.to_string()).collect(),
         Conn::Postgres(c) => {
             // Replicas that start together wait here instead of racing on the same DDL.
             c.batch_execute(&format!("SELECT pg_advisory_lock({PG_MIGRATION_LOCK})"))?;
@@ -45,14 +40,8 @@ pub(super) fn run_pending(conn: &mut Conn) -> Result<MigrationReport, DbError> {
 
 pub(super) fn pending_count(conn: &mut Conn) -> Result<usize, DbError> {
     match conn {
-        Conn::Sqlite(c) => c
-            .pending_migrations(SQLITE)
-            .map(|p| p.len())
-            .map_err(failed),
-        Conn::Postgres(c) => c
-            .pending_migrations(POSTGRES)
-            .map(|p| p.len())
-            .map_err(failed),
+        Conn::Sqlite(c) => c.pending_migrations(SQLITE).map(|p| p.len()).map_err(failed),
+        Conn::Postgres(c) => c.pending_migrations(POSTGRES).map(|p| p.len()).map_err(failed),
     }
 }
 
@@ -60,9 +49,6 @@ pub(super) fn pending_count(conn: &mut Conn) -> Result<usize, DbError> {
 pub fn revert_all(conn: &mut Conn) -> Result<(), DbError> {
     match conn {
         Conn::Sqlite(c) => c.revert_all_migrations(SQLITE).map(|_| ()).map_err(failed),
-        Conn::Postgres(c) => c
-            .revert_all_migrations(POSTGRES)
-            .map(|_| ())
-            .map_err(failed),
+        Conn::Postgres(c) => c.revert_all_migrations(POSTGRES).map(|_| ()).map_err(failed),
     }
 }

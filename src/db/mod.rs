@@ -8,10 +8,12 @@ mod migrate;
 mod page;
 pub mod schema;
 mod text_enum;
+mod tx;
 
 pub use conn::{Backend, Conn, DatabaseUrl, Manager, UrlError};
 pub use migrate::{revert_all, MigrationReport};
 pub use page::Page;
+pub use tx::write_tx;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use std::time::Duration;
@@ -104,8 +106,5 @@ impl Db {
 
 /// True when `err` is a unique-constraint violation, the portable signal of a duplicate.
 pub fn is_unique_violation(err: &DieselError) -> bool {
-    matches!(
-        err,
-        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
-    )
+    matches!(err, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))
 }

@@ -31,17 +31,7 @@ crate::text_enum!(
 );
 
 /// A seat: one user's account in one app.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Queryable,
-    Selectable,
-    Insertable,
-    AsChangeset,
-    Serialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = accounts, treat_none_as_null = true)]
 pub struct Account {
     /// Account id.
@@ -138,17 +128,11 @@ pub struct AccountChanges {
     /// Whether it is billed (default true).
     pub billable: Option<bool>,
     /// When the vendor created it.
-    #[serde(
-        default,
-        deserialize_with = "crate::time::double_option_rfc3339::deserialize"
-    )]
+    #[serde(default, deserialize_with = "crate::time::double_option_rfc3339::deserialize")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub vendor_created_at: Option<Option<NaiveDateTime>>,
     /// Last sign-in or activity.
-    #[serde(
-        default,
-        deserialize_with = "crate::time::double_option_rfc3339::deserialize"
-    )]
+    #[serde(default, deserialize_with = "crate::time::double_option_rfc3339::deserialize")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_active_at: Option<Option<NaiveDateTime>>,
 }
@@ -170,18 +154,11 @@ fn validate(conn: &mut Conn, a: &mut Account) -> Result<()> {
     if let Some(sid) = a.subscription_id {
         match subscriptions::find(conn, sid) {
             Ok(s) if s.app_id != a.app_id => {
-                let msg = format!(
-                    "subscription {sid} belongs to app {}, not app {}",
-                    s.app_id, a.app_id
-                );
+                let msg = format!("subscription {sid} belongs to app {}, not app {}", s.app_id, a.app_id);
                 return Err(Invalid::new("subscription_id", msg).into());
             }
             Err(InventoryError::NotFound { .. }) => {
-                return Err(Invalid::new(
-                    "subscription_id",
-                    format!("no subscription has id {sid}"),
-                )
-                .into())
+                return Err(Invalid::new("subscription_id", format!("no subscription has id {sid}")).into())
             }
             other => other.map(|_| ())?,
         }
@@ -193,11 +170,7 @@ fn validate(conn: &mut Conn, a: &mut Account) -> Result<()> {
     validate::optional("role", &mut a.role)?;
     validate::optional("licence", &mut a.licence)?;
     if a.email.is_none() && a.username.is_none() && a.external_id.is_none() {
-        return Err(Invalid::new(
-            "email",
-            "an account needs an email, a username or an external_id",
-        )
-        .into());
+        return Err(Invalid::new("email", "an account needs an email, a username or an external_id").into());
     }
     // removed_at follows the status so reports can rely on either.
     match (a.status, a.removed_at) {
@@ -216,10 +189,7 @@ fn duplicate_external_id(a: &Account) -> impl FnOnce(diesel::result::Error) -> I
     let id = a.external_id.clone().unwrap_or_default();
     InventoryError::conflict_on(
         "external_id",
-        format!(
-            "app {} already has an account with external_id {id:?}",
-            a.app_id
-        ),
+        format!("app {} already has an account with external_id {id:?}", a.app_id),
     )
 }
 
@@ -253,11 +223,7 @@ pub fn find(conn: &mut Conn, id: AccountId) -> Result<Account> {
 }
 
 /// Finds an app's account by the vendor's id.
-pub fn find_by_external_id(
-    conn: &mut Conn,
-    app_id: AppId,
-    external_id: &str,
-) -> QueryResult<Option<Account>> {
+pub fn find_by_external_id(conn: &mut Conn, app_id: AppId, external_id: &str) -> QueryResult<Option<Account>> {
     accounts::table
         .filter(accounts::app_id.eq(app_id))
         .filter(accounts::external_id.eq(external_id))
@@ -267,14 +233,8 @@ pub fn find_by_external_id(
 }
 
 /// One page of accounts in id order.
-pub fn list(
-    conn: &mut Conn,
-    filter: &AccountFilter,
-    page: Page,
-) -> Result<(Vec<Account>, Option<i64>)> {
-    let mut q = accounts::table
-        .filter(accounts::id.gt(page.after))
-        .into_boxed();
+pub fn list(conn: &mut Conn, filter: &AccountFilter, page: Page) -> Result<(Vec<Account>, Option<i64>)> {
+    let mut q = accounts::table.filter(accounts::id.gt(page.after)).into_boxed();
     if let Some(a) = filter.app_id {
         q = q.filter(accounts::app_id.eq(a));
     }
@@ -294,11 +254,7 @@ pub fn list(
         let cutoff = crate::time::now() - chrono::Duration::days(i64::from(days));
         q = q
             .filter(accounts::status.ne(AccountStatus::Removed))
-            .filter(
-                accounts::last_active_at
-                    .is_null()
-                    .or(accounts::last_active_at.lt(cutoff)),
-            );
+            .filter(accounts::last_active_at.is_null().or(accounts::last_active_at.lt(cutoff)));
     }
     if let Some(owner) = &filter.belonging_to {
         let owner = owner.trim().to_lowercase();
@@ -308,11 +264,7 @@ pub fn list(
             None => q.filter(accounts::email.eq(owner)),
         };
     }
-    let rows = q
-        .order(accounts::id.asc())
-        .limit(page.fetch())
-        .select(Account::as_select())
-        .load(conn)?;
+    let rows = q.order(accounts::id.asc()).limit(page.fetch()).select(Account::as_select()).load(conn)?;
     Ok(page.finish(rows, |a| a.id.0))
 }
 
@@ -344,34 +296,21 @@ pub fn create(conn: &mut Conn, actor: &Actor, changes: AccountChanges) -> Result
         updated_at: now,
     };
     changes.apply(&mut a);
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         validate(conn, &mut a)?;
         let a: Account = diesel::insert_into(accounts::table)
             .values(&a)
             .returning(accounts::all_columns)
             .get_result(conn)
             .map_err(duplicate_external_id(&a))?;
-        audit::record(
-            conn,
-            actor,
-            "account.create",
-            "account",
-            a.id,
-            None,
-            Some(&a),
-        )?;
+        audit::record(conn, actor, "account.create", "account", a.id, None, Some(&a))?;
         Ok(a)
     })
 }
 
 /// Applies `changes` to account `id`; a change that alters nothing writes nothing.
-pub fn update(
-    conn: &mut Conn,
-    actor: &Actor,
-    id: AccountId,
-    changes: AccountChanges,
-) -> Result<Account> {
-    conn.transaction(|conn| {
+pub fn update(conn: &mut Conn, actor: &Actor, id: AccountId, changes: AccountChanges) -> Result<Account> {
+    crate::db::write_tx(conn, |conn| {
         let before = find(conn, id)?;
         let mut a = before.clone();
         changes.apply(&mut a);
@@ -385,24 +324,13 @@ pub fn update(
             .returning(accounts::all_columns)
             .get_result(conn)
             .map_err(duplicate_external_id(&a))?;
-        audit::record(
-            conn,
-            actor,
-            "account.update",
-            "account",
-            id,
-            Some(&before),
-            Some(&a),
-        )?;
+        audit::record(conn, actor, "account.update", "account", id, Some(&before), Some(&a))?;
         Ok(a)
     })
 }
 
 /// Marks account `id` removed; the row stays for reports.
 pub fn remove(conn: &mut Conn, actor: &Actor, id: AccountId) -> Result<Account> {
-    let changes = AccountChanges {
-        status: Some(AccountStatus::Removed),
-        ..Default::default()
-    };
+    let changes = AccountChanges { status: Some(AccountStatus::Removed), ..Default::default() };
     update(conn, actor, id, changes)
 }

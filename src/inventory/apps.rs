@@ -37,17 +37,7 @@ diesel::define_sql_function!(
 );
 
 /// An app in the inventory.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Queryable,
-    Selectable,
-    Insertable,
-    AsChangeset,
-    Serialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = apps, treat_none_as_null = true)]
 pub struct App {
     /// App id.
@@ -140,19 +130,11 @@ fn validate(app: &mut App) -> std::result::Result<(), Invalid> {
     }
     validate::optional("website", &mut app.website)?;
     if let Some(w) = &app.website {
-        if url::Url::parse(w)
-            .map(|u| !matches!(u.scheme(), "http" | "https"))
-            .unwrap_or(true)
-        {
-            return Err(Invalid::new(
-                "website",
-                format!("{w:?} is not an http(s) URL"),
-            ));
+        if url::Url::parse(w).map(|u| !matches!(u.scheme(), "http" | "https")).unwrap_or(true) {
+            return Err(Invalid::new("website", format!("{w:?} is not an http(s) URL")));
         }
     }
-    app.domains
-        .normalise()
-        .map_err(|m| Invalid::new("domains", m))?;
+    app.domains.normalise().map_err(|m| Invalid::new("domains", m))?;
     validate::optional_email("owner_email", &mut app.owner_email)?;
     validate::optional_email("technical_owner_email", &mut app.technical_owner_email)?;
     validate::optional_email("billing_owner_email", &mut app.billing_owner_email)?;
@@ -187,11 +169,7 @@ pub fn find(conn: &mut Conn, id: AppId) -> Result<App> {
 
 /// Finds an app by name, ignoring case.
 pub fn find_by_name(conn: &mut Conn, name: &str) -> QueryResult<Option<App>> {
-    apps::table
-        .filter(lower(apps::name).eq(name.trim().to_lowercase()))
-        .select(App::as_select())
-        .first(conn)
-        .optional()
+    apps::table.filter(lower(apps::name).eq(name.trim().to_lowercase())).select(App::as_select()).first(conn).optional()
 }
 
 /// One page of apps in id order.
@@ -206,11 +184,7 @@ pub fn list(conn: &mut Conn, filter: &AppFilter, page: Page) -> Result<(Vec<App>
     if let Some(text) = &filter.q {
         q = q.filter(lower(apps::name).like(format!("%{}%", text.trim().to_lowercase())));
     }
-    let rows = q
-        .order(apps::id.asc())
-        .limit(page.fetch())
-        .select(App::as_select())
-        .load(conn)?;
+    let rows = q.order(apps::id.asc()).limit(page.fetch()).select(App::as_select()).load(conn)?;
     Ok(page.finish(rows, |a| a.id.0))
 }
 
@@ -234,7 +208,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, changes: AppChanges) -> Result<App
     };
     changes.apply(&mut app);
     validate(&mut app)?;
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let app: App = diesel::insert_into(apps::table)
             .values(&app)
             .returning(apps::all_columns)
@@ -247,7 +221,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, changes: AppChanges) -> Result<App
 
 /// Applies `changes` to app `id`; a change that alters nothing writes nothing.
 pub fn update(conn: &mut Conn, actor: &Actor, id: AppId, changes: AppChanges) -> Result<App> {
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let before = find(conn, id)?;
         let mut app = before.clone();
         changes.apply(&mut app);
@@ -261,24 +235,13 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: AppId, changes: AppChanges) ->
             .returning(apps::all_columns)
             .get_result(conn)
             .map_err(duplicate_name(&app.name))?;
-        audit::record(
-            conn,
-            actor,
-            "app.update",
-            "app",
-            id,
-            Some(&before),
-            Some(&app),
-        )?;
+        audit::record(conn, actor, "app.update", "app", id, Some(&before), Some(&app))?;
         Ok(app)
     })
 }
 
 /// Retires app `id`: it leaves the active stack but stays for reports.
 pub fn retire(conn: &mut Conn, actor: &Actor, id: AppId) -> Result<App> {
-    let changes = AppChanges {
-        status: Some(AppStatus::Retired),
-        ..Default::default()
-    };
+    let changes = AppChanges { status: Some(AppStatus::Retired), ..Default::default() };
     update(conn, actor, id, changes)
 }

@@ -37,8 +37,7 @@ impl Domains {
             let d = d.split('/').next().unwrap_or_default().to_string();
             let valid = d.contains('.')
                 && d.len() <= 253
-                && d.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+                && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
             if !valid {
                 return Err(format!("{d:?} is not a domain name such as zoom.us"));
             }
@@ -53,11 +52,7 @@ impl Domains {
 
 impl<'a> FromIterator<&'a str> for Domains {
     fn from_iter<I: IntoIterator<Item = &'a str>>(iter: I) -> Self {
-        let parts: Vec<&str> = iter
-            .into_iter()
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .collect();
+        let parts: Vec<&str> = iter.into_iter().map(str::trim).filter(|d| !d.is_empty()).collect();
         Domains(parts.join(","))
     }
 }
@@ -112,10 +107,7 @@ mod tests {
         let mut d = Domains::parse_list("https://Zoom.us/signin; zoom.com zoom.us");
         d.normalise().unwrap();
         assert_eq!(d.joined(), "zoom.us,zoom.com");
-        assert_eq!(
-            serde_json::to_string(&d).unwrap(),
-            r#"["zoom.us","zoom.com"]"#
-        );
+        assert_eq!(serde_json::to_string(&d).unwrap(), r#"["zoom.us","zoom.com"]"#);
         let mut bad = Domains::parse_list("not a domain");
         assert!(bad.normalise().is_err());
     }

@@ -39,17 +39,11 @@ impl From<diesel::result::Error> for InventoryError {
 impl InventoryError {
     /// Not found, for `entity` with `id`.
     pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
-        InventoryError::NotFound {
-            entity,
-            id: id.to_string(),
-        }
+        InventoryError::NotFound { entity, id: id.to_string() }
     }
 
     /// Maps a unique violation to a conflict on `field`; other errors pass through.
-    pub fn conflict_on(
-        field: &'static str,
-        message: impl Into<String>,
-    ) -> impl FnOnce(diesel::result::Error) -> Self {
+    pub fn conflict_on(field: &'static str, message: impl Into<String>) -> impl FnOnce(diesel::result::Error) -> Self {
         let message = message.into();
         move |e| {
             if crate::db::is_unique_violation(&e) {

@@ -16,8 +16,8 @@ pub use domains::Domains;
 pub use error::{InventoryError, Result};
 pub use people::{Person, PersonChanges, PersonFilter, PersonId, PersonStatus};
 pub use subscriptions::{
-    BillingFrequency, Renewal, RenewalType, Subscription, SubscriptionChanges, SubscriptionFilter,
-    SubscriptionId, SubscriptionStatus, Term,
+    BillingFrequency, Renewal, RenewalType, Subscription, SubscriptionChanges, SubscriptionFilter, SubscriptionId,
+    SubscriptionStatus, Term,
 };
 
 /// Copies each field that a changes struct sets onto the record.

@@ -28,17 +28,7 @@ crate::text_enum!(
 );
 
 /// A person in the directory.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Queryable,
-    Selectable,
-    Insertable,
-    AsChangeset,
-    Serialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = people, treat_none_as_null = true)]
 pub struct Person {
     /// Person id.
@@ -110,19 +100,13 @@ fn validate(p: &mut Person) -> std::result::Result<(), Invalid> {
     validate::optional("title", &mut p.title)?;
     validate::optional_email("manager_email", &mut p.manager_email)?;
     if p.manager_email.as_deref() == Some(p.email.as_str()) {
-        return Err(Invalid::new(
-            "manager_email",
-            "a person cannot be their own manager",
-        ));
+        return Err(Invalid::new("manager_email", "a person cannot be their own manager"));
     }
     Ok(())
 }
 
 fn duplicate_email(email: &str) -> impl FnOnce(diesel::result::Error) -> InventoryError {
-    InventoryError::conflict_on(
-        "email",
-        format!("a person with email {email:?} already exists"),
-    )
+    InventoryError::conflict_on("email", format!("a person with email {email:?} already exists"))
 }
 
 /// Which people to list.
@@ -158,11 +142,7 @@ pub fn find_by_email(conn: &mut Conn, email: &str) -> QueryResult<Option<Person>
 }
 
 /// One page of people in id order.
-pub fn list(
-    conn: &mut Conn,
-    filter: &PersonFilter,
-    page: Page,
-) -> Result<(Vec<Person>, Option<i64>)> {
+pub fn list(conn: &mut Conn, filter: &PersonFilter, page: Page) -> Result<(Vec<Person>, Option<i64>)> {
     let mut q = people::table.filter(people::id.gt(page.after)).into_boxed();
     if let Some(s) = filter.status {
         q = q.filter(people::status.eq(s));
@@ -176,23 +156,15 @@ pub fn list(
     if let Some(m) = &filter.manager_email {
         q = q.filter(people::manager_email.eq(m.trim().to_lowercase()));
     }
-    let rows = q
-        .order(people::id.asc())
-        .limit(page.fetch())
-        .select(Person::as_select())
-        .load(conn)?;
+    let rows = q.order(people::id.asc()).limit(page.fetch()).select(Person::as_select()).load(conn)?;
     Ok(page.finish(rows, |p| p.id.0))
 }
 
 /// Points accounts at this person by email, and away from it where the email no longer matches.
 fn link_accounts(conn: &mut Conn, p: &Person) -> QueryResult<()> {
-    diesel::update(
-        accounts::table
-            .filter(accounts::person_id.eq(p.id))
-            .filter(accounts::email.ne(&p.email)),
-    )
-    .set(accounts::person_id.eq(None::<PersonId>))
-    .execute(conn)?;
+    diesel::update(accounts::table.filter(accounts::person_id.eq(p.id)).filter(accounts::email.ne(&p.email)))
+        .set(accounts::person_id.eq(None::<PersonId>))
+        .execute(conn)?;
     diesel::update(accounts::table.filter(accounts::email.eq(&p.email)))
         .set(accounts::person_id.eq(Some(p.id)))
         .execute(conn)?;
@@ -216,7 +188,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, changes: PersonChanges) -> Result<
     };
     changes.apply(&mut p);
     validate(&mut p)?;
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let p: Person = diesel::insert_into(people::table)
             .values(&p)
             .returning(people::all_columns)
@@ -229,13 +201,8 @@ pub fn create(conn: &mut Conn, actor: &Actor, changes: PersonChanges) -> Result<
 }
 
 /// Applies `changes` to person `id`; a change that alters nothing writes nothing.
-pub fn update(
-    conn: &mut Conn,
-    actor: &Actor,
-    id: PersonId,
-    changes: PersonChanges,
-) -> Result<Person> {
-    conn.transaction(|conn| {
+pub fn update(conn: &mut Conn, actor: &Actor, id: PersonId, changes: PersonChanges) -> Result<Person> {
+    crate::db::write_tx(conn, |conn| {
         let before = find(conn, id)?;
         let mut p = before.clone();
         changes.apply(&mut p);
@@ -252,15 +219,7 @@ pub fn update(
         if p.email != before.email {
             link_accounts(conn, &p)?;
         }
-        audit::record(
-            conn,
-            actor,
-            "person.update",
-            "person",
-            id,
-            Some(&before),
-            Some(&p),
-        )?;
+        audit::record(conn, actor, "person.update", "person", id, Some(&before), Some(&p))?;
         Ok(p)
     })
 }
@@ -269,10 +228,7 @@ pub fn update(
 pub fn mark_departed(conn: &mut Conn, actor: &Actor, id: PersonId) -> Result<Person> {
     let current = find(conn, id)?;
     let left_on = current.left_on.unwrap_or_else(|| crate::time::now().date());
-    let changes = PersonChanges {
-        status: Some(PersonStatus::Departed),
-        left_on: Some(Some(left_on)),
-        ..Default::default()
-    };
+    let changes =
+        PersonChanges { status: Some(PersonStatus::Departed), left_on: Some(Some(left_on)), ..Default::default() };
     update(conn, actor, id, changes)
 }

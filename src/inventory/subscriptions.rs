@@ -53,17 +53,7 @@ crate::text_enum!(
 );
 
 /// A subscription (contract) for an app, in its current term.
-#[derive(
-    Debug,
-    Clone,
-    PartialEq,
-    Queryable,
-    Selectable,
-    Insertable,
-    AsChangeset,
-    Serialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = subscriptions, treat_none_as_null = true)]
 pub struct Subscription {
     /// Subscription id.
@@ -206,9 +196,7 @@ pub struct Renewal {
 }
 
 /// One term of a subscription, past or current.
-#[derive(
-    Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = subscription_terms)]
 pub struct Term {
     /// Which term: 1 is the first.
@@ -305,14 +293,8 @@ pub fn find(conn: &mut Conn, id: SubscriptionId) -> Result<Subscription> {
 }
 
 /// One page of subscriptions in id order.
-pub fn list(
-    conn: &mut Conn,
-    filter: &SubscriptionFilter,
-    page: Page,
-) -> Result<(Vec<Subscription>, Option<i64>)> {
-    let mut q = subscriptions::table
-        .filter(subscriptions::id.gt(page.after))
-        .into_boxed();
+pub fn list(conn: &mut Conn, filter: &SubscriptionFilter, page: Page) -> Result<(Vec<Subscription>, Option<i64>)> {
+    let mut q = subscriptions::table.filter(subscriptions::id.gt(page.after)).into_boxed();
     if let Some(a) = filter.app_id {
         q = q.filter(subscriptions::app_id.eq(a));
     }
@@ -322,20 +304,12 @@ pub fn list(
     if let Some(r) = filter.renewal_type {
         q = q.filter(subscriptions::renewal_type.eq(r));
     }
-    let rows = q
-        .order(subscriptions::id.asc())
-        .limit(page.fetch())
-        .select(Subscription::as_select())
-        .load(conn)?;
+    let rows = q.order(subscriptions::id.asc()).limit(page.fetch()).select(Subscription::as_select()).load(conn)?;
     Ok(page.finish(rows, |s| s.id.0))
 }
 
 /// Creates a subscription and records it in the audit log.
-pub fn create(
-    conn: &mut Conn,
-    actor: &Actor,
-    changes: SubscriptionChanges,
-) -> Result<Subscription> {
+pub fn create(conn: &mut Conn, actor: &Actor, changes: SubscriptionChanges) -> Result<Subscription> {
     let now = crate::time::now();
     let Some(app_id) = changes.app_id else {
         return Err(Invalid::new("app_id", "is required").into());
@@ -364,21 +338,13 @@ pub fn create(
         updated_at: now,
     };
     changes.apply(&mut s);
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         validate(conn, &mut s)?;
         let s: Subscription = diesel::insert_into(subscriptions::table)
             .values(&s)
             .returning(subscriptions::all_columns)
             .get_result(conn)?;
-        audit::record(
-            conn,
-            actor,
-            "subscription.create",
-            "subscription",
-            s.id,
-            None,
-            Some(&s),
-        )?;
+        audit::record(conn, actor, "subscription.create", "subscription", s.id, None, Some(&s))?;
         Ok(s)
     })
 }
@@ -395,15 +361,7 @@ fn save(
         .set(&s)
         .returning(subscriptions::all_columns)
         .get_result(conn)?;
-    audit::record(
-        conn,
-        actor,
-        action,
-        "subscription",
-        s.id,
-        Some(before),
-        Some(&s),
-    )?;
+    audit::record(conn, actor, action, "subscription", s.id, Some(before), Some(&s))?;
     Ok(s)
 }
 
@@ -414,7 +372,7 @@ pub fn update(
     id: SubscriptionId,
     changes: SubscriptionChanges,
 ) -> Result<Subscription> {
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let before = find(conn, id)?;
         let mut s = before.clone();
         changes.apply(&mut s);
@@ -428,36 +386,21 @@ pub fn update(
 
 /// Cancels subscription `id`; it stays readable with its terms.
 pub fn cancel(conn: &mut Conn, actor: &Actor, id: SubscriptionId) -> Result<Subscription> {
-    let changes = SubscriptionChanges {
-        status: Some(SubscriptionStatus::Cancelled),
-        ..Default::default()
-    };
+    let changes = SubscriptionChanges { status: Some(SubscriptionStatus::Cancelled), ..Default::default() };
     update(conn, actor, id, changes)
 }
 
 /// Starts the next term: the current one is kept in the history, the subscription takes the new figures.
-pub fn renew(
-    conn: &mut Conn,
-    actor: &Actor,
-    id: SubscriptionId,
-    renewal: Renewal,
-) -> Result<Subscription> {
-    conn.transaction(|conn| {
+pub fn renew(conn: &mut Conn, actor: &Actor, id: SubscriptionId, renewal: Renewal) -> Result<Subscription> {
+    crate::db::write_tx(conn, |conn| {
         let before = find(conn, id)?;
         let Some(term_end) = renewal.term_end else {
-            return Err(
-                Invalid::new("term_end", "is required: the last day of the new term").into(),
-            );
+            return Err(Invalid::new("term_end", "is required: the last day of the new term").into());
         };
-        let default_start = before
-            .term_end
-            .and_then(|d| d.succ_opt())
-            .unwrap_or(before.term_start);
+        let default_start = before.term_end.and_then(|d| d.succ_opt()).unwrap_or(before.term_start);
         let term_start = renewal.term_start.unwrap_or(default_start);
         if term_start <= before.term_start {
-            return Err(
-                Invalid::new("term_start", "must come after the current term's start").into(),
-            );
+            return Err(Invalid::new("term_start", "must come after the current term's start").into());
         }
         diesel::insert_into(subscription_terms::table)
             .values((

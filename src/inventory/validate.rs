@@ -15,10 +15,7 @@ pub struct Invalid {
 impl Invalid {
     /// A failure for `field`.
     pub fn new(field: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.to_string(),
-            message: message.into(),
-        }
+        Self { field: field.to_string(), message: message.into() }
     }
 }
 
@@ -31,10 +28,7 @@ pub fn required(field: &str, value: &mut String) -> Result<(), Invalid> {
         return Err(Invalid::new(field, "is required and must not be blank"));
     }
     if trimmed.len() > MAX_TEXT {
-        return Err(Invalid::new(
-            field,
-            format!("must be at most {MAX_TEXT} characters"),
-        ));
+        return Err(Invalid::new(field, format!("must be at most {MAX_TEXT} characters")));
     }
     *value = trimmed.to_string();
     Ok(())
@@ -45,10 +39,7 @@ pub fn optional(field: &str, value: &mut Option<String>) -> Result<(), Invalid> 
     if let Some(v) = value.as_mut() {
         let trimmed = v.trim();
         if trimmed.len() > MAX_TEXT {
-            return Err(Invalid::new(
-                field,
-                format!("must be at most {MAX_TEXT} characters"),
-            ));
+            return Err(Invalid::new(field, format!("must be at most {MAX_TEXT} characters")));
         }
         *v = trimmed.to_string();
     }
@@ -62,10 +53,7 @@ pub fn optional(field: &str, value: &mut Option<String>) -> Result<(), Invalid> 
 pub fn email(field: &str, value: &mut String) -> Result<(), Invalid> {
     required(field, value)?;
     if email_address::EmailAddress::from_str(value).is_err() {
-        return Err(Invalid::new(
-            field,
-            format!("{value:?} is not an email address"),
-        ));
+        return Err(Invalid::new(field, format!("{value:?} is not an email address")));
     }
     *value = value.to_lowercase();
     Ok(())
@@ -84,20 +72,14 @@ pub fn optional_email(field: &str, value: &mut Option<String>) -> Result<(), Inv
 pub fn currency(field: &str, value: &mut String) -> Result<(), Invalid> {
     let code = value.trim().to_uppercase();
     if iso_currency::Currency::from_code(&code).is_none() {
-        return Err(Invalid::new(
-            field,
-            format!("{value:?} is not an ISO 4217 currency code such as USD or EUR"),
-        ));
+        return Err(Invalid::new(field, format!("{value:?} is not an ISO 4217 currency code such as USD or EUR")));
     }
     *value = code;
     Ok(())
 }
 
 /// Refuses a negative amount or count.
-pub fn not_negative<T: PartialOrd + Default + Copy>(
-    field: &str,
-    value: Option<T>,
-) -> Result<(), Invalid> {
+pub fn not_negative<T: PartialOrd + Default + Copy>(field: &str, value: Option<T>) -> Result<(), Invalid> {
     match value {
         Some(v) if v < T::default() => Err(Invalid::new(field, "must not be negative")),
         _ => Ok(()),

@@ -75,11 +75,7 @@ pub struct ErrorDetail {
 impl ApiError {
     /// A field-level validation failure.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        ApiError::Invalid {
-            field: Some(field.to_string()),
-            message: message.into(),
-            row: None,
-        }
+        ApiError::Invalid { field: Some(field.to_string()), message: message.into(), row: None }
     }
 
     /// The stable code of this error.
@@ -116,14 +112,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict { field, .. } => (field.clone(), None),
             _ => (None, None),
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code(),
-                message: self.to_string(),
-                field,
-                row,
-            },
-        };
+        let body = ErrorBody { error: ErrorDetail { code: self.code(), message: self.to_string(), field, row } };
         let mut resp = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::Unauthorized(_)) {
             resp.insert_header(("WWW-Authenticate", "Bearer"));
@@ -150,16 +139,9 @@ impl From<DbError> for ApiError {
 impl From<InventoryError> for ApiError {
     fn from(e: InventoryError) -> Self {
         match e {
-            InventoryError::Invalid(i) => ApiError::Invalid {
-                field: Some(i.field),
-                message: i.message,
-                row: None,
-            },
+            InventoryError::Invalid(i) => ApiError::Invalid { field: Some(i.field), message: i.message, row: None },
             e @ InventoryError::NotFound { .. } => ApiError::NotFound(e.to_string()),
-            InventoryError::Conflict { field, message } => ApiError::Conflict {
-                field: Some(field.into()),
-                message,
-            },
+            InventoryError::Conflict { field, message } => ApiError::Conflict { field: Some(field.into()), message },
             InventoryError::Db(db) => db.into(),
         }
     }
@@ -178,20 +160,12 @@ impl From<TokenError> for ApiError {
 impl From<TransferError> for ApiError {
     fn from(e: TransferError) -> Self {
         match e {
-            TransferError::Cell {
-                row,
-                column,
-                message,
-            } => ApiError::Invalid {
-                field: Some(column),
-                message: format!("row {row}: {message}"),
-                row: Some(row),
-            },
-            TransferError::Header { column, message } => ApiError::Invalid {
-                field: Some(column),
-                message: format!("header: {message}"),
-                row: None,
-            },
+            TransferError::Cell { row, column, message } => {
+                ApiError::Invalid { field: Some(column), message: format!("row {row}: {message}"), row: Some(row) }
+            }
+            TransferError::Header { column, message } => {
+                ApiError::Invalid { field: Some(column), message: format!("header: {message}"), row: None }
+            }
             TransferError::Malformed(m) => ApiError::Malformed(m),
             TransferError::Inventory(i) => i.into(),
             TransferError::Io(e) => {

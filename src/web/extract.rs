@@ -8,24 +8,33 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
 
-/// A JSON body; unknown fields, wrong types and bad values are 400 `invalid` naming the field.
-pub struct Json<T>(pub T);
+/// A JSON body, parsed only when the handler asks (after its role check, so a caller without
+/// the role is told 403 whatever they sent). Unknown fields, wrong types and bad values are
+/// 400 `invalid` naming the field.
+pub struct Json<T> {
+    bytes: web::Bytes,
+    _into: PhantomData<T>,
+}
+
+impl<T: DeserializeOwned> Json<T> {
+    /// Parses the body.
+    pub fn parse(&self) -> Result<T, ApiError> {
+        if self.bytes.is_empty() {
+            return Err(ApiError::Malformed("the request needs a JSON body".into()));
+        }
+        parse_json(&self.bytes)
+    }
+}
 
 fn field_error(path: String, message: String) -> ApiError {
     // At the top level serde reports an unknown field at path "."; name the field itself.
-    let field = match message
-        .strip_prefix("unknown field `")
-        .and_then(|m| m.split('`').next())
-    {
+    let field = match message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
         Some(unknown) if path == "." => unknown.to_string(),
         _ => path,
     };
-    ApiError::Invalid {
-        field: Some(field).filter(|f| f != "."),
-        message,
-        row: None,
-    }
+    ApiError::Invalid { field: Some(field).filter(|f| f != "."), message, row: None }
 }
 
 /// Parses a JSON body with the field path of any error.
@@ -35,9 +44,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => {
-                field_error(path, strip_position(&inner.to_string()))
-            }
+            serde_json::error::Category::Data => field_error(path, strip_position(&inner.to_string())),
             _ => ApiError::Malformed(format!("the body is not valid JSON: {inner}")),
         }
     })
@@ -50,39 +57,40 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            let bytes = body.await.map_err(|e| {
-                ApiError::Malformed(format!("the request body cannot be read: {e}"))
-            })?;
-            if bytes.is_empty() {
-                return Err(ApiError::Malformed("the request needs a JSON body".into()));
-            }
-            parse_json(&bytes).map(Json)
+            let bytes = body.await.map_err(|e| ApiError::Malformed(format!("the request body cannot be read: {e}")))?;
+            Ok(Json { bytes, _into: PhantomData })
         })
     }
 }
 
-/// A query string; unknown parameters and bad values are 400 `invalid` naming the parameter.
-pub struct Query<T>(pub T);
+/// A query string, parsed when the handler asks (after its role check). Unknown parameters
+/// and bad values are 400 `invalid` naming the parameter.
+pub struct Query<T> {
+    raw: String,
+    _into: PhantomData<T>,
+}
 
-impl<T: DeserializeOwned> FromRequest for Query<T> {
+impl<T: DeserializeOwned> Query<T> {
+    /// Parses the query string.
+    pub fn parse(&self) -> Result<T, ApiError> {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(self.raw.as_bytes()));
+        serde_path_to_error::deserialize(de).map_err(|e| field_error(e.path().to_string(), e.into_inner().to_string()))
+    }
+}
+
+impl<T> FromRequest for Query<T> {
     type Error = ApiError;
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(
-            req.query_string().as_bytes(),
-        ));
-        let parsed = serde_path_to_error::deserialize(de)
-            .map(Query)
-            .map_err(|e| field_error(e.path().to_string(), e.into_inner().to_string()));
-        std::future::ready(parsed)
+        std::future::ready(Ok(Query { raw: req.query_string().to_string(), _into: PhantomData }))
     }
 }
 
@@ -109,34 +117,23 @@ impl FromRequest for Auth {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let header = req
-            .headers()
-            .get("authorization")
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_string);
+        let header = req.headers().get("authorization").and_then(|h| h.to_str().ok()).map(str::to_string);
         let ctx = req.app_data::<web::Data<Context>>().cloned();
         Box::pin(async move {
             let Some(header) = header else {
-                return Err(ApiError::Unauthorized(
-                    "send an API token as Authorization: Bearer TOKEN".into(),
-                ));
+                return Err(ApiError::Unauthorized("send an API token as Authorization: Bearer TOKEN".into()));
             };
             let Some(secret) = header.strip_prefix("Bearer ").map(|s| s.trim().to_string()) else {
-                return Err(ApiError::Unauthorized(
-                    "the Authorization header must be Bearer TOKEN".into(),
-                ));
+                return Err(ApiError::Unauthorized("the Authorization header must be Bearer TOKEN".into()));
             };
             let ctx = ctx.ok_or(ApiError::Internal)?;
             let found = ctx.db.run(move |c| auth::authenticate(c, &secret)).await?;
-            found
-                .map(Auth)
-                .ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))
+            found.map(Auth).ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))
         })
     }
 }
 
 /// Parses a path id; one that is not a number is simply not found.
 pub fn path_id<T: std::str::FromStr>(entity: &str, raw: &str) -> Result<T, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::NotFound(format!("{entity} {raw} not found")))
+    raw.parse().map_err(|_| ApiError::NotFound(format!("{entity} {raw} not found")))
 }

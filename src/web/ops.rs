@@ -43,7 +43,5 @@ pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
 #[utoipa::path(tag = "operations", security(()), responses((status = 200, content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 pub async fn metrics(ctx: web::Data<Context>, metrics: web::Data<Metrics>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(metrics.render(&ctx))
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics.render(&ctx))
 }

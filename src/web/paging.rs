@@ -24,10 +24,7 @@ pub struct ListOf<T> {
 pub fn page(limit: Option<i64>, cursor: Option<&str>) -> Result<Page, ApiError> {
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("must be between 1 and {MAX_LIMIT}"),
-        ));
+        return Err(ApiError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
     }
     let after = match cursor.filter(|c| !c.is_empty()) {
         None => 0,
@@ -43,10 +40,7 @@ pub fn page(limit: Option<i64>, cursor: Option<&str>) -> Result<Page, ApiError> 
 
 /// Wraps rows and the id to continue after into a list body.
 pub fn list_of<T>(items: Vec<T>, next: Option<i64>) -> ListOf<T> {
-    ListOf {
-        items,
-        next_cursor: next.map(|id| URL_SAFE_NO_PAD.encode(format!("after:{id}"))),
-    }
+    ListOf { items, next_cursor: next.map(|id| URL_SAFE_NO_PAD.encode(format!("after:{id}"))) }
 }
 
 #[cfg(test)]

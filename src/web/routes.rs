@@ -25,11 +25,8 @@ struct BearerAuth;
 
 impl Modify for BearerAuth {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let scheme =
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
-        doc.components
-            .get_or_insert_with(Default::default)
-            .add_security_scheme("bearer", scheme);
+        let scheme = SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
+        doc.components.get_or_insert_with(Default::default).add_security_scheme("bearer", scheme);
     }
 }
 
@@ -52,6 +49,8 @@ pub fn build_app(
         .app_data(web::Data::new(ctx))
         .app_data(web::Data::new(metrics.clone()))
         .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
+        // Registered before the /api/v1 scope, which would otherwise answer 404 for it.
+        .map(|app| app.route("/api/v1/openapi.json", web::get().to(openapi_json)))
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
@@ -89,10 +88,7 @@ pub fn build_app(
         )
         .split_for_parts();
     let doc = web::Data::new(doc);
-    app.app_data(doc)
-        .route("/api/v1/openapi.json", web::get().to(openapi_json))
-        .default_service(web::to(not_found))
-        .wrap(middleware::from_fn(metrics::observe))
+    app.app_data(doc).default_service(web::to(not_found)).wrap(middleware::from_fn(metrics::observe))
 }
 
 async fn openapi_json(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {

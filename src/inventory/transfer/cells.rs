@@ -13,11 +13,7 @@ pub(super) struct Cells<'a> {
 
 impl<'a> Cells<'a> {
     pub fn new(row: usize, header: &'a [String], record: &'a csv::StringRecord) -> Self {
-        Self {
-            row,
-            header,
-            record,
-        }
+        Self { row, header, record }
     }
 
     fn raw(&self, column: &str) -> Option<&'a str> {
@@ -27,11 +23,7 @@ impl<'a> Cells<'a> {
 
     /// The error for `column` in this row.
     pub fn error(&self, column: &str, message: impl Into<String>) -> TransferError {
-        TransferError::Cell {
-            row: self.row,
-            column: column.to_string(),
-            message: message.into(),
-        }
+        TransferError::Cell { row: self.row, column: column.to_string(), message: message.into() }
     }
 
     /// Turns an inventory refusal into an error naming this row and the refused field's column.
@@ -56,8 +48,7 @@ impl<'a> Cells<'a> {
 
     /// An optional text: `Some(None)` for an empty cell.
     pub fn opt_text(&self, column: &str) -> Option<Option<String>> {
-        self.raw(column)
-            .map(|s| Some(s.to_string()).filter(|s| !s.is_empty()))
+        self.raw(column).map(|s| Some(s.to_string()).filter(|s| !s.is_empty()))
     }
 
     /// A typed value; an empty cell is refused.
@@ -68,10 +59,7 @@ impl<'a> Cells<'a> {
         match self.raw(column) {
             None => Ok(None),
             Some("") => Err(self.error(column, "must not be empty")),
-            Some(s) => s
-                .parse()
-                .map(Some)
-                .map_err(|e| self.error(column, format!("{s:?}: {e}"))),
+            Some(s) => s.parse().map(Some).map_err(|e| self.error(column, format!("{s:?}: {e}"))),
         }
     }
 
@@ -83,24 +71,16 @@ impl<'a> Cells<'a> {
         match self.raw(column) {
             None => Ok(None),
             Some("") => Ok(Some(None)),
-            Some(s) => s
-                .parse()
-                .map(|v| Some(Some(v)))
-                .map_err(|e| self.error(column, format!("{s:?}: {e}"))),
+            Some(s) => s.parse().map(|v| Some(Some(v))).map_err(|e| self.error(column, format!("{s:?}: {e}"))),
         }
     }
 
     /// An optional UTC time (RFC 3339 or a date).
-    pub fn opt_time(
-        &self,
-        column: &str,
-    ) -> Result<Option<Option<chrono::NaiveDateTime>>, TransferError> {
+    pub fn opt_time(&self, column: &str) -> Result<Option<Option<chrono::NaiveDateTime>>, TransferError> {
         match self.raw(column) {
             None => Ok(None),
             Some("") => Ok(Some(None)),
-            Some(s) => crate::time::parse(s)
-                .map(|t| Some(Some(t)))
-                .map_err(|e| self.error(column, e)),
+            Some(s) => crate::time::parse(s).map(|t| Some(Some(t))).map_err(|e| self.error(column, e)),
         }
     }
 

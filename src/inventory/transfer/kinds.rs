@@ -5,8 +5,8 @@ use super::{Kind, Outcome, TransferError};
 use crate::audit::Actor;
 use crate::db::{Conn, Page};
 use crate::inventory::{
-    accounts, apps, people, subscriptions, Account, AccountChanges, App, AppChanges, Domains,
-    Person, PersonChanges, Subscription, SubscriptionChanges,
+    accounts, apps, people, subscriptions, Account, AccountChanges, App, AppChanges, Domains, Person, PersonChanges,
+    Subscription, SubscriptionChanges,
 };
 use crate::time::format as fmt_time;
 
@@ -45,18 +45,8 @@ const SUBSCRIPTIONS: &[&str] = &[
     "created_at",
     "updated_at",
 ];
-const PEOPLE: &[&str] = &[
-    "id",
-    "email",
-    "name",
-    "department",
-    "title",
-    "manager_email",
-    "status",
-    "left_on",
-    "created_at",
-    "updated_at",
-];
+const PEOPLE: &[&str] =
+    &["id", "email", "name", "department", "title", "manager_email", "status", "left_on", "created_at", "updated_at"];
 const ACCOUNTS: &[&str] = &[
     "id",
     "app_id",
@@ -195,8 +185,7 @@ pub(super) fn export_rows(
                 next
             }
             Kind::Subscriptions => {
-                let (rows, next) =
-                    subscriptions::list(conn, &Default::default(), page).map_err(inv)?;
+                let (rows, next) = subscriptions::list(conn, &Default::default(), page).map_err(inv)?;
                 rows.iter().try_for_each(|r| write(subscription_row(r)))?;
                 next
             }
@@ -218,13 +207,26 @@ pub(super) fn export_rows(
     }
 }
 
+/// The record a row names, as a key for spotting two rows about one record: its id, else its
+/// natural key (app name, person email, account app and external id). Also the column to blame.
+pub(super) fn row_key(kind: Kind, c: &Cells) -> Option<(&'static str, String)> {
+    let cell = |col: &str| c.text(col).map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty());
+    if let Some(id) = cell("id") {
+        return Some(("id", format!("id {id}")));
+    }
+    match kind {
+        Kind::Apps => cell("name").map(|n| ("name", format!("name {n}"))),
+        Kind::People => cell("email").map(|e| ("email", format!("email {e}"))),
+        Kind::Accounts => match (cell("app_id"), cell("external_id")) {
+            (Some(app), Some(ext)) => Some(("external_id", format!("app {app} external_id {ext}"))),
+            _ => None,
+        },
+        Kind::Subscriptions => None,
+    }
+}
+
 /// Creates or updates the record a row describes.
-pub(super) fn import_row(
-    conn: &mut Conn,
-    actor: &Actor,
-    kind: Kind,
-    c: &Cells,
-) -> Result<Outcome, TransferError> {
+pub(super) fn import_row(conn: &mut Conn, actor: &Actor, kind: Kind, c: &Cells) -> Result<Outcome, TransferError> {
     match kind {
         Kind::Apps => import_app(conn, actor, c),
         Kind::Subscriptions => import_subscription(conn, actor, c),
@@ -268,11 +270,7 @@ fn import_app(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, Tran
     Ok(outcome(existing.as_ref(), &saved))
 }
 
-fn import_subscription(
-    conn: &mut Conn,
-    actor: &Actor,
-    c: &Cells,
-) -> Result<Outcome, TransferError> {
+fn import_subscription(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, TransferError> {
     let changes = SubscriptionChanges {
         app_id: c.value("app_id")?,
         plan: c.text("plan"),
@@ -289,10 +287,7 @@ fn import_subscription(
         cost_centre: c.opt_text("cost_centre"),
         status: c.value("status")?,
     };
-    let existing = match c
-        .opt_value::<subscriptions::SubscriptionId>("id")?
-        .flatten()
-    {
+    let existing = match c.opt_value::<subscriptions::SubscriptionId>("id")?.flatten() {
         Some(id) => Some(c.check(subscriptions::find(conn, id))?),
         None => None,
     };

@@ -95,9 +95,7 @@ pub fn export(conn: &mut Conn, kind: Kind, out: impl Write) -> Result<(), Transf
     let mut w = csv::Writer::from_writer(out);
     let columns = kinds::columns(kind);
     w.write_record(columns).map_err(csv_io)?;
-    kinds::export_rows(conn, kind, &mut |row: Vec<String>| {
-        w.write_record(&row).map_err(csv_io)
-    })?;
+    kinds::export_rows(conn, kind, &mut |row: Vec<String>| w.write_record(&row).map_err(csv_io))?;
     w.flush()?;
     Ok(())
 }
@@ -110,15 +108,8 @@ fn csv_io(e: csv::Error) -> TransferError {
 }
 
 /// Reads CSV of `kind` and applies every row in one transaction: all rows or none.
-pub fn import(
-    conn: &mut Conn,
-    actor: &Actor,
-    kind: Kind,
-    input: impl Read,
-) -> Result<ImportReport, TransferError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(input);
+pub fn import(conn: &mut Conn, actor: &Actor, kind: Kind, input: impl Read) -> Result<ImportReport, TransferError> {
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(input);
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| TransferError::Malformed(format!("the header row cannot be read: {e}")))?
@@ -127,11 +118,19 @@ pub fn import(
         .collect();
     check_header(kind, &header)?;
     let mut rows = Vec::new();
+    let mut seen = std::collections::HashMap::new();
     for (i, rec) in reader.records().enumerate() {
         let rec = rec.map_err(|e| TransferError::Malformed(format!("row {}: {e}", i + 1)))?;
+        // Two rows about one record are almost always a mistake in the sheet; say so.
+        if let Some((column, key)) = kinds::row_key(kind, &Cells::new(i + 1, &header, &rec)) {
+            if let Some(first) = seen.insert(key.clone(), i + 1) {
+                let message = format!("{key} is also in row {first}");
+                return Err(TransferError::Cell { row: i + 1, column: column.into(), message });
+            }
+        }
         rows.push(rec);
     }
-    conn.transaction(|conn| {
+    crate::db::write_tx(conn, |conn| {
         let mut report = ImportReport::default();
         for (i, rec) in rows.iter().enumerate() {
             let cells = Cells::new(i + 1, &header, rec);
@@ -149,20 +148,11 @@ fn check_header(kind: Kind, header: &[String]) -> Result<(), TransferError> {
     let columns = kinds::columns(kind);
     for (i, h) in header.iter().enumerate() {
         if !columns.contains(&h.as_str()) {
-            let message = format!(
-                "unknown column for {kind}; known columns: {}",
-                columns.join(", ")
-            );
-            return Err(TransferError::Header {
-                column: h.clone(),
-                message,
-            });
+            let message = format!("unknown column for {kind}; known columns: {}", columns.join(", "));
+            return Err(TransferError::Header { column: h.clone(), message });
         }
         if header[..i].contains(h) {
-            return Err(TransferError::Header {
-                column: h.clone(),
-                message: "appears twice".into(),
-            });
+            return Err(TransferError::Header { column: h.clone(), message: "appears twice".into() });
         }
     }
     Ok(())

@@ -4,8 +4,7 @@
 use super::people::own_scope;
 use crate::context::Context;
 use crate::inventory::{
-    accounts, Account, AccountChanges, AccountFilter, AccountId, AccountStatus, AppId, PersonId,
-    SubscriptionId,
+    accounts, Account, AccountChanges, AccountFilter, AccountId, AccountStatus, AppId, PersonId, SubscriptionId,
 };
 use crate::web::access::{ANYONE, INVENTORY_WRITERS};
 use crate::web::error::{ApiError, ErrorBody};
@@ -43,13 +42,9 @@ pub struct AccountListQuery {
 #[utoipa::path(tag = "accounts", params(AccountListQuery), description = "Roles: any; employee: own accounts only.",
     responses((status = 200, body = ListOf<Account>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 #[get("/accounts")]
-pub async fn list(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    q: Query<AccountListQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AccountListQuery>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(ANYONE)?;
-    let q = q.0;
+    let q = q.parse()?;
     let page = paging::page(q.limit, q.cursor.as_deref())?;
     let filter = AccountFilter {
         app_id: q.app_id,
@@ -60,10 +55,7 @@ pub async fn list(
         inactive_days: q.inactive_days,
         belonging_to: own_scope(&who)?,
     };
-    let (items, next) = ctx
-        .db
-        .run(move |c| accounts::list(c, &filter, page))
-        .await?;
+    let (items, next) = ctx.db.run(move |c| accounts::list(c, &filter, page)).await?;
     Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
 }
 
@@ -72,19 +64,13 @@ pub async fn list(
     responses((status = 200, body = Account), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 #[get("/accounts/{id}")]
-pub async fn get(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(ANYONE)?;
     let id: AccountId = path_id("account", &id)?;
     let account = ctx.db.run(move |c| accounts::find(c, id)).await?;
     if let Some(own) = own_scope(&who)? {
         if account.email.as_deref() != Some(own.as_str()) {
-            return Err(ApiError::Forbidden(
-                "an employee may read only their own accounts".into(),
-            ));
+            return Err(ApiError::Forbidden("an employee may read only their own accounts".into()));
         }
     }
     Ok(HttpResponse::Ok().json(account))
@@ -95,16 +81,10 @@ pub async fn get(
     responses((status = 201, body = Account), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/accounts")]
-pub async fn create(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    body: Json<AccountChanges>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<AccountChanges>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(INVENTORY_WRITERS)?;
-    let a = ctx
-        .db
-        .run(move |c| accounts::create(c, &who.actor(), body.0))
-        .await?;
+    let changes = body.parse()?;
+    let a = ctx.db.run(move |c| accounts::create(c, &who.actor(), changes)).await?;
     Ok(HttpResponse::Created().json(a))
 }
 
@@ -120,11 +100,9 @@ pub async fn update(
     body: Json<AccountChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(INVENTORY_WRITERS)?;
+    let changes = body.parse()?;
     let id: AccountId = path_id("account", &id)?;
-    let a = ctx
-        .db
-        .run(move |c| accounts::update(c, &who.actor(), id, body.0))
-        .await?;
+    let a = ctx.db.run(move |c| accounts::update(c, &who.actor(), id, changes)).await?;
     Ok(HttpResponse::Ok().json(a))
 }
 
@@ -133,16 +111,9 @@ pub async fn update(
     responses((status = 200, body = Account), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 #[delete("/accounts/{id}")]
-pub async fn remove(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn remove(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(INVENTORY_WRITERS)?;
     let id: AccountId = path_id("account", &id)?;
-    let a = ctx
-        .db
-        .run(move |c| accounts::remove(c, &who.actor(), id))
-        .await?;
+    let a = ctx.db.run(move |c| accounts::remove(c, &who.actor(), id)).await?;
     Ok(HttpResponse::Ok().json(a))
 }

@@ -30,19 +30,11 @@ pub struct AppListQuery {
 #[utoipa::path(tag = "apps", params(AppListQuery), description = "Roles: any.",
     responses((status = 200, body = ListOf<App>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 #[get("/apps")]
-pub async fn list(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    q: Query<AppListQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AppListQuery>) -> Result<HttpResponse, ApiError> {
     auth.require(ANYONE)?;
-    let q = q.0;
+    let q = q.parse()?;
     let page = paging::page(q.limit, q.cursor.as_deref())?;
-    let filter = AppFilter {
-        status: q.status,
-        category: q.category,
-        q: q.q,
-    };
+    let filter = AppFilter { status: q.status, category: q.category, q: q.q };
     let (items, next) = ctx.db.run(move |c| apps::list(c, &filter, page)).await?;
     Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
 }
@@ -51,11 +43,7 @@ pub async fn list(
 #[utoipa::path(tag = "apps", description = "Roles: any.",
     responses((status = 200, body = App), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/apps/{id}")]
-pub async fn get(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     auth.require(ANYONE)?;
     let id: AppId = path_id("app", &id)?;
     let app = ctx.db.run(move |c| apps::find(c, id)).await?;
@@ -67,16 +55,10 @@ pub async fn get(
     responses((status = 201, body = App), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/apps")]
-pub async fn create(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    body: Json<AppChanges>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<AppChanges>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(INVENTORY_WRITERS)?;
-    let app = ctx
-        .db
-        .run(move |c| apps::create(c, &who.actor(), body.0))
-        .await?;
+    let changes = body.parse()?;
+    let app = ctx.db.run(move |c| apps::create(c, &who.actor(), changes)).await?;
     Ok(HttpResponse::Created().json(app))
 }
 
@@ -92,11 +74,9 @@ pub async fn update(
     body: Json<AppChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(INVENTORY_WRITERS)?;
+    let changes = body.parse()?;
     let id: AppId = path_id("app", &id)?;
-    let app = ctx
-        .db
-        .run(move |c| apps::update(c, &who.actor(), id, body.0))
-        .await?;
+    let app = ctx.db.run(move |c| apps::update(c, &who.actor(), id, changes)).await?;
     Ok(HttpResponse::Ok().json(app))
 }
 
@@ -105,16 +85,9 @@ pub async fn update(
     responses((status = 200, body = App), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 #[delete("/apps/{id}")]
-pub async fn retire(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn retire(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(INVENTORY_WRITERS)?;
     let id: AppId = path_id("app", &id)?;
-    let app = ctx
-        .db
-        .run(move |c| apps::retire(c, &who.actor(), id))
-        .await?;
+    let app = ctx.db.run(move |c| apps::retire(c, &who.actor(), id)).await?;
     Ok(HttpResponse::Ok().json(app))
 }

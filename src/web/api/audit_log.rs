@@ -30,22 +30,11 @@ pub struct AuditListQuery {
     responses((status = 200, body = ListOf<AuditEntry>), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/audit-log")]
-pub async fn list(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    q: Query<AuditListQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AuditListQuery>) -> Result<HttpResponse, ApiError> {
     auth.require(AUDIT_READERS)?;
-    let q = q.0;
+    let q = q.parse()?;
     let page = paging::page(q.limit, q.cursor.as_deref())?;
-    let filter = AuditFilter {
-        entity: q.entity,
-        entity_id: q.entity_id,
-        actor: q.actor,
-    };
-    let (items, next) = ctx
-        .db
-        .run(move |c| audit::list(c, &filter, page).map_err(crate::db::DbError::from))
-        .await?;
+    let filter = AuditFilter { entity: q.entity, entity_id: q.entity_id, actor: q.actor };
+    let (items, next) = ctx.db.run(move |c| audit::list(c, &filter, page).map_err(crate::db::DbError::from)).await?;
     Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
 }

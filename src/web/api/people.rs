@@ -34,39 +34,22 @@ pub(super) fn own_scope(who: &Principal) -> Result<Option<String>, ApiError> {
     if who.role != Role::Employee {
         return Ok(None);
     }
-    who.email
-        .clone()
-        .map(Some)
-        .ok_or_else(|| ApiError::Forbidden("this employee token names no person".into()))
+    who.email.clone().map(Some).ok_or_else(|| ApiError::Forbidden("this employee token names no person".into()))
 }
 
 /// List people (an employee sees only themself).
 #[utoipa::path(tag = "people", params(PersonListQuery), description = "Roles: any; employee: own record only.",
     responses((status = 200, body = ListOf<Person>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 #[get("/people")]
-pub async fn list(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    q: Query<PersonListQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<PersonListQuery>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(ANYONE)?;
-    let q = q.0;
+    let q = q.parse()?;
     let page = paging::page(q.limit, q.cursor.as_deref())?;
-    let mut filter = PersonFilter {
-        status: q.status,
-        department: q.department,
-        email: q.email,
-        manager_email: q.manager_email,
-    };
+    let mut filter =
+        PersonFilter { status: q.status, department: q.department, email: q.email, manager_email: q.manager_email };
     if let Some(own) = own_scope(&who)? {
-        if filter
-            .email
-            .as_ref()
-            .is_some_and(|e| !e.eq_ignore_ascii_case(&own))
-        {
-            return Err(ApiError::Forbidden(
-                "an employee may read only their own record".into(),
-            ));
+        if filter.email.as_ref().is_some_and(|e| !e.eq_ignore_ascii_case(&own)) {
+            return Err(ApiError::Forbidden("an employee may read only their own record".into()));
         }
         filter.email = Some(own);
     }
@@ -79,18 +62,12 @@ pub async fn list(
     responses((status = 200, body = Person), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 #[get("/people/{id}")]
-pub async fn get(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(ANYONE)?;
     let id: PersonId = path_id("person", &id)?;
     let person = ctx.db.run(move |c| people::find(c, id)).await?;
     if own_scope(&who)?.is_some_and(|own| own != person.email) {
-        return Err(ApiError::Forbidden(
-            "an employee may read only their own record".into(),
-        ));
+        return Err(ApiError::Forbidden("an employee may read only their own record".into()));
     }
     Ok(HttpResponse::Ok().json(person))
 }
@@ -100,16 +77,10 @@ pub async fn get(
     responses((status = 201, body = Person), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[post("/people")]
-pub async fn create(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    body: Json<PersonChanges>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<PersonChanges>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(INVENTORY_WRITERS)?;
-    let p = ctx
-        .db
-        .run(move |c| people::create(c, &who.actor(), body.0))
-        .await?;
+    let changes = body.parse()?;
+    let p = ctx.db.run(move |c| people::create(c, &who.actor(), changes)).await?;
     Ok(HttpResponse::Created().json(p))
 }
 
@@ -125,11 +96,9 @@ pub async fn update(
     body: Json<PersonChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(INVENTORY_WRITERS)?;
+    let changes = body.parse()?;
     let id: PersonId = path_id("person", &id)?;
-    let p = ctx
-        .db
-        .run(move |c| people::update(c, &who.actor(), id, body.0))
-        .await?;
+    let p = ctx.db.run(move |c| people::update(c, &who.actor(), id, changes)).await?;
     Ok(HttpResponse::Ok().json(p))
 }
 
@@ -138,16 +107,9 @@ pub async fn update(
     responses((status = 200, body = Person), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 #[delete("/people/{id}")]
-pub async fn depart(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn depart(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(INVENTORY_WRITERS)?;
     let id: PersonId = path_id("person", &id)?;
-    let p = ctx
-        .db
-        .run(move |c| people::mark_departed(c, &who.actor(), id))
-        .await?;
+    let p = ctx.db.run(move |c| people::mark_departed(c, &who.actor(), id)).await?;
     Ok(HttpResponse::Ok().json(p))
 }

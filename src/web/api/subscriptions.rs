@@ -3,8 +3,8 @@
 
 use crate::context::Context;
 use crate::inventory::{
-    subscriptions, AppId, Renewal, RenewalType, Subscription, SubscriptionChanges,
-    SubscriptionFilter, SubscriptionId, SubscriptionStatus, Term,
+    subscriptions, AppId, Renewal, RenewalType, Subscription, SubscriptionChanges, SubscriptionFilter, SubscriptionId,
+    SubscriptionStatus, Term,
 };
 use crate::web::access::{CONTRACT_WRITERS, INVENTORY_READERS};
 use crate::web::error::{ApiError, ErrorBody};
@@ -42,17 +42,10 @@ pub async fn list(
     q: Query<SubscriptionListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(INVENTORY_READERS)?;
-    let q = q.0;
+    let q = q.parse()?;
     let page = paging::page(q.limit, q.cursor.as_deref())?;
-    let filter = SubscriptionFilter {
-        app_id: q.app_id,
-        status: q.status,
-        renewal_type: q.renewal_type,
-    };
-    let (items, next) = ctx
-        .db
-        .run(move |c| subscriptions::list(c, &filter, page))
-        .await?;
+    let filter = SubscriptionFilter { app_id: q.app_id, status: q.status, renewal_type: q.renewal_type };
+    let (items, next) = ctx.db.run(move |c| subscriptions::list(c, &filter, page)).await?;
     Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
 }
 
@@ -61,11 +54,7 @@ pub async fn list(
     responses((status = 200, body = Subscription), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 #[get("/subscriptions/{id}")]
-pub async fn get(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     auth.require(INVENTORY_READERS)?;
     let id: SubscriptionId = path_id("subscription", &id)?;
     let s = ctx.db.run(move |c| subscriptions::find(c, id)).await?;
@@ -83,10 +72,8 @@ pub async fn create(
     body: Json<SubscriptionChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(CONTRACT_WRITERS)?;
-    let s = ctx
-        .db
-        .run(move |c| subscriptions::create(c, &who.actor(), body.0))
-        .await?;
+    let changes = body.parse()?;
+    let s = ctx.db.run(move |c| subscriptions::create(c, &who.actor(), changes)).await?;
     Ok(HttpResponse::Created().json(s))
 }
 
@@ -102,11 +89,9 @@ pub async fn update(
     body: Json<SubscriptionChanges>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(CONTRACT_WRITERS)?;
+    let changes = body.parse()?;
     let id: SubscriptionId = path_id("subscription", &id)?;
-    let s = ctx
-        .db
-        .run(move |c| subscriptions::update(c, &who.actor(), id, body.0))
-        .await?;
+    let s = ctx.db.run(move |c| subscriptions::update(c, &who.actor(), id, changes)).await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
@@ -115,17 +100,10 @@ pub async fn update(
     responses((status = 200, body = Subscription), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 #[delete("/subscriptions/{id}")]
-pub async fn cancel(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn cancel(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(CONTRACT_WRITERS)?;
     let id: SubscriptionId = path_id("subscription", &id)?;
-    let s = ctx
-        .db
-        .run(move |c| subscriptions::cancel(c, &who.actor(), id))
-        .await?;
+    let s = ctx.db.run(move |c| subscriptions::cancel(c, &who.actor(), id)).await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
@@ -141,11 +119,9 @@ pub async fn renew(
     body: Json<Renewal>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(CONTRACT_WRITERS)?;
+    let changes = body.parse()?;
     let id: SubscriptionId = path_id("subscription", &id)?;
-    let s = ctx
-        .db
-        .run(move |c| subscriptions::renew(c, &who.actor(), id, body.0))
-        .await?;
+    let s = ctx.db.run(move |c| subscriptions::renew(c, &who.actor(), id, changes)).await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
@@ -154,11 +130,7 @@ pub async fn renew(
     responses((status = 200, body = Vec<Term>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 #[get("/subscriptions/{id}/terms")]
-pub async fn terms(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn terms(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     auth.require(INVENTORY_READERS)?;
     let id: SubscriptionId = path_id("subscription", &id)?;
     let terms = ctx.db.run(move |c| subscriptions::terms(c, id)).await?;

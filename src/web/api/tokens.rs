@@ -46,20 +46,11 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, A
     responses((status = 201, body = NewToken), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 #[post("/tokens")]
-pub async fn create(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    body: Json<TokenRequest>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<TokenRequest>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(TOKEN_ADMINS)?;
-    let req = body.0;
-    let token = ctx
-        .db
-        .run(move |c| auth::create(c, &who.actor(), &req.name, req.role, req.email.as_deref()))
-        .await?;
-    Ok(HttpResponse::Created()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(token))
+    let req = body.parse()?;
+    let token = ctx.db.run(move |c| auth::create(c, &who.actor(), &req.name, req.role, req.email.as_deref())).await?;
+    Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(token))
 }
 
 /// Revoke a token; it is refused from then on.
@@ -67,17 +58,10 @@ pub async fn create(
     responses((status = 200, body = ApiToken), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 #[delete("/tokens/{id}")]
-pub async fn revoke(
-    ctx: web::Data<Context>,
-    auth: Auth,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn revoke(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(TOKEN_ADMINS)?;
     let id: TokenId = path_id("token", &id)?;
-    let token = ctx
-        .db
-        .run(move |c| auth::revoke(c, &who.actor(), id))
-        .await?;
+    let token = ctx.db.run(move |c| auth::revoke(c, &who.actor(), id)).await?;
     Ok(HttpResponse::Ok().json(token))
 }
 
@@ -86,9 +70,5 @@ pub async fn revoke(
 #[get("/me")]
 pub async fn me(auth: Auth) -> Result<HttpResponse, ApiError> {
     let who = auth.require(ANYONE)?;
-    Ok(HttpResponse::Ok().json(Me {
-        name: who.name,
-        role: who.role,
-        email: who.email,
-    }))
+    Ok(HttpResponse::Ok().json(Me { name: who.name, role: who.role, email: who.email }))
 }

@@ -9,8 +9,7 @@ use crate::web::extract::Auth;
 use actix_web::{get, post, web, HttpResponse};
 
 fn kind(raw: &str) -> Result<Kind, ApiError> {
-    raw.parse()
-        .map_err(|e| ApiError::NotFound(format!("no CSV kind {raw:?}: {e}")))
+    raw.parse().map_err(|e| ApiError::NotFound(format!("no CSV kind {raw:?}: {e}")))
 }
 
 fn writers(kind: Kind) -> &'static [Role] {
@@ -35,10 +34,7 @@ pub async fn import(
 ) -> Result<HttpResponse, ApiError> {
     let kind = kind(&kind_raw)?;
     let who = auth.require(writers(kind))?;
-    let report = ctx
-        .db
-        .run(move |c| transfer::import(c, &who.actor(), kind, &body[..]))
-        .await?;
+    let report = ctx.db.run(move |c| transfer::import(c, &who.actor(), kind, &body[..])).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -64,9 +60,6 @@ pub async fn export(
         .await?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{kind}.csv\""),
-        ))
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{kind}.csv\"")))
         .body(csv))
 }

@@ -1,0 +1,113 @@
+//! The built binary, as an operator runs it: serve on a new SQLite file, tokens, CSV, errors.
+
+use crate::once;
+use crate::support::Test;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn tests() -> Vec<Test> {
+    vec![
+        once!(serve_creates_the_sqlite_file_and_answers_with_a_cli_token),
+        once!(import_and_export_round_trip_and_bad_rows_fail),
+        once!(an_unknown_database_scheme_is_refused_clearly),
+    ]
+}
+
+fn stackward(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_stackward"));
+    c.current_dir(dir).env_remove("STACKWARD_DATABASE_URL").env("STACKWARD_LOG", "warn");
+    c
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run stackward")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_until_up(base: &str) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if reqwest::get(format!("{base}/healthz")).await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("stackward serve did not come up at {base}");
+}
+
+async fn serve_creates_the_sqlite_file_and_answers_with_a_cli_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(stackward(dir.path()).args(["token", "create", "--role", "admin", "--name", "ops"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "the token alone on stdout: {stdout:?}");
+    let token = stdout.trim().to_string();
+    assert!(token.starts_with("sw_") && token.len() > 40);
+    assert!(dir.path().join("stackward.db").exists(), "default database is ./stackward.db");
+
+    let port = free_port();
+    let child = stackward(dir.path())
+        .arg("serve")
+        .env("STACKWARD_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_up(&base).await;
+    let client = reqwest::Client::new();
+    let me = client.get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+    let me: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(me["role"], "admin");
+    let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+}
+
+async fn import_and_export_round_trip_and_bad_rows_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, "email,name,department\nkim@example.com,Kim,IT\nlee@example.com,\"Lee, Jr.\",\n").unwrap();
+    let out = run(stackward(dir.path()).args(["import", "--kind", "people"]).arg(&file));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("2 created"));
+
+    let exported = dir.path().join("export.csv");
+    let out = run(stackward(dir.path()).args(["export", "--kind", "people", "-o"]).arg(&exported));
+    assert!(out.status.success());
+    let csv = std::fs::read_to_string(&exported).unwrap();
+    assert!(csv.starts_with("id,email,name,department"));
+    assert!(csv.contains("\"Lee, Jr.\""));
+    let out = run(stackward(dir.path()).args(["import", "--kind", "people"]).arg(&exported));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("0 created, 0 updated, 2 unchanged"));
+
+    std::fs::write(&file, "email,name\nmo@example.com,Mo\nbroken,Nina\n").unwrap();
+    let out = run(stackward(dir.path()).args(["import", "--kind", "people"]).arg(&file));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("row 2, column email"), "{err}");
+    let out = run(stackward(dir.path()).args(["export", "--kind", "people"]));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("mo@example.com"), "nothing of the bad file was kept");
+}
+
+async fn an_unknown_database_scheme_is_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(stackward(dir.path()).arg("migrate").env("STACKWARD_DATABASE_URL", "mysql://root:hunter2@db/x"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unsupported database URL scheme"), "{err}");
+    assert!(!err.contains("hunter2"), "credentials never printed: {err}");
+}

@@ -1,0 +1,198 @@
+//! Test support: the harness's test registry, a fresh database per test on either backend,
+//! and `TestApp`, the real HTTP app on a loopback port with a token per role.
+
+pub mod db;
+pub mod registry;
+
+pub use db::{TestBackend, TestDb};
+pub use registry::Test;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use stackward::audit::Actor;
+use stackward::auth::{self, Role};
+use stackward::context::Context;
+use stackward::web::{build_app, Metrics};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The email of the employee whose token `TestApp` holds.
+pub const EMPLOYEE_EMAIL: &str = "erin.employee@example.com";
+
+/// The real app served on 127.0.0.1 over a fresh database.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// The database behind the app.
+    pub db: TestDb,
+    client: reqwest::Client,
+    tokens: HashMap<Role, String>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+/// A response: status and JSON body (Null when the body is not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Reply {
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        self.body
+    }
+
+    /// Asserts an error reply with this status, code and field.
+    #[track_caller]
+    pub fn expect_error(self, status: u16, code: &str, field: Option<&str>) -> Value {
+        let body = self.expect(status);
+        assert_eq!(body["error"]["code"], code, "error body: {body}");
+        if let Some(f) = field {
+            assert_eq!(body["error"]["field"], f, "error body: {body}");
+        }
+        body
+    }
+}
+
+impl TestApp {
+    /// Starts the app on a fresh database of `backend`, with one token per role.
+    pub async fn new(backend: TestBackend) -> Self {
+        let db = TestDb::new(backend);
+        let mut tokens = HashMap::new();
+        {
+            let mut conn = db.db.get().expect("test connection");
+            for role in Role::ALL {
+                let email = (*role == Role::Employee).then_some(EMPLOYEE_EMAIL);
+                let t = auth::create(&mut conn, &Actor("test".into()), &format!("test-{role}"), *role, email)
+                    .expect("test token");
+                tokens.insert(*role, t.secret);
+            }
+        }
+        let settings = stackward::config::Settings {
+            database_url: db.url.clone(),
+            db_pool_size: 4,
+            listen: "127.0.0.1:0".into(),
+            public_url: None,
+            log: "warn".into(),
+        };
+        let ctx = Context { db: db.db.clone(), settings: Arc::new(settings) };
+        let metrics = Metrics::new();
+        let server = actix_web::HttpServer::new(move || build_app(ctx.clone(), metrics.clone()))
+            .workers(1)
+            .disable_signals()
+            .bind("127.0.0.1:0")
+            .expect("bind loopback");
+        let addr = server.addrs()[0];
+        let server = server.run();
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp { base: format!("http://{addr}"), db, client: reqwest::Client::new(), tokens, handle }
+    }
+
+    /// The secret of the test token for `role`.
+    pub fn token(&self, role: Role) -> &str {
+        &self.tokens[&role]
+    }
+
+    /// Sends a request as `role` (None = no token) with an optional JSON body.
+    pub async fn call(&self, role: Option<Role>, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(r) = role {
+            req = req.bearer_auth(self.token(r));
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::reply(req).await
+    }
+
+    /// Sends a raw body with a content type.
+    pub async fn send_raw(&self, role: Role, method: Method, path: &str, content_type: &str, body: String) -> Reply {
+        let req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(self.token(role))
+            .header("content-type", content_type)
+            .body(body);
+        Self::reply(req).await
+    }
+
+    /// Sends a request with a given Authorization header value.
+    pub async fn with_authorization(&self, method: Method, path: &str, authorization: &str) -> Reply {
+        let req = self.client.request(method, format!("{}{path}", self.base)).header("authorization", authorization);
+        Self::reply(req).await
+    }
+
+    async fn reply(req: reqwest::RequestBuilder) -> Reply {
+        let resp = req.send().await.expect("request reaches the test server");
+        let status = resp.status();
+        let text = resp.text().await.expect("response body");
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, body, text }
+    }
+
+    /// GET as admin.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Some(Role::Admin), Method::GET, path, None).await
+    }
+
+    /// POST JSON as admin.
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Some(Role::Admin), Method::POST, path, Some(body)).await
+    }
+
+    /// PATCH JSON as admin.
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.call(Some(Role::Admin), Method::PATCH, path, Some(body)).await
+    }
+
+    /// DELETE as admin.
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.call(Some(Role::Admin), Method::DELETE, path, None).await
+    }
+
+    /// Creates an app as admin and returns its id.
+    pub async fn app(&self, name: &str) -> String {
+        let body = self.post("/api/v1/apps", serde_json::json!({"name": name, "category": "chat"})).await.expect(201);
+        body["id"].as_str().expect("id is a string").to_string()
+    }
+
+    /// Creates a subscription for `app_id` as admin and returns its id.
+    pub async fn subscription(&self, app_id: &str, seats: i64, price: i64) -> String {
+        let body = serde_json::json!({"app_id": app_id, "plan": "Business", "seats_purchased": seats,
+            "unit_price_cents": price, "currency": "USD", "term_start": "2026-01-01", "term_end": "2026-12-31"});
+        let body = self.post("/api/v1/subscriptions", body).await.expect(201);
+        body["id"].as_str().expect("id is a string").to_string()
+    }
+
+    /// Number of audit log entries.
+    pub async fn audit_count(&self) -> usize {
+        let mut count = 0;
+        let mut cursor = String::new();
+        loop {
+            let page = self.get(&format!("/api/v1/audit-log?limit=500&cursor={cursor}")).await.expect(200);
+            count += page["items"].as_array().map(Vec::len).unwrap_or(0);
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = c.to_string(),
+                None => return count,
+            }
+        }
+    }
+
+    /// The CSV export of `kind`, as admin.
+    pub async fn export(&self, kind: &str) -> String {
+        let r = self.get(&format!("/api/v1/export/{kind}")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.text
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        tokio::spawn(async move { handle.stop(false).await });
+    }
+}
