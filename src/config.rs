@@ -24,12 +24,60 @@ pub struct Settings {
     /// Log filter (error, warn, info, debug, or per module: stackward=debug), plus `json` for JSON lines.
     #[arg(long, env = "STACKWARD_LOG", default_value = "info", global = true)]
     pub log: String,
+
+    /// SMTP server for outgoing mail: smtps://user:pass@host:465 (TLS),
+    /// smtp://user:pass@host:587?tls=required (STARTTLS), or smtp://relay:25 (plain, for a local
+    /// relay). Unset: mail waits in the outbox.
+    #[arg(long, env = "STACKWARD_SMTP_URL", global = true)]
+    pub smtp_url: Option<String>,
+
+    /// The From address of stackward's mail.
+    #[arg(long, env = "STACKWARD_MAIL_FROM", default_value = "stackward <stackward@localhost>", global = true)]
+    pub mail_from: String,
+
+    /// Finance addresses copied on every renewal reminder, comma-separated.
+    #[arg(long, env = "STACKWARD_FINANCE_EMAILS", default_value = "", global = true)]
+    pub finance_emails: String,
+
+    /// Renewal reminder stages in days before the notice deadline (a subscription may override).
+    #[arg(long, env = "STACKWARD_REMINDER_DAYS", default_value = "90,60,30,7", global = true)]
+    pub reminder_days: String,
+
+    /// When the reminder pass runs (cron with seconds, UTC); blank disables it.
+    #[arg(long, env = "STACKWARD_CRON_REMINDERS", default_value = "0 0 7 * * *", global = true)]
+    pub cron_reminders: String,
+
+    /// When the outbox is delivered (cron with seconds, UTC); blank disables it.
+    #[arg(long, env = "STACKWARD_CRON_OUTBOX", default_value = "*/15 * * * * *", global = true)]
+    pub cron_outbox: String,
+
+    /// When app owners get their weekly digest (cron with seconds, UTC); blank disables it.
+    #[arg(long, env = "STACKWARD_CRON_DIGEST", default_value = "0 0 8 * * Mon", global = true)]
+    pub cron_digest: String,
+}
+
+#[derive(clap::Parser)]
+struct SettingsOnly {
+    #[command(flatten)]
+    settings: Settings,
 }
 
 impl Settings {
+    /// Settings from flags alone, as `stackward` would read them (environment variables still apply).
+    pub fn from_flags(flags: &[&str]) -> Result<Self, clap::Error> {
+        use clap::Parser;
+        let args = std::iter::once("stackward").chain(flags.iter().copied());
+        SettingsOnly::try_parse_from(args).map(|s| s.settings)
+    }
+
     /// The public URL, defaulting to the listen address.
     pub fn public_url(&self) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
+    }
+
+    /// The finance list, lower-cased, blanks dropped.
+    pub fn finance_list(&self) -> Vec<String> {
+        self.finance_emails.split(',').map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()).collect()
     }
 
     /// Splits `log` into a tracing filter and whether to write JSON.
@@ -58,13 +106,7 @@ mod tests {
     use super::*;
 
     fn with_log(log: &str) -> Settings {
-        Settings {
-            database_url: "sqlite://x.db".into(),
-            db_pool_size: 1,
-            listen: "127.0.0.1:8080".into(),
-            public_url: None,
-            log: log.into(),
-        }
+        Settings::from_flags(&["--log", log, "--listen", "127.0.0.1:8080"]).unwrap()
     }
 
     #[test]

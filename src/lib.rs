@@ -6,5 +6,8 @@ pub mod config;
 pub mod context;
 pub mod db;
 pub mod inventory;
+pub mod notify;
+pub mod renewals;
+pub mod scheduler;
 pub mod time;
 pub mod web;

@@ -8,8 +8,8 @@ use stackward::config::Settings;
 use stackward::context::Context;
 use stackward::db::Db;
 use stackward::inventory::transfer::{self, Kind};
+use stackward::{notify, scheduler};
 use std::io::Write;
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(name = "stackward", version, about = "SaaS tool-stack and licence governance")]
@@ -39,6 +39,21 @@ enum Command {
         /// The CSV file, or - for standard input.
         file: String,
     },
+    /// Run the renewal reminder pass for a day, then deliver the outbox; prints what was sent.
+    Remind {
+        /// The day to run for (YYYY-MM-DD, default today in UTC).
+        #[arg(long)]
+        today: Option<chrono::NaiveDate>,
+        /// Show what would be queued; queue and send nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show pending and failed email; with --retry, queue failed email again and deliver.
+    Outbox {
+        /// Queue failed email again and deliver everything due now.
+        #[arg(long)]
+        retry: bool,
+    },
     /// Export every record of a kind as CSV.
     Export {
         /// What to export: apps, subscriptions, people or accounts.
@@ -63,6 +78,9 @@ enum TokenCommand {
         /// The person it acts for (required for employee tokens).
         #[arg(long)]
         email: Option<String>,
+        /// A token only for the renewals calendar feed (GET /api/v1/renewals.ics?token=…).
+        #[arg(long)]
+        calendar: bool,
     },
     /// List tokens (never their secrets).
     List,
@@ -100,9 +118,72 @@ async fn main() -> anyhow::Result<()> {
     let settings = cli.settings;
     match cli.command {
         Command::Serve => {
+            // Refuse bad schedules and stages before serving anything.
+            scheduler::schedules(&settings).map_err(anyhow::Error::msg)?;
+            scheduler::reminder_settings(&settings).map_err(anyhow::Error::msg)?;
             let db = open(&settings)?;
-            let ctx = Context { db, settings: Arc::new(settings) };
-            stackward::web::serve(ctx).await.context("the HTTP server stopped")?;
+            let mut ctx = Context::new(db, settings)?;
+            ctx.scheduler_running = true;
+            let mut sched = scheduler::start(ctx.clone()).await.context("cannot start the scheduler")?;
+            let served = stackward::web::serve(ctx).await;
+            let _ = sched.shutdown().await;
+            served.context("the HTTP server stopped")?;
+        }
+        Command::Remind { today, dry_run } => {
+            let ctx = Context::new(open(&settings)?, settings)?;
+            let today = today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let report = scheduler::remind(&ctx, today, dry_run).await?;
+            let mut out = std::io::stdout().lock();
+            for r in &report.queued {
+                let late = if r.late { " (late)" } else { "" };
+                let verb = if dry_run { "would remind" } else { "queued" };
+                writeln!(
+                    out,
+                    "{verb}: {} — {}-day reminder{late} for deadline {} to {}",
+                    r.label,
+                    r.stage,
+                    r.deadline,
+                    r.recipients.join(", ")
+                )?;
+            }
+            for s in &report.without_recipients {
+                writeln!(out, "not sent: subscription {s} has a reminder due but no owner and no finance list")?;
+            }
+            if !dry_run {
+                deliver_and_print(&ctx, &mut out).await?;
+            }
+        }
+        Command::Outbox { retry } => {
+            let ctx = Context::new(open(&settings)?, settings)?;
+            if retry {
+                let n =
+                    ctx.db.run(|c| notify::outbox::retry_failed(c, None).map_err(stackward::db::DbError::from)).await?;
+                eprintln!("{n} failed emails queued again");
+            }
+            let mut out = std::io::stdout().lock();
+            if retry {
+                deliver_and_print(&ctx, &mut out).await?;
+            }
+            for status in [notify::OutboxStatus::Pending, notify::OutboxStatus::Failed] {
+                let page = stackward::db::Page::first(500);
+                let (rows, _) = ctx
+                    .db
+                    .run(move |c| notify::outbox::list(c, Some(status), page).map_err(stackward::db::DbError::from))
+                    .await?;
+                for r in rows {
+                    let err = r.last_error.as_deref().unwrap_or("");
+                    writeln!(
+                        out,
+                        "{:<7} #{:<5} attempts {} next {}  {}  {}  {err}",
+                        r.status,
+                        r.id,
+                        r.attempts,
+                        stackward::time::format(&r.next_attempt_at),
+                        r.recipients,
+                        r.subject
+                    )?;
+                }
+            }
         }
         Command::Migrate => {
             open(&settings)?;
@@ -137,12 +218,33 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn deliver_and_print(ctx: &Context, out: &mut impl Write) -> anyhow::Result<()> {
+    let Some(mailer) = &ctx.mailer else {
+        writeln!(out, "STACKWARD_SMTP_URL is not set: the mail waits in the outbox")?;
+        return Ok(());
+    };
+    let report = notify::deliver_due(&ctx.db, mailer, scheduler::OUTBOX_BATCH).await?;
+    for e in &report.sent {
+        writeln!(out, "sent: {} to {}", e.subject, e.recipients)?;
+    }
+    if report.retrying + report.failed > 0 {
+        writeln!(
+            out,
+            "not sent: {} will be retried, {} failed for good (see `stackward outbox`)",
+            report.retrying, report.failed
+        )?;
+        anyhow::bail!("some email could not be delivered through {}", mailer.server());
+    }
+    Ok(())
+}
+
 fn token(db: &Db, action: TokenCommand) -> anyhow::Result<()> {
     let mut conn = db.get()?;
     let actor = Actor::cli();
     match action {
-        TokenCommand::Create { role, name, email } => {
-            let t = auth::create(&mut conn, &actor, &name, role, email.as_deref())?;
+        TokenCommand::Create { role, name, email, calendar } => {
+            let scope = if calendar { auth::TokenScope::Calendar } else { auth::TokenScope::Api };
+            let t = auth::create(&mut conn, &actor, &name, role, email.as_deref(), scope)?;
             eprintln!("created token {} ({}, role {}); it is shown once:", t.token.id, t.token.name, t.token.role);
             println!("{}", t.secret);
         }

@@ -53,6 +53,11 @@ const MATRIX: &[(&str, &str, &[Role])] = &[
     ("POST", "/api/v1/tokens", &[Admin]),
     ("DELETE", "/api/v1/tokens/{id}", &[Admin]),
     ("GET", "/api/v1/me", ANY),
+    ("GET", "/api/v1/renewals", READERS),
+    ("GET", "/api/v1/renewals.ics", READERS),
+    ("GET", "/api/v1/jobs", &[Admin, It, Auditor]),
+    ("GET", "/api/v1/outbox", &[Admin, It, Auditor]),
+    ("POST", "/api/v1/mail/test", WRITERS),
 ];
 
 const OPEN: &[&str] = &["/healthz", "/readyz", "/metrics"];

@@ -5,7 +5,9 @@ mod api_auth;
 mod api_inventory;
 mod cli;
 mod csv_transfer;
+mod mail;
 mod ops;
+mod renewals;
 mod storage;
 mod support;
 
@@ -23,6 +25,8 @@ fn main() {
     tests.extend(api_auth::tests());
     tests.extend(csv_transfer::tests());
     tests.extend(ops::tests());
+    tests.extend(mail::tests());
+    tests.extend(renewals::tests());
     tests.extend(cli::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

@@ -20,7 +20,7 @@ async fn health_and_readiness_follow_the_database(backend: TestBackend) {
     stackward::db::revert_all(&mut app.db.db.get().unwrap()).unwrap();
     let not_ready = app.call(None, Method::GET, "/readyz", None).await.expect(503);
     assert_eq!(not_ready["checks"]["database"], "ok");
-    assert_eq!(not_ready["checks"]["migrations"], "1 pending");
+    assert!(not_ready["checks"]["migrations"].as_str().unwrap().ends_with(" pending"), "{not_ready}");
     assert_eq!(app.call(None, Method::GET, "/healthz", None).await.status, 200, "liveness does not need the database");
 }
 

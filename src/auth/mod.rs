@@ -5,4 +5,4 @@ mod roles;
 mod tokens;
 
 pub use roles::Role;
-pub use tokens::{authenticate, create, list, revoke, ApiToken, NewToken, Principal, TokenError, TokenId};
+pub use tokens::{authenticate, create, list, revoke, ApiToken, NewToken, Principal, TokenError, TokenId, TokenScope};

@@ -19,6 +19,16 @@ crate::id_type!(
 
 const PREFIX: &str = "sw_";
 
+crate::text_enum!(
+    /// What a token may be used for.
+    TokenScope {
+        /// The API, as a bearer token, within its role.
+        Api => "api",
+        /// Only the renewals calendar feed, passed in the feed's URL.
+        Calendar => "calendar",
+    }
+);
+
 /// Why a token operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -70,6 +80,8 @@ pub struct ApiToken {
     #[serde(with = "crate::time::rfc3339_opt")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<NaiveDateTime>,
+    /// What it may be used for.
+    pub scope: TokenScope,
 }
 
 /// A just-created token with its secret, which is never shown again.
@@ -113,6 +125,7 @@ pub fn create(
     name: &str,
     role: Role,
     email: Option<&str>,
+    scope: TokenScope,
 ) -> Result<NewToken, TokenError> {
     let name = name.trim();
     if name.is_empty() || name.len() > 200 {
@@ -137,6 +150,7 @@ pub fn create(
                 api_tokens::token_hash.eq(hash(&secret)),
                 api_tokens::created_by.eq(&actor.0),
                 api_tokens::created_at.eq(crate::time::now()),
+                api_tokens::scope.eq(scope),
             ))
             .returning((
                 api_tokens::id,
@@ -147,6 +161,7 @@ pub fn create(
                 api_tokens::created_at,
                 api_tokens::last_used_at,
                 api_tokens::revoked_at,
+                api_tokens::scope,
             ))
             .get_result(conn)?;
         audit::record(conn, actor, "token.create", "token", token.id, None, Some(&token))?;
@@ -180,13 +195,14 @@ pub fn revoke(conn: &mut Conn, actor: &Actor, id: TokenId) -> Result<ApiToken, T
     })
 }
 
-/// The principal for a bearer secret, or none when it is unknown or revoked.
-pub fn authenticate(conn: &mut Conn, secret: &str) -> Result<Option<Principal>, TokenError> {
+/// The principal for a secret used in `scope`, or none when it is unknown, revoked or of another scope.
+pub fn authenticate(conn: &mut Conn, secret: &str, scope: TokenScope) -> Result<Option<Principal>, TokenError> {
     if !secret.starts_with(PREFIX) {
         return Ok(None);
     }
     let found: Option<ApiToken> = api_tokens::table
         .filter(api_tokens::token_hash.eq(hash(secret)))
+        .filter(api_tokens::scope.eq(scope))
         .filter(api_tokens::revoked_at.is_null())
         .select(ApiToken::as_select())
         .first(conn)

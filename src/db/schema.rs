@@ -53,6 +53,8 @@ diesel::table! {
         term_number -> Integer,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        reminder_days -> Nullable<Text>,
+        no_action_needed -> Bool,
     }
 }
 
@@ -123,6 +125,55 @@ diesel::table! {
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        scope -> Text,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        dedupe_key -> Text,
+        kind -> Text,
+        recipients -> Text,
+        subject -> Text,
+        text_body -> Text,
+        html_body -> Nullable<Text>,
+        message_id -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    renewal_reminders (id) {
+        id -> BigInt,
+        subscription_id -> BigInt,
+        deadline -> Date,
+        stage_days -> Integer,
+        outcome -> Text,
+        outbox_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    jobs (name) {
+        name -> Text,
+        schedule -> Text,
+        lease_holder -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_period -> Nullable<Text>,
+        last_started_at -> Nullable<Timestamp>,
+        last_finished_at -> Nullable<Timestamp>,
+        last_duration_ms -> Nullable<BigInt>,
+        last_outcome -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        next_run_at -> Nullable<Timestamp>,
     }
 }
 
@@ -131,6 +182,8 @@ diesel::joinable!(subscription_terms -> subscriptions (subscription_id));
 diesel::joinable!(accounts -> apps (app_id));
 diesel::joinable!(accounts -> subscriptions (subscription_id));
 diesel::joinable!(accounts -> people (person_id));
+diesel::joinable!(renewal_reminders -> subscriptions (subscription_id));
+diesel::joinable!(renewal_reminders -> outbox (outbox_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     people,
@@ -140,4 +193,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     audit_log,
     api_tokens,
+    outbox,
+    renewal_reminders,
+    jobs,
 );

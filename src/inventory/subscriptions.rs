@@ -100,6 +100,10 @@ pub struct Subscription {
     #[serde(with = "crate::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
+    /// Reminder stages in days before the notice deadline, e.g. `90,30,7`; null = the global default.
+    pub reminder_days: Option<String>,
+    /// True when the owner has said no renewal reminders are needed.
+    pub no_action_needed: bool,
 }
 
 /// Fields to set on a subscription; absent fields stay as they are, `null` clears an optional one.
@@ -149,13 +153,19 @@ pub struct SubscriptionChanges {
     pub cost_centre: Option<Option<String>>,
     /// Status (default `active`).
     pub status: Option<SubscriptionStatus>,
+    /// Reminder stages in days before the deadline, e.g. `90,30,7`; null for the global default.
+    #[serde(default, with = "serde_with::rust::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub reminder_days: Option<Option<String>>,
+    /// Set true to stop renewal reminders for this subscription.
+    pub no_action_needed: Option<bool>,
 }
 
 impl SubscriptionChanges {
     fn apply(self, s: &mut Subscription) {
         crate::apply_changes!(self, s; app_id, plan, seats_purchased, unit_price_cents, currency,
             billing_frequency, term_start, term_end, renewal_type, notice_days, opt_out_date,
-            owner_email, cost_centre, status);
+            owner_email, cost_centre, status, reminder_days, no_action_needed);
     }
 }
 
@@ -268,6 +278,11 @@ fn validate(conn: &mut Conn, s: &mut Subscription) -> Result<()> {
     }
     validate::optional_email("owner_email", &mut s.owner_email)?;
     validate::optional("cost_centre", &mut s.cost_centre)?;
+    validate::optional("reminder_days", &mut s.reminder_days)?;
+    if let Some(days) = s.reminder_days.as_mut() {
+        let stages = crate::renewals::dates::parse_stages(days).map_err(|m| Invalid::new("reminder_days", m))?;
+        *days = stages.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    }
     Ok(())
 }
 
@@ -336,6 +351,8 @@ pub fn create(conn: &mut Conn, actor: &Actor, changes: SubscriptionChanges) -> R
         term_number: 1,
         created_at: now,
         updated_at: now,
+        reminder_days: None,
+        no_action_needed: false,
     };
     changes.apply(&mut s);
     crate::db::write_tx(conn, |conn| {

@@ -14,3 +14,5 @@ pub const CONTRACT_WRITERS: &[Role] = &[Admin, It, Finance];
 pub const AUDIT_READERS: &[Role] = &[Admin, Security, Auditor];
 /// Roles that manage tokens.
 pub const TOKEN_ADMINS: &[Role] = &[Admin];
+/// Roles that watch jobs and mail delivery.
+pub const OPERATORS: &[Role] = &[Admin, It, Auditor];

@@ -43,9 +43,9 @@ pub enum ApiError {
         /// What collides.
         message: String,
     },
-    /// 503 `unavailable`: the database cannot be reached.
-    #[error("the database is unavailable; try again shortly")]
-    Unavailable,
+    /// 503 `unavailable`: the database cannot be reached, or a needed service is not configured.
+    #[error("{0}")]
+    Unavailable(String),
     /// 500 `internal`: logged with its cause, answered without it.
     #[error("internal error")]
     Internal,
@@ -87,7 +87,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
             ApiError::Conflict { .. } => "conflict",
-            ApiError::Unavailable => "unavailable",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal => "internal",
         }
     }
@@ -101,7 +101,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -126,7 +126,7 @@ impl From<DbError> for ApiError {
         match e {
             DbError::Unavailable(cause) => {
                 tracing::error!(error = %cause, "database unavailable");
-                ApiError::Unavailable
+                ApiError::Unavailable("the database is unavailable; try again shortly".into())
             }
             other => {
                 tracing::error!(error = %other, "database error");

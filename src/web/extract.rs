@@ -112,6 +112,13 @@ impl Auth {
     }
 }
 
+impl Auth {
+    /// Authenticates a request's bearer token outside the extractor (for routes with another way in).
+    pub async fn from_request_parts(req: &HttpRequest) -> Result<Self, ApiError> {
+        <Self as FromRequest>::from_request(req, &mut Payload::None).await
+    }
+}
+
 impl FromRequest for Auth {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
@@ -127,7 +134,7 @@ impl FromRequest for Auth {
                 return Err(ApiError::Unauthorized("the Authorization header must be Bearer TOKEN".into()));
             };
             let ctx = ctx.ok_or(ApiError::Internal)?;
-            let found = ctx.db.run(move |c| auth::authenticate(c, &secret)).await?;
+            let found = ctx.db.run(move |c| auth::authenticate(c, &secret, auth::TokenScope::Api)).await?;
             found.map(Auth).ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))
         })
     }

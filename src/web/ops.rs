@@ -12,7 +12,7 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Readiness: the database answers and every migration is applied.
+/// Readiness: the database answers, every migration is applied, and the scheduler ticks.
 #[utoipa::path(tag = "operations", security(()), responses(
     (status = 200, description = "ready to serve"),
     (status = 503, description = "not ready; `checks` says why")))]
@@ -29,9 +29,16 @@ pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
         }
         Err(_) => ("unreachable".to_string(), "unknown".to_string()),
     };
-    let ready = database == "ok" && migrations == "ok";
+    // The scheduler beats every 20 s; a silent one means no reminder will go out.
+    let scheduler = match (ctx.scheduler_running, ctx.heartbeat.age_secs()) {
+        (false, _) => "off".to_string(),
+        (true, Some(age)) if age <= 90 => "ok".to_string(),
+        (true, Some(age)) => format!("stalled: no tick for {age} s"),
+        (true, None) => "stalled: never ticked".to_string(),
+    };
+    let ready = database == "ok" && migrations == "ok" && matches!(scheduler.as_str(), "ok" | "off");
     let body = json!({"status": if ready { "ready" } else { "not_ready" },
-                      "checks": {"database": database, "migrations": migrations}});
+                      "checks": {"database": database, "migrations": migrations, "scheduler": scheduler}});
     if ready {
         HttpResponse::Ok().json(body)
     } else {

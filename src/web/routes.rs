@@ -84,7 +84,12 @@ pub fn build_app(
                 .service(api::tokens::list)
                 .service(api::tokens::create)
                 .service(api::tokens::revoke)
-                .service(api::tokens::me),
+                .service(api::tokens::me)
+                .service(api::renewals::list)
+                .service(api::renewals::feed)
+                .service(api::mail::jobs)
+                .service(api::mail::outbox_list)
+                .service(api::mail::test_mail),
         )
         .split_for_parts();
     let doc = web::Data::new(doc);

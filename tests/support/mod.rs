@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod registry;
+pub mod smtp;
 
 pub use db::{TestBackend, TestDb};
 pub use registry::Test;
@@ -14,7 +15,6 @@ use stackward::auth::{self, Role};
 use stackward::context::Context;
 use stackward::web::{build_app, Metrics};
 use std::collections::HashMap;
-use std::sync::Arc;
 
 /// The email of the employee whose token `TestApp` holds.
 pub const EMPLOYEE_EMAIL: &str = "erin.employee@example.com";
@@ -25,6 +25,8 @@ pub struct TestApp {
     pub base: String,
     /// The database behind the app.
     pub db: TestDb,
+    /// The context the app serves with (for calling jobs directly).
+    pub ctx: Context,
     client: reqwest::Client,
     tokens: HashMap<Role, String>,
     handle: actix_web::dev::ServerHandle,
@@ -60,27 +62,45 @@ impl Reply {
 impl TestApp {
     /// Starts the app on a fresh database of `backend`, with one token per role.
     pub async fn new(backend: TestBackend) -> Self {
+        Self::with_flags(backend, &[]).await
+    }
+
+    /// Like [`TestApp::new`], with extra settings flags (e.g. `--smtp-url`).
+    pub async fn with_flags(backend: TestBackend, flags: &[&str]) -> Self {
         let db = TestDb::new(backend);
         let mut tokens = HashMap::new();
         {
             let mut conn = db.db.get().expect("test connection");
             for role in Role::ALL {
                 let email = (*role == Role::Employee).then_some(EMPLOYEE_EMAIL);
-                let t = auth::create(&mut conn, &Actor("test".into()), &format!("test-{role}"), *role, email)
-                    .expect("test token");
+                let t = auth::create(
+                    &mut conn,
+                    &Actor("test".into()),
+                    &format!("test-{role}"),
+                    *role,
+                    email,
+                    auth::TokenScope::Api,
+                )
+                .expect("test token");
                 tokens.insert(*role, t.secret);
             }
         }
-        let settings = stackward::config::Settings {
-            database_url: db.url.clone(),
-            db_pool_size: 4,
-            listen: "127.0.0.1:0".into(),
-            public_url: None,
-            log: "warn".into(),
-        };
-        let ctx = Context { db: db.db.clone(), settings: Arc::new(settings) };
+        let mut all = vec![
+            "--database-url",
+            &db.url,
+            "--db-pool-size",
+            "4",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "http://stackward.test",
+        ];
+        all.extend_from_slice(flags);
+        let settings = stackward::config::Settings::from_flags(&all).expect("test settings");
+        let ctx = Context::new(db.db.clone(), settings).expect("test context");
+        let served = ctx.clone();
         let metrics = Metrics::new();
-        let server = actix_web::HttpServer::new(move || build_app(ctx.clone(), metrics.clone()))
+        let server = actix_web::HttpServer::new(move || build_app(served.clone(), metrics.clone()))
             .workers(1)
             .disable_signals()
             .bind("127.0.0.1:0")
@@ -89,7 +109,7 @@ impl TestApp {
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
-        TestApp { base: format!("http://{addr}"), db, client: reqwest::Client::new(), tokens, handle }
+        TestApp { base: format!("http://{addr}"), db, ctx, client: reqwest::Client::new(), tokens, handle }
     }
 
     /// The secret of the test token for `role`.

@@ -41,6 +41,8 @@ const SUBSCRIPTIONS: &[&str] = &[
     "owner_email",
     "cost_centre",
     "status",
+    "reminder_days",
+    "no_action_needed",
     "term_number",
     "created_at",
     "updated_at",
@@ -122,6 +124,8 @@ fn subscription_row(s: &Subscription) -> Vec<String> {
         opt(&s.owner_email),
         opt(&s.cost_centre),
         s.status.to_string(),
+        opt(&s.reminder_days),
+        s.no_action_needed.to_string(),
         s.term_number.to_string(),
         fmt_time(&s.created_at),
         fmt_time(&s.updated_at),
@@ -286,6 +290,8 @@ fn import_subscription(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outc
         owner_email: c.opt_text("owner_email"),
         cost_centre: c.opt_text("cost_centre"),
         status: c.value("status")?,
+        reminder_days: c.opt_text("reminder_days"),
+        no_action_needed: c.flag("no_action_needed")?,
     };
     let existing = match c.opt_value::<subscriptions::SubscriptionId>("id")?.flatten() {
         Some(id) => Some(c.check(subscriptions::find(conn, id))?),

@@ -11,7 +11,6 @@ use super::InventoryError;
 use crate::audit::Actor;
 use crate::db::Conn;
 use cells::Cells;
-use diesel::Connection;
 use std::io::{Read, Write};
 
 crate::text_enum!(

@@ -3,7 +3,9 @@
 pub mod accounts;
 pub mod apps;
 pub mod audit_log;
+pub mod mail;
 pub mod people;
+pub mod renewals;
 pub mod subscriptions;
 pub mod tokens;
 pub mod transfer;

@@ -1,6 +1,6 @@
 //! `/api/v1/tokens` (admin) and `/api/v1/me` (anyone): API tokens and who the caller is.
 
-use crate::auth::{self, ApiToken, NewToken, Role, TokenId};
+use crate::auth::{self, ApiToken, NewToken, Role, TokenId, TokenScope};
 use crate::context::Context;
 use crate::web::access::{ANYONE, TOKEN_ADMINS};
 use crate::web::error::{ApiError, ErrorBody};
@@ -18,6 +18,9 @@ pub struct TokenRequest {
     role: Role,
     /// The person it acts for (required for employee tokens).
     email: Option<String>,
+    /// `api` (default) or `calendar`: a token only for the renewals calendar feed URL.
+    #[serde(default)]
+    scope: Option<TokenScope>,
 }
 
 /// The caller as the server sees it.
@@ -49,7 +52,19 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, A
 pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<TokenRequest>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(TOKEN_ADMINS)?;
     let req = body.parse()?;
-    let token = ctx.db.run(move |c| auth::create(c, &who.actor(), &req.name, req.role, req.email.as_deref())).await?;
+    let token = ctx
+        .db
+        .run(move |c| {
+            auth::create(
+                c,
+                &who.actor(),
+                &req.name,
+                req.role,
+                req.email.as_deref(),
+                req.scope.unwrap_or(TokenScope::Api),
+            )
+        })
+        .await?;
     Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(token))
 }
 

@@ -1,0 +1,13 @@
+//! Notify: the outbox, message templates and SMTP delivery. Mail is written to the outbox in the
+//! same transaction as the change that causes it, under a unique key, and delivered by a worker
+//! with retries and backoff. Reads `smtp_url` and `mail_from`.
+
+mod deliver;
+mod mailer;
+pub mod outbox;
+mod templates;
+
+pub use deliver::{deliver_due, deliver_one, DeliveryReport};
+pub use mailer::{MailError, Mailer};
+pub use outbox::{Email, OutboxEntry, OutboxId, OutboxStatus};
+pub use templates::render;

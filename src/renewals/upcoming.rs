@@ -1,0 +1,281 @@
+//! Upcoming renewals with the figures a decision needs: seats used, cost, a recommendation.
+//! One computation feeds the API, the reminder emails, the digest and the calendar feed.
+
+use super::dates::{self, Contract, DeadlineKind, RenewalDates};
+use crate::db::schema::{accounts, apps, subscriptions};
+use crate::db::Conn;
+use crate::inventory::{
+    AccountStatus, AppId, BillingFrequency, RenewalType, Subscription, SubscriptionId, SubscriptionStatus,
+};
+use chrono::NaiveDate;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Below this share of seats in use, the recommendation is to right-size.
+const RIGHT_SIZE_BELOW: f64 = 0.8;
+
+/// What to do at the renewal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Renew as is.
+    Renew,
+    /// Renew with fewer seats.
+    RightSize,
+    /// Let it go: no seat is used.
+    Cancel,
+    /// Not enough data to say; ask the owner.
+    Review,
+}
+
+/// A recommendation with its reason in plain words.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Recommendation {
+    /// What to do.
+    pub action: Action,
+    /// Seats to renew with.
+    pub seats: Option<i64>,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Recommendation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.action, self.seats) {
+            (Action::Renew, _) => write!(f, "renew: {}", self.reason),
+            (Action::RightSize, Some(n)) => write!(f, "right-size to {n} seats: {}", self.reason),
+            (Action::RightSize, None) => write!(f, "right-size: {}", self.reason),
+            (Action::Cancel, _) => write!(f, "cancel: {}", self.reason),
+            (Action::Review, _) => write!(f, "review: {}", self.reason),
+        }
+    }
+}
+
+/// A subscription's next renewal and the figures around it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct UpcomingRenewal {
+    /// The subscription.
+    pub subscription_id: SubscriptionId,
+    /// Its app.
+    pub app_id: AppId,
+    /// The app's name.
+    pub app_name: String,
+    /// Plan.
+    pub plan: String,
+    /// Contract owner, else the app's business owner.
+    pub owner_email: Option<String>,
+    /// The app's owners (business, billing), who are reminded too.
+    pub app_owner_emails: Vec<String>,
+    /// Renewal type.
+    pub renewal_type: RenewalType,
+    /// First day of the current term.
+    #[schema(value_type = String, format = Date)]
+    pub term_start: NaiveDate,
+    /// Last day of the current term.
+    #[schema(value_type = String, format = Date)]
+    pub term_end: NaiveDate,
+    /// First day of the next term (or the day it expires).
+    #[schema(value_type = String, format = Date)]
+    pub renewal_date: NaiveDate,
+    /// Last day to cancel, change or decide.
+    #[schema(value_type = String, format = Date)]
+    pub notice_deadline: NaiveDate,
+    /// What the deadline asks for.
+    pub deadline_kind: DeadlineKind,
+    /// Days from today to the deadline (negative when passed).
+    pub days_to_deadline: i64,
+    /// Unrecorded automatic renewals assumed since the stated term.
+    pub rolled_terms: u32,
+    /// Seats bought; null = unlimited.
+    pub seats_purchased: Option<i64>,
+    /// Active seats it pays for.
+    pub seats_used: i64,
+    /// Share of bought seats in use, in percent.
+    pub utilisation_percent: Option<i64>,
+    /// Cost per year in minor units; null when the price is unknown.
+    pub annual_cost_cents: Option<i64>,
+    /// Currency of the cost.
+    pub currency: String,
+    /// What to do.
+    pub recommendation: Recommendation,
+    /// Its reminder stages, in days before the deadline.
+    pub reminder_days: Vec<u32>,
+    /// True when the owner asked for no reminders.
+    pub no_action_needed: bool,
+}
+
+/// Billing periods per year; None when a yearly cost cannot be known.
+fn periods_per_year(s: &Subscription, dates: &RenewalDates) -> Option<f64> {
+    match s.billing_frequency {
+        BillingFrequency::Monthly => Some(12.0),
+        BillingFrequency::Annual => Some(1.0),
+        BillingFrequency::MultiYear => {
+            let days = (dates.renewal_date - dates.term_start).num_days();
+            (days > 0).then(|| 365.25 / days as f64)
+        }
+        BillingFrequency::Usage => None,
+    }
+}
+
+/// The yearly cost of `seats` seats, in minor units; None when the price is unknown.
+pub fn annual_cost(s: &Subscription, dates: &RenewalDates, seats: i64) -> Option<i64> {
+    let per_year = periods_per_year(s, dates)?;
+    Some((s.unit_price_cents? as f64 * seats as f64 * per_year).round() as i64)
+}
+
+/// Formats minor units as `USD 1,234.50`, with the currency's own number of decimals.
+pub fn money(cents: i64, currency: &str) -> String {
+    let exp = u32::from(iso_currency::Currency::from_code(currency).and_then(|c| c.exponent()).unwrap_or(2));
+    let unit = 10i64.pow(exp);
+    let (whole, frac) = (cents.abs() / unit, cents.abs() % unit);
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let sign = if cents < 0 { "-" } else { "" };
+    match exp {
+        0 => format!("{currency} {sign}{grouped}"),
+        _ => format!("{currency} {sign}{grouped}.{frac:0width$}", width = exp as usize),
+    }
+}
+
+fn recommend(s: &Subscription, dates: &RenewalDates, used: i64, has_usage_data: bool) -> Recommendation {
+    let Some(bought) = s.seats_purchased else {
+        let reason = "unlimited plan; seat use does not change the price".into();
+        return Recommendation { action: Action::Renew, seats: None, reason };
+    };
+    if !has_usage_data {
+        let reason = "no seats are recorded for this app yet; check use with the owner before deciding".into();
+        return Recommendation { action: Action::Review, seats: None, reason };
+    }
+    if used == 0 {
+        let reason = format!("none of the {bought} seats is in use");
+        return Recommendation { action: Action::Cancel, seats: Some(0), reason };
+    }
+    if bought > 0 && (used as f64) < RIGHT_SIZE_BELOW * bought as f64 {
+        let saving = annual_cost(s, dates, bought - used).map(|c| format!(", saving {}/yr", money(c, &s.currency)));
+        let reason = format!("{used} of {bought} seats are in use{}", saving.unwrap_or_default());
+        return Recommendation { action: Action::RightSize, seats: Some(used), reason };
+    }
+    Recommendation {
+        action: Action::Renew,
+        seats: Some(bought),
+        reason: format!("{used} of {bought} seats are in use"),
+    }
+}
+
+/// Every active subscription's next renewal as of `today` whose deadline is at most
+/// `within_days` away, soonest deadline first (deadlines already passed included).
+pub fn upcoming(
+    conn: &mut Conn,
+    today: NaiveDate,
+    within_days: i64,
+    default_stages: &[u32],
+) -> QueryResult<Vec<UpcomingRenewal>> {
+    let subs: Vec<Subscription> = subscriptions::table
+        .filter(subscriptions::status.eq(SubscriptionStatus::Active))
+        .order(subscriptions::id.asc())
+        .select(Subscription::as_select())
+        .load(conn)?;
+    type AppRow = (AppId, String, Option<String>, Option<String>);
+    let app_rows: Vec<AppRow> =
+        apps::table.select((apps::id, apps::name, apps::owner_email, apps::billing_owner_email)).load(conn)?;
+    let app_info: HashMap<AppId, AppRow> = app_rows.into_iter().map(|r| (r.0, r)).collect();
+    let by_sub: HashMap<Option<SubscriptionId>, i64> = accounts::table
+        .filter(accounts::status.eq(AccountStatus::Active))
+        .group_by(accounts::subscription_id)
+        .select((accounts::subscription_id, count_star()))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let by_app: HashMap<AppId, i64> = accounts::table
+        .filter(accounts::status.eq(AccountStatus::Active))
+        .group_by(accounts::app_id)
+        .select((accounts::app_id, count_star()))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    // Any seat row at all, even a removed one, means the app's use is known.
+    let apps_with_seats: std::collections::HashSet<AppId> =
+        accounts::table.select(accounts::app_id).distinct().load::<AppId>(conn)?.into_iter().collect();
+    let mut subs_per_app: HashMap<AppId, usize> = HashMap::new();
+    for s in &subs {
+        *subs_per_app.entry(s.app_id).or_default() += 1;
+    }
+
+    let mut out = Vec::new();
+    for s in subs {
+        let contract = Contract {
+            term_start: s.term_start,
+            term_end: s.term_end,
+            billing_frequency: s.billing_frequency,
+            renewal_type: s.renewal_type,
+            notice_days: s.notice_days,
+            opt_out_date: s.opt_out_date,
+        };
+        let Some(d) = dates::next_renewal(&contract, today) else { continue };
+        let days = (d.notice_deadline - today).num_days();
+        if days > within_days {
+            continue;
+        }
+        // Seats linked to this subscription; an app's only subscription also counts unlinked seats.
+        let used = if subs_per_app.get(&s.app_id) == Some(&1) {
+            by_app.get(&s.app_id).copied().unwrap_or(0)
+        } else {
+            by_sub.get(&Some(s.id)).copied().unwrap_or(0)
+        };
+        let (_, app_name, owner, billing) =
+            app_info.get(&s.app_id).cloned().unwrap_or((s.app_id, String::new(), None, None));
+        let reminder_days = s
+            .reminder_days
+            .as_deref()
+            .and_then(|r| dates::parse_stages(r).ok())
+            .unwrap_or_else(|| default_stages.to_vec());
+        out.push(UpcomingRenewal {
+            subscription_id: s.id,
+            app_id: s.app_id,
+            app_name,
+            plan: s.plan.clone(),
+            owner_email: s.owner_email.clone().or(owner.clone()),
+            app_owner_emails: owner.into_iter().chain(billing).collect(),
+            renewal_type: s.renewal_type,
+            term_start: d.term_start,
+            term_end: d.term_end,
+            renewal_date: d.renewal_date,
+            notice_deadline: d.notice_deadline,
+            deadline_kind: d.kind,
+            days_to_deadline: days,
+            rolled_terms: d.rolled_terms,
+            seats_purchased: s.seats_purchased,
+            seats_used: used,
+            utilisation_percent: s.seats_purchased.filter(|b| *b > 0).map(|b| (used * 100 + b / 2) / b),
+            annual_cost_cents: s.seats_purchased.and_then(|b| annual_cost(&s, &d, b)),
+            currency: s.currency.clone(),
+            recommendation: recommend(&s, &d, used, apps_with_seats.contains(&s.app_id)),
+            reminder_days,
+            no_action_needed: s.no_action_needed,
+        });
+    }
+    out.sort_by_key(|r| (r.notice_deadline, r.subscription_id));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::money;
+
+    #[test]
+    fn money_uses_the_currency_exponent_and_groups_thousands() {
+        assert_eq!(money(1_078_800, "USD"), "USD 10,788.00");
+        assert_eq!(money(5, "EUR"), "EUR 0.05");
+        assert_eq!(money(1_500_000, "JPY"), "JPY 1,500,000");
+        assert_eq!(money(-250, "GBP"), "GBP -2.50");
+        assert_eq!(money(0, "USD"), "USD 0.00");
+    }
+}
