@@ -24,6 +24,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(test_mail_reports_what_the_server_said),
         per_backend!(the_scheduler_runs_jobs_under_a_lease),
         once!(bad_schedules_are_refused_at_start),
+        per_backend!(a_refused_recipient_fails_for_good_and_the_cli_shows_and_retries_it),
     ]
 }
 
@@ -383,4 +384,39 @@ async fn bad_schedules_are_refused_at_start() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("STACKWARD_REMINDER_DAYS"));
+}
+
+async fn a_refused_recipient_fails_for_good_and_the_cli_shows_and_retries_it(backend: TestBackend) {
+    let server = SmtpServer::start();
+    let url = server.url();
+    let app = TestApp::with_flags(backend, &["--smtp-url", &url, "--finance-emails", "reject-me@example.com"]).await;
+    let (app_id, sub_id) = seed(&app, "Box", 7).await;
+    app.patch(&format!("/api/v1/apps/{app_id}"), json!({"owner_email": null, "billing_owner_email": null}))
+        .await
+        .expect(200);
+    app.patch(&format!("/api/v1/subscriptions/{sub_id}"), json!({"owner_email": null})).await.expect(200);
+    assert_eq!(remind(&app, today()).await, "1 reminders queued, 0 emails sent");
+    let failed = app.get("/api/v1/outbox?status=failed").await.expect(200);
+    let row = &failed["items"][0];
+    assert_eq!(row["attempts"], 1, "a permanent refusal is not retried on its own: {row}");
+    assert!(row["last_error"].as_str().unwrap().starts_with("550: the server refused a recipient"), "{row}");
+
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_stackward"))
+            .args(args)
+            .env("STACKWARD_DATABASE_URL", &app.db.url)
+            .env("STACKWARD_SMTP_URL", &url)
+            .env("STACKWARD_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let shown = cli(&["outbox"]);
+    let out = String::from_utf8_lossy(&shown.stdout);
+    assert!(out.contains("failed") && out.contains("reject-me@example.com") && out.contains("550:"), "{out}");
+    let retried = cli(&["outbox", "--retry"]);
+    assert!(!retried.status.success(), "a retry that fails again says so");
+    assert!(String::from_utf8_lossy(&retried.stderr).contains("1 failed emails queued again"));
+    let after = app.get("/api/v1/outbox?status=failed").await.expect(200);
+    assert_eq!(after["items"][0]["attempts"], 1, "queued again from zero, refused again");
+    assert!(server.messages().is_empty());
 }

@@ -7,6 +7,7 @@ use reqwest::Method;
 pub fn tests() -> Vec<Test> {
     vec![
         per_backend!(health_and_readiness_follow_the_database),
+        per_backend!(readiness_reports_a_scheduler_that_does_not_tick),
         per_backend!(metrics_count_requests_by_route_and_show_the_pool),
         per_backend!(openapi_documents_every_route_with_roles_and_error_codes),
     ]
@@ -67,4 +68,16 @@ async fn openapi_documents_every_route_with_roles_and_error_codes(backend: TestB
     for schema in ["App", "Subscription", "Person", "Account", "ErrorBody", "AppChanges"] {
         assert!(doc["components"]["schemas"][schema].is_object(), "schema {schema}");
     }
+}
+
+async fn readiness_reports_a_scheduler_that_does_not_tick(backend: TestBackend) {
+    let app = TestApp::build(backend, &[], |c| c.scheduler_running = true).await;
+    let r = app.call(None, Method::GET, "/readyz", None).await.expect(503);
+    assert_eq!(r["checks"]["scheduler"], "stalled: never ticked");
+    app.ctx.heartbeat.beat();
+    let r = app.call(None, Method::GET, "/readyz", None).await.expect(200);
+    assert_eq!(r["checks"]["scheduler"], "ok");
+    let plain = TestApp::new(backend).await;
+    let r = plain.call(None, Method::GET, "/readyz", None).await.expect(200);
+    assert_eq!(r["checks"]["scheduler"], "off", "a process without a scheduler says so");
 }

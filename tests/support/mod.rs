@@ -67,6 +67,11 @@ impl TestApp {
 
     /// Like [`TestApp::new`], with extra settings flags (e.g. `--smtp-url`).
     pub async fn with_flags(backend: TestBackend, flags: &[&str]) -> Self {
+        Self::build(backend, flags, |_| {}).await
+    }
+
+    /// Like [`TestApp::with_flags`], adjusting the context before serving.
+    pub async fn build(backend: TestBackend, flags: &[&str], configure: impl FnOnce(&mut Context)) -> Self {
         let db = TestDb::new(backend);
         let mut tokens = HashMap::new();
         {
@@ -97,7 +102,8 @@ impl TestApp {
         ];
         all.extend_from_slice(flags);
         let settings = stackward::config::Settings::from_flags(&all).expect("test settings");
-        let ctx = Context::new(db.db.clone(), settings).expect("test context");
+        let mut ctx = Context::new(db.db.clone(), settings).expect("test context");
+        configure(&mut ctx);
         let served = ctx.clone();
         let metrics = Metrics::new();
         let server = actix_web::HttpServer::new(move || build_app(served.clone(), metrics.clone()))

@@ -55,6 +55,15 @@ impl Handler for Capture {
     fn helo(&mut self, _ip: IpAddr, _domain: &str) -> Response {
         response::OK
     }
+
+    // Lets tests provoke a permanent refusal: any address containing "reject" has no mailbox.
+    fn rcpt(&mut self, to: &str) -> Response {
+        if to.contains("reject") {
+            response::NO_MAILBOX
+        } else {
+            response::OK
+        }
+    }
 }
 
 /// A running SMTP server; it serves until the test process ends.
