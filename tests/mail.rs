@@ -281,6 +281,7 @@ async fn no_action_needed_is_quiet_and_owners_get_one_digest_a_week(backend: Tes
     let (_, quiet) = seed(&app, "Zendesk", 6).await;
     app.patch(&format!("/api/v1/subscriptions/{quiet}"), json!({"no_action_needed": true})).await.expect(200);
     let (_, custom) = seed(&app, "HubSpot", 20).await;
+    seed(&app, "Gong", 200).await;
     let r = app.patch(&format!("/api/v1/subscriptions/{custom}"), json!({"reminder_days": "14, 3"})).await.expect(200);
     assert_eq!(r["reminder_days"], "14,3");
     app.patch(&format!("/api/v1/subscriptions/{custom}"), json!({"reminder_days": "14,x"})).await.expect_error(
@@ -300,6 +301,11 @@ async fn no_action_needed_is_quiet_and_owners_get_one_digest_a_week(backend: Tes
     assert_eq!(digest.to, vec!["owner@example.com".to_string()]);
     let text = body(digest);
     assert!(text.contains("Zendesk: 4 seats in use of 10 bought") && text.contains("HubSpot"), "{text}");
+    assert!(text.contains("Gong: 4 seats in use of 10 bought"), "apps renewing later show their seats too: {text}");
+    assert!(
+        !text.contains("Gong Business: notice deadline"),
+        "but only the next 90 days' deadlines are listed: {text}"
+    );
 }
 
 async fn test_mail_reports_what_the_server_said(backend: TestBackend) {

@@ -190,7 +190,9 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
             let queued = ctx
                 .db
                 .run(move |c| {
-                    let renewals = crate::renewals::upcoming::upcoming(c, today, 90, &rs.default_stages)?;
+                    // Every renewal: the digest shows seats bought for all of an owner's apps and
+                    // lists only the next 90 days' deadlines itself.
+                    let renewals = crate::renewals::upcoming::upcoming(c, today, 3650, &rs.default_stages)?;
                     crate::renewals::digest::queue_owner_digests(c, today, &renewals, &rs.public_url)
                 })
                 .await?;
