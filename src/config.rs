@@ -51,6 +51,10 @@ pub struct Settings {
     #[arg(long, env = "STACKWARD_CRON_OUTBOX", default_value = "*/15 * * * * *", global = true)]
     pub cron_outbox: String,
 
+    /// When the findings rules run (cron with seconds, UTC); blank disables it.
+    #[arg(long, env = "STACKWARD_CRON_FINDINGS", default_value = "0 30 6 * * *", global = true)]
+    pub cron_findings: String,
+
     /// When app owners get their weekly digest (cron with seconds, UTC); blank disables it.
     #[arg(long, env = "STACKWARD_CRON_DIGEST", default_value = "0 0 8 * * Mon", global = true)]
     pub cron_digest: String,

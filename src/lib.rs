@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod findings;
 pub mod inventory;
 pub mod notify;
 pub mod renewals;

@@ -54,6 +54,15 @@ enum Command {
         #[arg(long)]
         retry: bool,
     },
+    /// List findings, largest savings first; --refresh runs the rules first.
+    Findings {
+        /// Run every rule before listing.
+        #[arg(long)]
+        refresh: bool,
+        /// Output: table (for people), json or csv.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Export every record of a kind as CSV.
     Export {
         /// What to export: apps, subscriptions, people or accounts.
@@ -63,6 +72,13 @@ enum Command {
         #[arg(long, short)]
         output: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Csv,
 }
 
 #[derive(Subcommand)]
@@ -203,6 +219,20 @@ async fn main() -> anyhow::Result<()> {
                 report.created, report.updated, report.unchanged
             );
         }
+        Command::Findings { refresh, format } => {
+            let db = open(&settings)?;
+            let mut conn = db.get()?;
+            if refresh {
+                let today = chrono::Utc::now().date_naive();
+                let r = stackward::findings::refresh(&mut conn, today, stackward::findings::RuleSettings::default())?;
+                eprintln!(
+                    "findings: {} opened, {} updated, {} resolved, {} unchanged",
+                    r.opened, r.updated, r.resolved, r.unchanged
+                );
+            }
+            let rows = stackward::findings::store::list(&mut conn, &Default::default())?;
+            print_findings(&rows, format)?;
+        }
         Command::Export { kind, output } => {
             let db = open(&settings)?;
             let mut conn = db.get()?;
@@ -212,6 +242,55 @@ async fn main() -> anyhow::Result<()> {
                     transfer::export(&mut conn, kind, file)?;
                 }
                 None => transfer::export(&mut conn, kind, std::io::stdout().lock())?,
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_findings(rows: &[stackward::findings::Finding], format: Format) -> anyhow::Result<()> {
+    let money = |c: Option<i64>, cur: &Option<String>| match (c, cur) {
+        (Some(c), Some(cur)) => stackward::renewals::upcoming::money(c, cur),
+        _ => "unknown".to_string(),
+    };
+    let out = std::io::stdout().lock();
+    match format {
+        Format::Json => serde_json::to_writer_pretty(out, rows)?,
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record([
+                "id",
+                "kind",
+                "app_id",
+                "status",
+                "seats",
+                "monthly_savings_cents",
+                "annual_savings_cents",
+                "currency",
+                "explanation",
+            ])?;
+            for f in rows {
+                let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+                w.write_record([
+                    f.id.to_string(),
+                    f.kind.to_string(),
+                    f.app_id.map(|a| a.to_string()).unwrap_or_default(),
+                    f.status.to_string(),
+                    opt(f.seats),
+                    opt(f.monthly_savings_cents),
+                    opt(f.annual_savings_cents),
+                    f.currency.clone().unwrap_or_default(),
+                    f.explanation.clone(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        Format::Table => {
+            let mut out = out;
+            writeln!(out, "{:<6} {:<18} {:<13} {:>20}  EXPLANATION", "ID", "KIND", "STATUS", "PER YEAR")?;
+            for f in rows {
+                let yearly = money(f.annual_savings_cents, &f.currency);
+                writeln!(out, "{:<6} {:<18} {:<13} {:>20}  {}", f.id, f.kind, f.status, yearly, f.explanation)?;
             }
         }
     }

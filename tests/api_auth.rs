@@ -58,6 +58,14 @@ const MATRIX: &[(&str, &str, &[Role])] = &[
     ("GET", "/api/v1/jobs", &[Admin, It, Auditor]),
     ("GET", "/api/v1/outbox", &[Admin, It, Auditor]),
     ("POST", "/api/v1/mail/test", WRITERS),
+    ("GET", "/api/v1/findings", READERS),
+    ("GET", "/api/v1/findings/summary", READERS),
+    ("GET", "/api/v1/findings/{id}", READERS),
+    ("PATCH", "/api/v1/findings/{id}", CONTRACTS),
+    ("POST", "/api/v1/findings/refresh", CONTRACTS),
+    ("GET", "/api/v1/findings/exclusions", READERS),
+    ("POST", "/api/v1/findings/exclusions", CONTRACTS),
+    ("DELETE", "/api/v1/findings/exclusions/{id}", CONTRACTS),
 ];
 
 const OPEN: &[&str] = &["/healthz", "/readyz", "/metrics"];

@@ -5,6 +5,7 @@ mod api_auth;
 mod api_inventory;
 mod cli;
 mod csv_transfer;
+mod findings;
 mod mail;
 mod ops;
 mod renewals;
@@ -25,6 +26,7 @@ fn main() {
     tests.extend(api_auth::tests());
     tests.extend(csv_transfer::tests());
     tests.extend(ops::tests());
+    tests.extend(findings::tests());
     tests.extend(mail::tests());
     tests.extend(renewals::tests());
     tests.extend(cli::tests());

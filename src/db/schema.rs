@@ -30,6 +30,7 @@ diesel::table! {
         notes -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        inactive_days -> Nullable<Integer>,
     }
 }
 
@@ -177,6 +178,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    findings (id) {
+        id -> BigInt,
+        fingerprint -> Text,
+        kind -> Text,
+        app_id -> Nullable<BigInt>,
+        subscription_id -> Nullable<BigInt>,
+        status -> Text,
+        seats -> Nullable<BigInt>,
+        monthly_savings_cents -> Nullable<BigInt>,
+        annual_savings_cents -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        explanation -> Text,
+        evidence -> Text,
+        subject_key -> Text,
+        dismissed_subject_key -> Nullable<Text>,
+        dismiss_reason -> Nullable<Text>,
+        snoozed_until -> Nullable<Date>,
+        first_seen_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    finding_exclusions (id) {
+        id -> BigInt,
+        app_id -> Nullable<BigInt>,
+        account_id -> Nullable<BigInt>,
+        kind -> Nullable<Text>,
+        reason -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(subscriptions -> apps (app_id));
 diesel::joinable!(subscription_terms -> subscriptions (subscription_id));
 diesel::joinable!(accounts -> apps (app_id));
@@ -196,4 +234,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     renewal_reminders,
     jobs,
+    findings,
+    finding_exclusions,
 );

@@ -71,6 +71,8 @@ pub struct App {
     #[serde(with = "crate::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
+    /// Days without activity after which a seat counts as inactive; null = the default (60).
+    pub inactive_days: Option<i32>,
 }
 
 /// Fields to set on an app; absent fields stay as they are, `null` clears an optional one.
@@ -112,12 +114,16 @@ pub struct AppChanges {
     #[serde(default, with = "serde_with::rust::double_option")]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
+    /// Days without activity after which a seat counts as inactive; null for the default (60).
+    #[serde(default, with = "serde_with::rust::double_option")]
+    #[schema(value_type = Option<i32>)]
+    pub inactive_days: Option<Option<i32>>,
 }
 
 impl AppChanges {
     fn apply(self, app: &mut App) {
         crate::apply_changes!(self, app; name, vendor, category, website, domains, owner_email,
-            technical_owner_email, billing_owner_email, status, notes);
+            technical_owner_email, billing_owner_email, status, notes, inactive_days);
     }
 }
 
@@ -139,6 +145,9 @@ fn validate(app: &mut App) -> std::result::Result<(), Invalid> {
     validate::optional_email("technical_owner_email", &mut app.technical_owner_email)?;
     validate::optional_email("billing_owner_email", &mut app.billing_owner_email)?;
     validate::optional("notes", &mut app.notes)?;
+    if app.inactive_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(Invalid::new("inactive_days", "must be between 1 and 3650"));
+    }
     Ok(())
 }
 
@@ -205,6 +214,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, changes: AppChanges) -> Result<App
         notes: None,
         created_at: now,
         updated_at: now,
+        inactive_days: None,
     };
     changes.apply(&mut app);
     validate(&mut app)?;

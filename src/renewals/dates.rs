@@ -72,7 +72,7 @@ fn period_months(b: BillingFrequency) -> Option<u32> {
 }
 
 /// Whole months from `a` to `b` (counting a month when the day of month is reached or clamped).
-fn months_between(a: NaiveDate, b: NaiveDate) -> u32 {
+pub fn months_between(a: NaiveDate, b: NaiveDate) -> u32 {
     let mut n = 0u32;
     while a.checked_add_months(Months::new(n + 1)).is_some_and(|d| d <= b) {
         n += 1;

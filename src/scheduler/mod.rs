@@ -1,4 +1,4 @@
-//! Scheduler: cron jobs (renewal reminders, outbox delivery, weekly owner digest) run by
+//! Scheduler: cron jobs (findings, renewal reminders, outbox delivery, weekly owner digest) run by
 //! tokio-cron-scheduler in every process. A tick only claims the period's lease in the database
 //! and runs the job if it won, so with several replicas each job runs once per period. Reads
 //! the `cron_*` settings: cron with seconds, UTC; blank disables a job.
@@ -34,6 +34,8 @@ pub enum JobKind {
     Outbox,
     /// Queue the weekly owner digests, then deliver.
     OwnerDigest,
+    /// Run every findings rule.
+    Findings,
 }
 
 impl JobKind {
@@ -43,6 +45,7 @@ impl JobKind {
             JobKind::RenewalReminders => "renewal_reminders",
             JobKind::Outbox => "outbox",
             JobKind::OwnerDigest => "owner_digest",
+            JobKind::Findings => "findings",
         }
     }
 }
@@ -89,6 +92,7 @@ pub fn schedules(settings: &Settings) -> Result<Vec<(JobKind, String, Cron)>, St
         (JobKind::RenewalReminders, "STACKWARD_CRON_REMINDERS", &settings.cron_reminders),
         (JobKind::Outbox, "STACKWARD_CRON_OUTBOX", &settings.cron_outbox),
         (JobKind::OwnerDigest, "STACKWARD_CRON_DIGEST", &settings.cron_digest),
+        (JobKind::Findings, "STACKWARD_CRON_FINDINGS", &settings.cron_findings),
     ];
     let mut out = Vec::new();
     for (kind, setting, expr) in all {
@@ -185,6 +189,14 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
             Ok(format!("{} reminders queued, {sent} emails sent", report.queued.len()))
         }
         JobKind::Outbox => Ok(format!("{} emails sent", deliver(ctx).await?)),
+        JobKind::Findings => {
+            let settings = crate::findings::RuleSettings::default();
+            let r = ctx.db.run(move |c| crate::findings::refresh(c, today, settings).map_err(DbError::from)).await?;
+            Ok(format!(
+                "findings: {} opened, {} updated, {} resolved, {} unchanged",
+                r.opened, r.updated, r.resolved, r.unchanged
+            ))
+        }
         JobKind::OwnerDigest => {
             let rs = reminder_settings(&ctx.settings).map_err(anyhow::Error::msg)?;
             let queued = ctx

@@ -157,6 +157,17 @@ impl From<TokenError> for ApiError {
     }
 }
 
+impl From<crate::findings::store::FindingError> for ApiError {
+    fn from(e: crate::findings::store::FindingError) -> Self {
+        use crate::findings::store::FindingError;
+        match e {
+            FindingError::Invalid { field, message } => ApiError::invalid(field, message),
+            e @ FindingError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            FindingError::Db(db) => db.into(),
+        }
+    }
+}
+
 impl From<TransferError> for ApiError {
     fn from(e: TransferError) -> Self {
         match e {

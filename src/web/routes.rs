@@ -89,7 +89,16 @@ pub fn build_app(
                 .service(api::renewals::feed)
                 .service(api::mail::jobs)
                 .service(api::mail::outbox_list)
-                .service(api::mail::test_mail),
+                .service(api::mail::test_mail)
+                // Fixed paths before /findings/{id}.
+                .service(api::findings::summary)
+                .service(api::findings::exclusions_list)
+                .service(api::findings::exclusions_add)
+                .service(api::findings::exclusions_remove)
+                .service(api::findings::refresh)
+                .service(api::findings::list)
+                .service(api::findings::get)
+                .service(api::findings::update),
         )
         .split_for_parts();
     let doc = web::Data::new(doc);

@@ -22,6 +22,7 @@ const APPS: &[&str] = &[
     "billing_owner_email",
     "status",
     "notes",
+    "inactive_days",
     "created_at",
     "updated_at",
 ];
@@ -102,6 +103,7 @@ fn app_row(a: &App) -> Vec<String> {
         opt(&a.billing_owner_email),
         a.status.to_string(),
         opt(&a.notes),
+        opt(&a.inactive_days),
         fmt_time(&a.created_at),
         fmt_time(&a.updated_at),
     ]
@@ -259,6 +261,7 @@ fn import_app(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, Tran
         billing_owner_email: c.opt_text("billing_owner_email"),
         status: c.value("status")?,
         notes: c.opt_text("notes"),
+        inactive_days: c.opt_value("inactive_days")?,
     };
     let existing = match c.opt_value::<apps::AppId>("id")?.flatten() {
         Some(id) => Some(c.check(apps::find(conn, id))?),

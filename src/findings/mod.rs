@@ -1,0 +1,84 @@
+//! Findings: waste and risk in the stack, each with its savings, a plain-language explanation and
+//! its evidence. Rules are pure functions over an inventory snapshot (`rules/`, one file each);
+//! the store keeps a finding per stable fingerprint through its lifecycle
+//! (open → acknowledged → resolved | dismissed | snoozed).
+
+pub mod exclusions;
+pub mod money;
+pub mod rules;
+pub mod snapshot;
+pub mod store;
+
+pub use snapshot::RuleSettings;
+pub use store::{Finding, FindingId, FindingStatus, RefreshReport};
+
+use crate::inventory::{AccountId, AppId, SubscriptionId};
+
+crate::text_enum!(
+    /// What a finding is about.
+    FindingKind {
+        /// Seats with no activity for the app's inactivity threshold (never used included).
+        InactiveSeat => "inactive_seat",
+        /// Seats bought but not assigned to anyone.
+        UnassignedSeats => "unassigned_seats",
+        /// An active seat whose person is departed or suspended.
+        OrphanedAccount => "orphaned_account",
+        /// One person holding two or more seats in one app.
+        DuplicateAccount => "duplicate_account",
+        /// Apps of one category used side by side.
+        Overlap => "overlap",
+        /// A premium licence used only for basic features.
+        Downgrade => "downgrade",
+        /// A renewal coming up with low utilisation.
+        RenewalAtRisk => "renewal_at_risk",
+        /// A third-party app users granted access that is not approved.
+        ShadowIt => "shadow_it",
+    }
+);
+
+/// A finding as a rule computes it, before the store gives it an id and a status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Computed {
+    /// What it is about.
+    pub kind: FindingKind,
+    /// Stable identity: kind plus subject ids, never message text.
+    pub fingerprint: String,
+    /// The app concerned.
+    pub app_id: Option<AppId>,
+    /// The subscription concerned.
+    pub subscription_id: Option<SubscriptionId>,
+    /// The accounts that make up the finding; a change in this set is a material change.
+    pub accounts: Vec<AccountId>,
+    /// Seats that could be saved.
+    pub seats: Option<i64>,
+    /// Savings per month and year, in `currency`; None when the price is unknown.
+    pub savings: Option<money::Savings>,
+    /// Currency of the savings.
+    pub currency: Option<String>,
+    /// One sentence a finance person understands.
+    pub explanation: String,
+    /// The facts behind it (accounts, dates, sources, freshness).
+    pub evidence: serde_json::Value,
+}
+
+impl Computed {
+    /// The subject as a key: what must change for a dismissed finding to reopen.
+    pub fn subject_key(&self) -> String {
+        let mut ids: Vec<i64> = self.accounts.iter().map(|a| a.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        format!("{}|seats={}", ids.join(","), self.seats.unwrap_or(0))
+    }
+}
+
+/// Runs every rule over the inventory as of `today` and stores the result.
+pub fn refresh(
+    conn: &mut crate::db::Conn,
+    today: chrono::NaiveDate,
+    settings: RuleSettings,
+) -> diesel::QueryResult<RefreshReport> {
+    let snapshot = snapshot::Snapshot::load(conn, today, settings)?;
+    let computed = rules::all(&snapshot);
+    store::refresh(conn, computed, today)
+}

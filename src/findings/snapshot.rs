@@ -1,0 +1,148 @@
+//! The inventory as the rules see it: loaded once per refresh, read by every rule.
+
+use super::FindingKind;
+use crate::db::schema::{accounts, apps, finding_exclusions, people, subscriptions};
+use crate::db::Conn;
+use crate::inventory::{
+    Account, AccountId, AccountStatus, App, AppId, AppStatus, Person, PersonId, Subscription, SubscriptionId,
+    SubscriptionStatus,
+};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use std::collections::HashMap;
+
+/// Thresholds that apply where an app sets none.
+#[derive(Debug, Clone)]
+pub struct RuleSettings {
+    /// Days without activity after which a seat is inactive (per app: `apps.inactive_days`).
+    pub inactive_days: i64,
+    /// Renewals whose notice deadline is at most this many days away are checked for risk.
+    pub renewal_window_days: i64,
+    /// Utilisation (0–1) under which a renewal is at risk.
+    pub renewal_min_utilisation: f64,
+}
+
+impl Default for RuleSettings {
+    fn default() -> Self {
+        Self { inactive_days: 60, renewal_window_days: 90, renewal_min_utilisation: 0.7 }
+    }
+}
+
+/// An exclusion: an app, an account, or both, from one kind of finding or all.
+#[derive(Debug, Clone, PartialEq, Queryable)]
+pub struct Exclusion {
+    /// Exclusion id.
+    pub id: i64,
+    /// The app excluded (all its accounts).
+    pub app_id: Option<AppId>,
+    /// The account excluded (e.g. a service account).
+    pub account_id: Option<AccountId>,
+    /// Only from this kind; None = from every kind.
+    pub kind: Option<String>,
+}
+
+/// Everything the rules read.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The day the rules judge by.
+    pub today: NaiveDate,
+    /// Apps not retired.
+    pub apps: HashMap<AppId, App>,
+    /// Active subscriptions.
+    pub subscriptions: Vec<Subscription>,
+    /// Accounts not removed.
+    pub accounts: Vec<Account>,
+    /// Every person.
+    pub people: HashMap<PersonId, Person>,
+    /// Exclusions.
+    pub exclusions: Vec<Exclusion>,
+    /// Thresholds.
+    pub settings: RuleSettings,
+}
+
+impl Snapshot {
+    /// Loads the inventory.
+    pub fn load(conn: &mut Conn, today: NaiveDate, settings: RuleSettings) -> QueryResult<Self> {
+        let apps: Vec<App> =
+            apps::table.filter(apps::status.ne(AppStatus::Retired)).select(App::as_select()).load(conn)?;
+        let subscriptions = subscriptions::table
+            .filter(subscriptions::status.eq(SubscriptionStatus::Active))
+            .order(subscriptions::id.asc())
+            .select(Subscription::as_select())
+            .load(conn)?;
+        let accounts = accounts::table
+            .filter(accounts::status.ne(AccountStatus::Removed))
+            .order(accounts::id.asc())
+            .select(Account::as_select())
+            .load(conn)?;
+        let people: Vec<Person> = people::table.select(Person::as_select()).load(conn)?;
+        let exclusions = finding_exclusions::table
+            .select((
+                finding_exclusions::id,
+                finding_exclusions::app_id,
+                finding_exclusions::account_id,
+                finding_exclusions::kind,
+            ))
+            .load(conn)?;
+        Ok(Snapshot {
+            today,
+            apps: apps.into_iter().map(|a| (a.id, a)).collect(),
+            subscriptions,
+            accounts,
+            people: people.into_iter().map(|p| (p.id, p)).collect(),
+            exclusions,
+            settings,
+        })
+    }
+
+    /// True when `kind` must skip this app or account.
+    pub fn excluded(&self, kind: FindingKind, app: AppId, account: Option<AccountId>) -> bool {
+        self.exclusions.iter().any(|e| {
+            e.kind.as_deref().is_none_or(|k| k == kind.as_str())
+                && e.app_id.is_none_or(|a| a == app)
+                && e.account_id.is_none_or(|a| Some(a) == account)
+                && (e.app_id.is_some() || e.account_id.is_some())
+        })
+    }
+
+    /// The app's inactivity threshold in days.
+    pub fn inactive_days(&self, app: AppId) -> i64 {
+        self.apps.get(&app).and_then(|a| a.inactive_days).map(i64::from).unwrap_or(self.settings.inactive_days)
+    }
+
+    /// Active subscriptions of an app.
+    pub fn subscriptions_of(&self, app: AppId) -> impl Iterator<Item = &Subscription> {
+        self.subscriptions.iter().filter(move |s| s.app_id == app)
+    }
+
+    /// The subscription paying for an account: its own, else its app's only active one.
+    pub fn paying(&self, a: &Account) -> Option<&Subscription> {
+        if let Some(id) = a.subscription_id {
+            return self.subscriptions.iter().find(|s| s.id == id);
+        }
+        let mut subs = self.subscriptions_of(a.app_id);
+        match (subs.next(), subs.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    }
+
+    /// True for an active, billed seat not excluded from `kind`.
+    pub fn is_billed_seat(&self, kind: FindingKind, a: &Account) -> bool {
+        a.status == AccountStatus::Active && a.billable && !self.excluded(kind, a.app_id, Some(a.id))
+    }
+
+    /// "Zoom Business" for a subscription, "Zoom" without one.
+    pub fn label(&self, app: AppId, sub: Option<SubscriptionId>) -> String {
+        let name = self.apps.get(&app).map(|a| a.name.clone()).unwrap_or_else(|| format!("app {app}"));
+        match sub.and_then(|id| self.subscriptions.iter().find(|s| s.id == id)) {
+            Some(s) => format!("{name} {}", s.plan),
+            None => name,
+        }
+    }
+
+    /// When the app's usage data was last refreshed: the latest time any of its accounts was seen.
+    pub fn usage_as_of(&self, app: AppId) -> Option<NaiveDateTime> {
+        self.accounts.iter().filter(|a| a.app_id == app).map(|a| a.last_seen_at).max()
+    }
+}

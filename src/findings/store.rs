@@ -1,0 +1,432 @@
+//! Stored findings and their lifecycle. A refresh upserts by fingerprint and writes only what
+//! changed: a re-run on unchanged data writes nothing. A finding whose cause is gone resolves
+//! itself; a dismissed one reopens only when its subject (accounts, seat count) changes; a
+//! snoozed one reopens when its date passes.
+
+use super::{Computed, FindingKind};
+use crate::audit::{self, Actor};
+use crate::db::schema::findings;
+use crate::db::{Conn, DbError, Page};
+use crate::inventory::{AppId, SubscriptionId};
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+crate::id_type!(
+    /// Id of a finding.
+    FindingId
+);
+
+crate::text_enum!(
+    /// Where a finding stands.
+    FindingStatus {
+        /// New or back again; needs a look.
+        Open => "open",
+        /// Someone is on it.
+        Acknowledged => "acknowledged",
+        /// Its cause is gone.
+        Resolved => "resolved",
+        /// Judged not worth acting on, with a reason.
+        Dismissed => "dismissed",
+        /// Put aside until a date.
+        Snoozed => "snoozed",
+    }
+);
+
+/// A finding as stored and shown.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = findings)]
+pub struct Finding {
+    /// Finding id.
+    pub id: FindingId,
+    /// Stable identity: kind plus subject ids.
+    pub fingerprint: String,
+    /// Kind.
+    pub kind: FindingKind,
+    /// The app concerned.
+    pub app_id: Option<AppId>,
+    /// The subscription concerned.
+    pub subscription_id: Option<SubscriptionId>,
+    /// Where it stands.
+    pub status: FindingStatus,
+    /// Seats that could be saved.
+    pub seats: Option<i64>,
+    /// Savings per month in minor units; null when the price is unknown.
+    pub monthly_savings_cents: Option<i64>,
+    /// Savings per year in minor units; null when the price is unknown.
+    pub annual_savings_cents: Option<i64>,
+    /// Currency of the savings.
+    pub currency: Option<String>,
+    /// One sentence a finance person understands.
+    pub explanation: String,
+    /// The facts behind it.
+    #[serde(serialize_with = "as_json")]
+    #[schema(value_type = Object)]
+    pub evidence: String,
+    /// What must change for a dismissed finding to reopen.
+    #[serde(skip)]
+    pub subject_key: String,
+    /// The subject when it was dismissed.
+    #[serde(skip)]
+    pub dismissed_subject_key: Option<String>,
+    /// Why it was dismissed.
+    pub dismiss_reason: Option<String>,
+    /// Snoozed until this day.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub snoozed_until: Option<NaiveDate>,
+    /// When first found.
+    #[serde(with = "crate::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub first_seen_at: NaiveDateTime,
+    /// When last found.
+    #[serde(with = "crate::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub last_seen_at: NaiveDateTime,
+    /// When its cause disappeared.
+    #[serde(with = "crate::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub resolved_at: Option<NaiveDateTime>,
+    /// When the record last changed.
+    #[serde(with = "crate::time::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: NaiveDateTime,
+}
+
+fn as_json<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
+    v.serialize(s)
+}
+
+/// What a refresh did.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct RefreshReport {
+    /// Findings new or back again.
+    pub opened: usize,
+    /// Findings whose figures or evidence changed.
+    pub updated: usize,
+    /// Findings whose cause disappeared.
+    pub resolved: usize,
+    /// Findings found again exactly as before.
+    pub unchanged: usize,
+}
+
+/// A change a person makes to a finding.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingUpdate {
+    /// `acknowledged`, `dismissed` (needs `reason`), `snoozed` (needs `snoozed_until`) or `open`.
+    pub status: FindingStatus,
+    /// Why it is dismissed.
+    pub reason: Option<String>,
+    /// The day a snooze ends.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub snoozed_until: Option<NaiveDate>,
+}
+
+/// Why a change to a finding was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum FindingError {
+    /// The change is not valid.
+    #[error("{field}: {message}")]
+    Invalid {
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// No such finding.
+    #[error("finding {0} not found")]
+    NotFound(FindingId),
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for FindingError {
+    fn from(e: diesel::result::Error) -> Self {
+        FindingError::Db(DbError::Query(e))
+    }
+}
+
+/// Applies a rules run: one transaction, writing only what changed.
+pub fn refresh(conn: &mut Conn, computed: Vec<Computed>, today: NaiveDate) -> QueryResult<RefreshReport> {
+    crate::db::write_tx(conn, |conn| {
+        let now = crate::time::now();
+        let existing: Vec<Finding> = findings::table.select(Finding::as_select()).load(conn)?;
+        let mut by_fp: std::collections::HashMap<String, Finding> =
+            existing.into_iter().map(|f| (f.fingerprint.clone(), f)).collect();
+        let mut report = RefreshReport::default();
+        for c in computed {
+            let evidence = c.evidence.to_string();
+            let subject = c.subject_key();
+            let (monthly, annual) = (c.savings.map(|s| s.monthly_cents), c.savings.map(|s| s.annual_cents));
+            let Some(old) = by_fp.remove(&c.fingerprint) else {
+                diesel::insert_into(findings::table)
+                    .values((
+                        findings::fingerprint.eq(&c.fingerprint),
+                        findings::kind.eq(c.kind),
+                        findings::app_id.eq(c.app_id),
+                        findings::subscription_id.eq(c.subscription_id),
+                        findings::status.eq(FindingStatus::Open),
+                        findings::seats.eq(c.seats),
+                        findings::monthly_savings_cents.eq(monthly),
+                        findings::annual_savings_cents.eq(annual),
+                        findings::currency.eq(&c.currency),
+                        findings::explanation.eq(&c.explanation),
+                        findings::evidence.eq(&evidence),
+                        findings::subject_key.eq(&subject),
+                        findings::first_seen_at.eq(now),
+                        findings::last_seen_at.eq(now),
+                        findings::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                report.opened += 1;
+                continue;
+            };
+            let status = match old.status {
+                FindingStatus::Resolved => FindingStatus::Open,
+                FindingStatus::Dismissed if old.dismissed_subject_key.as_deref() != Some(subject.as_str()) => {
+                    FindingStatus::Open
+                }
+                FindingStatus::Snoozed if old.snoozed_until.is_none_or(|d| d <= today) => FindingStatus::Open,
+                s => s,
+            };
+            let same = status == old.status
+                && old.seats == c.seats
+                && old.monthly_savings_cents == monthly
+                && old.annual_savings_cents == annual
+                && old.currency == c.currency
+                && old.explanation == c.explanation
+                && old.evidence == evidence
+                && old.subject_key == subject;
+            if same {
+                report.unchanged += 1;
+                continue;
+            }
+            if status == FindingStatus::Open
+                && old.status != FindingStatus::Open
+                && old.status != FindingStatus::Acknowledged
+            {
+                report.opened += 1;
+            } else {
+                report.updated += 1;
+            }
+            let reopened = status == FindingStatus::Open && old.status != FindingStatus::Open;
+            diesel::update(findings::table.find(old.id))
+                .set((
+                    findings::status.eq(status),
+                    findings::seats.eq(c.seats),
+                    findings::monthly_savings_cents.eq(monthly),
+                    findings::annual_savings_cents.eq(annual),
+                    findings::currency.eq(&c.currency),
+                    findings::explanation.eq(&c.explanation),
+                    findings::evidence.eq(&evidence),
+                    findings::subject_key.eq(&subject),
+                    findings::last_seen_at.eq(now),
+                    findings::updated_at.eq(now),
+                    findings::resolved_at.eq(if reopened { None } else { old.resolved_at }),
+                    findings::snoozed_until.eq(if reopened { None } else { old.snoozed_until }),
+                ))
+                .execute(conn)?;
+        }
+        // Whatever was not found again has lost its cause.
+        for old in by_fp.into_values() {
+            if matches!(old.status, FindingStatus::Open | FindingStatus::Acknowledged | FindingStatus::Snoozed) {
+                diesel::update(findings::table.find(old.id))
+                    .set((
+                        findings::status.eq(FindingStatus::Resolved),
+                        findings::resolved_at.eq(Some(now)),
+                        findings::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                report.resolved += 1;
+            }
+        }
+        Ok(report)
+    })
+}
+
+/// Which findings to list.
+#[derive(Debug, Default, Clone)]
+pub struct FindingFilter {
+    /// Only this kind.
+    pub kind: Option<FindingKind>,
+    /// Only this app's.
+    pub app_id: Option<AppId>,
+    /// Only in this status.
+    pub status: Option<FindingStatus>,
+}
+
+/// Findings sorted by annual savings, largest first (unknown savings last), then id.
+pub fn list(conn: &mut Conn, filter: &FindingFilter) -> QueryResult<Vec<Finding>> {
+    let mut q = findings::table.into_boxed();
+    if let Some(k) = filter.kind {
+        q = q.filter(findings::kind.eq(k));
+    }
+    if let Some(a) = filter.app_id {
+        q = q.filter(findings::app_id.eq(a));
+    }
+    if let Some(s) = filter.status {
+        q = q.filter(findings::status.eq(s));
+    }
+    let mut rows: Vec<Finding> = q.select(Finding::as_select()).load(conn)?;
+    rows.sort_by_key(|f| (std::cmp::Reverse(f.annual_savings_cents.unwrap_or(-1)), f.id));
+    Ok(rows)
+}
+
+/// One page of a sorted list, by position (the order moves as savings change, so ids cannot be cursors).
+pub fn page(rows: Vec<Finding>, page: Page) -> (Vec<Finding>, Option<i64>) {
+    let start = page.after.max(0) as usize;
+    let mut rows: Vec<Finding> = rows.into_iter().skip(start).take(page.fetch() as usize).collect();
+    let has_more = rows.len() as i64 > page.limit;
+    rows.truncate(page.limit as usize);
+    let next = has_more.then_some((start + rows.len()) as i64);
+    (rows, next)
+}
+
+/// Savings of findings still to act on, in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Total {
+    /// What is totalled: `overall`, an app id, or a category.
+    pub key: String,
+    /// Currency; null for findings whose app has no contract (their savings are unknown).
+    pub currency: Option<String>,
+    /// Per month, minor units.
+    pub monthly_savings_cents: i64,
+    /// Per year, minor units.
+    pub annual_savings_cents: i64,
+    /// Findings counted.
+    pub findings: usize,
+    /// Findings of this group whose savings are unknown (no price); not in the sums.
+    pub unknown_savings: usize,
+}
+
+/// Totals of open and acknowledged findings, overall, per app and per app category.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct Totals {
+    /// One per currency.
+    pub overall: Vec<Total>,
+    /// Per app and currency.
+    pub by_app: Vec<Total>,
+    /// Per category and currency (apps without a category: `uncategorised`).
+    pub by_category: Vec<Total>,
+}
+
+/// Sums what acting on the open and acknowledged findings would save.
+pub fn totals(rows: &[Finding], category_of: impl Fn(AppId) -> Option<String>) -> Totals {
+    use std::collections::BTreeMap;
+    // None sorts first in a BTreeMap; keys are reordered below so priced groups come first.
+    type Acc = BTreeMap<(String, Option<String>), (i64, i64, usize, usize)>;
+    let (mut overall, mut by_app, mut by_category): (Acc, Acc, Acc) = Default::default();
+    for f in rows.iter().filter(|f| matches!(f.status, FindingStatus::Open | FindingStatus::Acknowledged)) {
+        let currency = f.currency.clone();
+        let app = f.app_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
+        let category = f.app_id.and_then(&category_of).unwrap_or_else(|| "uncategorised".into());
+        for (acc, key) in [(&mut overall, "overall".to_string()), (&mut by_app, app), (&mut by_category, category)] {
+            let e = acc.entry((key, currency.clone())).or_default();
+            e.2 += 1;
+            match (f.monthly_savings_cents, f.annual_savings_cents) {
+                (Some(m), Some(a)) => {
+                    e.0 += m;
+                    e.1 += a;
+                }
+                _ => e.3 += 1,
+            }
+        }
+    }
+    let out = |acc: Acc| {
+        let mut rows: Vec<_> = acc.into_iter().collect();
+        rows.sort_by_key(|((key, currency), _)| (key.clone(), currency.is_none(), currency.clone()));
+        rows.into_iter()
+            .map(|((key, currency), (m, a, n, u))| Total {
+                key,
+                currency,
+                monthly_savings_cents: m,
+                annual_savings_cents: a,
+                findings: n,
+                unknown_savings: u,
+            })
+            .collect()
+    };
+    Totals { overall: out(overall), by_app: out(by_app), by_category: out(by_category) }
+}
+
+/// Totals of every open and acknowledged finding, with app categories from the inventory.
+pub fn summary(conn: &mut Conn) -> QueryResult<Totals> {
+    use crate::db::schema::apps;
+    let rows = list(conn, &FindingFilter::default())?;
+    let categories: std::collections::HashMap<AppId, Option<String>> =
+        apps::table.select((apps::id, apps::category)).load::<(AppId, Option<String>)>(conn)?.into_iter().collect();
+    Ok(totals(&rows, |id| categories.get(&id).cloned().flatten()))
+}
+
+/// Finds one finding.
+pub fn find(conn: &mut Conn, id: FindingId) -> QueryResult<Option<Finding>> {
+    findings::table.find(id).select(Finding::as_select()).first(conn).optional()
+}
+
+/// Applies a person's change (acknowledge, dismiss with a reason, snooze, reopen) and logs it.
+pub fn update(
+    conn: &mut Conn,
+    actor: &Actor,
+    id: FindingId,
+    change: FindingUpdate,
+    today: NaiveDate,
+) -> Result<Finding, FindingError> {
+    crate::db::write_tx(conn, |conn| {
+        let before: Finding = findings::table
+            .find(id)
+            .select(Finding::as_select())
+            .first(conn)
+            .optional()?
+            .ok_or(FindingError::NotFound(id))?;
+        let reason = change.reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+        let (mut dismissed_key, mut dismiss_reason, mut snoozed) = (None, None, None);
+        match change.status {
+            FindingStatus::Dismissed => {
+                let Some(r) = reason else {
+                    return Err(FindingError::Invalid { field: "reason", message: "dismissing needs a reason".into() });
+                };
+                dismiss_reason = Some(r);
+                dismissed_key = Some(before.subject_key.clone());
+            }
+            FindingStatus::Snoozed => match change.snoozed_until {
+                Some(d) if d > today => snoozed = Some(d),
+                Some(_) => {
+                    return Err(FindingError::Invalid {
+                        field: "snoozed_until",
+                        message: "must be a day after today".into(),
+                    })
+                }
+                None => {
+                    return Err(FindingError::Invalid {
+                        field: "snoozed_until",
+                        message: "snoozing needs a date".into(),
+                    })
+                }
+            },
+            FindingStatus::Resolved => {
+                let message =
+                    "a finding resolves itself when its cause is gone; dismiss it with a reason instead".into();
+                return Err(FindingError::Invalid { field: "status", message });
+            }
+            FindingStatus::Open | FindingStatus::Acknowledged => {}
+        }
+        if before.status == FindingStatus::Resolved {
+            let message = "this finding's cause is gone; it reopens by itself if the cause returns".into();
+            return Err(FindingError::Invalid { field: "status", message });
+        }
+        diesel::update(findings::table.find(id))
+            .set((
+                findings::status.eq(change.status),
+                findings::dismiss_reason.eq(dismiss_reason),
+                findings::dismissed_subject_key.eq(dismissed_key),
+                findings::snoozed_until.eq(snoozed),
+                findings::updated_at.eq(crate::time::now()),
+            ))
+            .execute(conn)?;
+        let after: Finding = findings::table.find(id).select(Finding::as_select()).first(conn)?;
+        audit::record(conn, actor, &format!("finding.{}", change.status), "finding", id, Some(&before), Some(&after))?;
+        Ok(after)
+    })
+}

@@ -1,0 +1,143 @@
+//! `/api/v1/findings`: waste and risk with their savings; triage (acknowledge, dismiss, snooze),
+//! refresh, totals and exclusions.
+
+use crate::context::Context;
+use crate::db::DbError;
+use crate::findings::exclusions::{self, ExclusionRecord, NewExclusion};
+use crate::findings::store::{self, FindingFilter, FindingUpdate, Totals};
+use crate::findings::{self, Finding, FindingId, FindingKind, FindingStatus, RefreshReport, RuleSettings};
+use crate::inventory::AppId;
+use crate::web::access::{CONTRACT_WRITERS, INVENTORY_READERS};
+use crate::web::error::{ApiError, ErrorBody};
+use crate::web::extract::{path_id, Auth, Json, Query};
+use crate::web::paging::{self, ListOf};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+
+/// Filters and paging for findings.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FindingQuery {
+    /// Only this kind.
+    kind: Option<FindingKind>,
+    /// Only this app's.
+    #[param(value_type = Option<String>)]
+    app_id: Option<AppId>,
+    /// Only in this status.
+    status: Option<FindingStatus>,
+    /// Rows per page (1–500, default 50).
+    limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// Findings, largest annual savings first (unknown savings last).
+#[utoipa::path(tag = "findings", params(FindingQuery), description = "Roles: admin, it, finance, security, approver, auditor.",
+    responses((status = 200, body = ListOf<Finding>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+#[get("/findings")]
+pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<FindingQuery>) -> Result<HttpResponse, ApiError> {
+    auth.require(INVENTORY_READERS)?;
+    let q = q.parse()?;
+    let page = paging::page(q.limit, q.cursor.as_deref())?;
+    let filter = FindingFilter { kind: q.kind, app_id: q.app_id, status: q.status };
+    let rows = ctx.db.run(move |c| store::list(c, &filter).map_err(DbError::from)).await?;
+    let (items, next) = store::page(rows, page);
+    Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
+}
+
+/// Savings still to be had (open and acknowledged findings): overall, per app, per category.
+#[utoipa::path(tag = "findings", description = "Roles: admin, it, finance, security, approver, auditor.",
+    responses((status = 200, body = Totals), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/findings/summary")]
+pub async fn summary(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    auth.require(INVENTORY_READERS)?;
+    let totals = ctx.db.run(|c| store::summary(c).map_err(DbError::from)).await?;
+    Ok(HttpResponse::Ok().json(totals))
+}
+
+/// One finding with its evidence.
+#[utoipa::path(tag = "findings", description = "Roles: admin, it, finance, security, approver, auditor.",
+    responses((status = 200, body = Finding), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+#[get("/findings/{id}")]
+pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    auth.require(INVENTORY_READERS)?;
+    let id: FindingId = path_id("finding", &id)?;
+    let found = ctx.db.run(move |c| store::find(c, id).map_err(DbError::from)).await?;
+    found.map(|f| HttpResponse::Ok().json(f)).ok_or_else(|| ApiError::NotFound(format!("finding {id} not found")))
+}
+
+/// Acknowledge, dismiss (with a reason), snooze (until a day) or reopen a finding.
+#[utoipa::path(tag = "findings", description = "Roles: admin, it, finance.", request_body = FindingUpdate,
+    responses((status = 200, body = Finding), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[patch("/findings/{id}")]
+pub async fn update(
+    ctx: web::Data<Context>,
+    auth: Auth,
+    id: web::Path<String>,
+    body: Json<FindingUpdate>,
+) -> Result<HttpResponse, ApiError> {
+    let who = auth.require(CONTRACT_WRITERS)?;
+    let changes = body.parse()?;
+    let id: FindingId = path_id("finding", &id)?;
+    let f = ctx.db.run(move |c| store::update(c, &who.actor(), id, changes, today())).await?;
+    Ok(HttpResponse::Ok().json(f))
+}
+
+/// Run every rule now.
+#[utoipa::path(tag = "findings", description = "Roles: admin, it, finance.",
+    responses((status = 200, body = RefreshReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[post("/findings/refresh")]
+pub async fn refresh(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    auth.require(CONTRACT_WRITERS)?;
+    let report = ctx.db.run(|c| findings::refresh(c, today(), RuleSettings::default()).map_err(DbError::from)).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// Apps and accounts the rules leave out.
+#[utoipa::path(tag = "findings", description = "Roles: admin, it, finance, security, approver, auditor.",
+    responses((status = 200, body = Vec<ExclusionRecord>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[get("/findings/exclusions")]
+pub async fn exclusions_list(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    auth.require(INVENTORY_READERS)?;
+    let rows = ctx.db.run(|c| exclusions::list(c).map_err(DbError::from)).await?;
+    Ok(HttpResponse::Ok().json(rows))
+}
+
+/// Leave an app or account (e.g. a service account) out of one kind of finding or all.
+#[utoipa::path(tag = "findings", description = "Roles: admin, it, finance.", request_body = NewExclusion,
+    responses((status = 201, body = ExclusionRecord), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+#[post("/findings/exclusions")]
+pub async fn exclusions_add(
+    ctx: web::Data<Context>,
+    auth: Auth,
+    body: Json<NewExclusion>,
+) -> Result<HttpResponse, ApiError> {
+    let who = auth.require(CONTRACT_WRITERS)?;
+    let changes = body.parse()?;
+    let rec = ctx.db.run(move |c| exclusions::add(c, &who.actor(), changes)).await?;
+    Ok(HttpResponse::Created().json(rec))
+}
+
+/// Stop excluding; the next refresh judges the app or account again.
+#[utoipa::path(tag = "findings", description = "Roles: admin, it, finance.",
+    responses((status = 200, body = ExclusionRecord), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+#[delete("/findings/exclusions/{id}")]
+pub async fn exclusions_remove(
+    ctx: web::Data<Context>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let who = auth.require(CONTRACT_WRITERS)?;
+    let id: i64 = path_id("exclusion", &id)?;
+    let rec = ctx.db.run(move |c| exclusions::remove(c, &who.actor(), id)).await?;
+    Ok(HttpResponse::Ok().json(rec))
+}

@@ -1,0 +1,261 @@
+//! Findings through the API: refresh is idempotent, a cause that disappears resolves exactly its
+//! finding, triage follows the lifecycle, savings sort and total, exclusions leave accounts out.
+
+use crate::support::{Test, TestApp, TestBackend};
+use crate::{once, per_backend};
+use reqwest::Method;
+use serde_json::{json, Value};
+use stackward::auth::Role;
+
+pub fn tests() -> Vec<Test> {
+    vec![
+        per_backend!(a_rerun_changes_nothing_and_new_activity_resolves_exactly_its_finding),
+        per_backend!(triage_follows_the_lifecycle),
+        per_backend!(findings_sort_by_savings_and_total_with_unknown_prices_apart),
+        per_backend!(exclusions_leave_service_accounts_out),
+        once!(the_cli_lists_findings_as_table_json_and_csv),
+    ]
+}
+
+fn ago(days: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339()
+}
+
+/// Zoom: 10 seats at USD 15/month, 3 seats idle 90 days, 1 active. Loom: one idle seat, no price.
+/// Slack: a departed person's active seat.
+async fn stack(app: &TestApp) -> (String, String, Vec<String>, String) {
+    let zoom = app.app("Zoom").await;
+    let sub = app.subscription(&zoom, 10, 1500).await;
+    // Relative dates keep the renewal outside the 90-day risk window whatever day the tests run.
+    let end = (chrono::Utc::now().date_naive() + chrono::Days::new(200)).to_string();
+    app.patch(&format!("/api/v1/subscriptions/{sub}"), json!({"billing_frequency": "monthly", "term_end": end}))
+        .await
+        .expect(200);
+    let mut idle = Vec::new();
+    for i in 0..3 {
+        let a = app
+            .post(
+                "/api/v1/accounts",
+                json!({"app_id": zoom, "email": format!("idle{i}@example.com"), "last_active_at": ago(90)}),
+            )
+            .await
+            .expect(201);
+        idle.push(a["id"].as_str().unwrap().to_string());
+    }
+    app.post("/api/v1/accounts", json!({"app_id": zoom, "email": "busy@example.com", "last_active_at": ago(1)}))
+        .await
+        .expect(201);
+    let loom = app.app("Loom").await;
+    app.post("/api/v1/subscriptions", json!({"app_id": loom, "plan": "Team", "currency": "USD"})).await.expect(201);
+    let lone = app
+        .post("/api/v1/accounts", json!({"app_id": loom, "email": "solo@example.com", "last_active_at": ago(200)}))
+        .await
+        .expect(201);
+    let slack = app.app("Slack").await;
+    app.post(
+        "/api/v1/people",
+        json!({"email": "gone@example.com", "name": "Gone", "status": "departed", "left_on": "2026-01-31"}),
+    )
+    .await
+    .expect(201);
+    app.post("/api/v1/accounts", json!({"app_id": slack, "email": "gone@example.com", "last_active_at": ago(1)}))
+        .await
+        .expect(201);
+    (zoom, sub, idle, lone["id"].as_str().unwrap().to_string())
+}
+
+async fn refresh(app: &TestApp) -> Value {
+    app.post("/api/v1/findings/refresh", json!({})).await.expect(200)
+}
+
+async fn findings(app: &TestApp, query: &str) -> Vec<Value> {
+    app.get(&format!("/api/v1/findings?limit=500&{query}")).await.expect(200)["items"].as_array().unwrap().clone()
+}
+
+async fn a_rerun_changes_nothing_and_new_activity_resolves_exactly_its_finding(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let (zoom, _, idle, lone) = stack(&app).await;
+    let first = refresh(&app).await;
+    assert_eq!(
+        first["opened"],
+        4,
+        "Zoom idle, Zoom unassigned, Loom idle, Slack orphan: {:#?}",
+        findings(&app, "").await
+    );
+    let before = findings(&app, "").await;
+    let again = refresh(&app).await;
+    assert_eq!(again, json!({"opened": 0, "updated": 0, "resolved": 0, "unchanged": 4}));
+    assert_eq!(findings(&app, "").await, before, "a re-run on unchanged data changes nothing");
+
+    let inactive = findings(&app, &format!("kind=inactive_seat&app_id={zoom}")).await;
+    assert_eq!(inactive[0]["explanation"], "3 of 4 Zoom Business seats had no sign-in for 60+ days; USD 540.00/yr");
+    assert_eq!(
+        (inactive[0]["monthly_savings_cents"].clone(), inactive[0]["annual_savings_cents"].clone()),
+        (json!(4500), json!(54000))
+    );
+    assert_eq!(inactive[0]["evidence"]["accounts"].as_array().unwrap().len(), 3);
+
+    // Loom's one idle seat comes back to life: exactly its finding resolves.
+    app.patch(&format!("/api/v1/accounts/{lone}"), json!({"last_active_at": ago(0)})).await.expect(200);
+    let r = refresh(&app).await;
+    assert_eq!(r, json!({"opened": 0, "updated": 0, "resolved": 1, "unchanged": 3}));
+    let resolved = findings(&app, "status=resolved").await;
+    assert_eq!(resolved.len(), 1);
+    assert!(resolved[0]["explanation"].as_str().unwrap().starts_with("1 of 1 Loom Team seats"));
+    // One of Zoom's idle seats too: its group finding shrinks, nothing else moves.
+    app.patch(&format!("/api/v1/accounts/{}", idle[0]), json!({"last_active_at": ago(0)})).await.expect(200);
+    assert_eq!(refresh(&app).await, json!({"opened": 0, "updated": 1, "resolved": 0, "unchanged": 2}));
+    let inactive = findings(&app, &format!("kind=inactive_seat&app_id={zoom}")).await;
+    assert_eq!(inactive[0]["seats"], 2);
+}
+
+async fn triage_follows_the_lifecycle(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let (zoom, _, idle, _) = stack(&app).await;
+    refresh(&app).await;
+    let f = findings(&app, &format!("kind=inactive_seat&app_id={zoom}")).await[0].clone();
+    let path = format!("/api/v1/findings/{}", f["id"].as_str().unwrap());
+    assert_eq!(app.patch(&path, json!({"status": "acknowledged"})).await.expect(200)["status"], "acknowledged");
+    app.patch(&path, json!({"status": "dismissed"})).await.expect_error(400, "invalid", Some("reason"));
+    app.patch(&path, json!({"status": "snoozed", "snoozed_until": "2020-01-01"})).await.expect_error(
+        400,
+        "invalid",
+        Some("snoozed_until"),
+    );
+    app.patch(&path, json!({"status": "resolved"})).await.expect_error(400, "invalid", Some("status"));
+    app.patch(&path, json!({"status": "gone"})).await.expect_error(400, "invalid", Some("status"));
+    let d =
+        app.patch(&path, json!({"status": "dismissed", "reason": "seasonal staff, back in spring"})).await.expect(200);
+    assert_eq!(d["dismiss_reason"], "seasonal staff, back in spring");
+    refresh(&app).await;
+    assert_eq!(
+        app.get(&path).await.expect(200)["status"],
+        "dismissed",
+        "stays dismissed while the evidence is the same"
+    );
+    // Another seat goes idle: the evidence changed materially, so it reopens.
+    app.post("/api/v1/accounts", json!({"app_id": zoom, "email": "idle9@example.com", "last_active_at": ago(120)}))
+        .await
+        .expect(201);
+    refresh(&app).await;
+    assert_eq!(app.get(&path).await.expect(200)["status"], "open");
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Days::new(1)).to_string();
+    app.patch(&path, json!({"status": "snoozed", "snoozed_until": tomorrow})).await.expect(200);
+    refresh(&app).await;
+    assert_eq!(app.get(&path).await.expect(200)["status"], "snoozed");
+    // The cause disappears: it resolves itself and cannot be triaged any more.
+    for id in idle {
+        app.patch(&format!("/api/v1/accounts/{id}"), json!({"last_active_at": ago(0)})).await.expect(200);
+    }
+    app.patch("/api/v1/accounts/999999", json!({})).await.expect(404);
+    let accounts = app.get(&format!("/api/v1/accounts?app_id={zoom}&email=idle9@example.com")).await.expect(200);
+    app.patch(
+        &format!("/api/v1/accounts/{}", accounts["items"][0]["id"].as_str().unwrap()),
+        json!({"status": "removed"}),
+    )
+    .await
+    .expect(200);
+    refresh(&app).await;
+    let done = app.get(&path).await.expect(200);
+    assert_eq!(done["status"], "resolved");
+    assert!(done["resolved_at"].is_string());
+    app.patch(&path, json!({"status": "acknowledged"})).await.expect_error(400, "invalid", Some("status"));
+    let log =
+        app.get(&format!("/api/v1/audit-log?entity=finding&entity_id={}", f["id"].as_str().unwrap())).await.expect(200);
+    let actions: Vec<&str> = log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["finding.acknowledged", "finding.dismissed", "finding.snoozed"]);
+}
+
+async fn findings_sort_by_savings_and_total_with_unknown_prices_apart(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    stack(&app).await;
+    refresh(&app).await;
+    let all = findings(&app, "").await;
+    let yearly: Vec<Option<i64>> = all.iter().map(|f| f["annual_savings_cents"].as_i64()).collect();
+    let known: Vec<i64> = yearly.iter().flatten().copied().collect();
+    assert!(known.windows(2).all(|w| w[0] >= w[1]), "largest first: {yearly:?}");
+    let first_unknown = yearly.iter().position(Option::is_none).expect("Loom's price is unknown");
+    assert!(yearly[first_unknown..].iter().all(Option::is_none), "unknown savings last: {yearly:?}");
+    assert!(all.iter().all(|f| f["evidence"].is_object() && f["explanation"].is_string() && f["kind"].is_string()));
+
+    let page1 = app.get("/api/v1/findings?limit=2").await.expect(200);
+    let page2 = app
+        .get(&format!("/api/v1/findings?limit=2&cursor={}", page1["next_cursor"].as_str().unwrap()))
+        .await
+        .expect(200);
+    assert_eq!(page2["items"][0]["id"], all[2]["id"], "pages follow the savings order");
+
+    let totals = app.call(Some(Role::Finance), Method::GET, "/api/v1/findings/summary", None).await.expect(200);
+    let overall = &totals["overall"][0];
+    assert_eq!(overall["currency"], "USD", "priced groups first: {totals}");
+    let unpriced = totals["overall"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["currency"].is_null())
+        .expect("a group for findings with no contract");
+    assert_eq!(unpriced["unknown_savings"], unpriced["findings"]);
+    assert_eq!(overall["annual_savings_cents"], json!(known.iter().sum::<i64>()));
+    assert!(overall["unknown_savings"].as_u64().unwrap() >= 1, "{totals}");
+    assert!(totals["by_category"].as_array().unwrap().iter().any(|t| t["key"] == "chat"), "{totals}");
+    assert_eq!(findings(&app, "kind=orphaned_account").await.len(), 1);
+    app.get("/api/v1/findings?kind=waste").await.expect_error(400, "invalid", Some("kind"));
+}
+
+async fn exclusions_leave_service_accounts_out(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let (zoom, _, idle, _) = stack(&app).await;
+    refresh(&app).await;
+    let ex = app
+        .post(
+            "/api/v1/findings/exclusions",
+            json!({"account_id": idle[0], "kind": "inactive_seat", "reason": "conference-room account"}),
+        )
+        .await
+        .expect(201);
+    app.post("/api/v1/findings/exclusions", json!({"reason": "x"})).await.expect_error(400, "invalid", Some("app_id"));
+    app.post("/api/v1/findings/exclusions", json!({"app_id": zoom, "reason": " "})).await.expect_error(
+        400,
+        "invalid",
+        Some("reason"),
+    );
+    refresh(&app).await;
+    let f = &findings(&app, &format!("kind=inactive_seat&app_id={zoom}")).await[0];
+    assert_eq!(f["seats"], 2, "{f}");
+    let ids: Vec<&str> =
+        f["evidence"]["accounts"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap()).collect();
+    assert!(!ids.contains(&idle[0].as_str()));
+    app.delete(&format!("/api/v1/findings/exclusions/{}", ex["id"].as_str().unwrap())).await.expect(200);
+    refresh(&app).await;
+    assert_eq!(findings(&app, &format!("kind=inactive_seat&app_id={zoom}")).await[0]["seats"], 3);
+    app.post("/api/v1/findings/exclusions", json!({"app_id": zoom, "reason": "board-mandated tool"})).await.expect(201);
+    refresh(&app).await;
+    assert!(
+        findings(&app, &format!("app_id={zoom}&status=open")).await.is_empty(),
+        "an excluded app has no open findings"
+    );
+}
+
+async fn the_cli_lists_findings_as_table_json_and_csv() {
+    let app = TestApp::new(TestBackend::Sqlite).await;
+    stack(&app).await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_stackward"))
+            .args(args)
+            .env("STACKWARD_DATABASE_URL", &app.db.url)
+            .env("STACKWARD_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let table = run(&["findings", "--refresh"]);
+    assert!(table.status.success(), "{}", String::from_utf8_lossy(&table.stderr));
+    assert!(String::from_utf8_lossy(&table.stderr).contains("4 opened"));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("USD 540.00") && text.contains("unknown") && text.contains("inactive_seat"), "{text}");
+    let json_out: Value = serde_json::from_slice(&run(&["findings", "--format", "json"]).stdout).unwrap();
+    assert_eq!(json_out.as_array().unwrap().len(), 4);
+    let csv_out = String::from_utf8(run(&["findings", "--format", "csv"]).stdout).unwrap();
+    assert!(csv_out
+        .starts_with("id,kind,app_id,status,seats,monthly_savings_cents,annual_savings_cents,currency,explanation"));
+    assert_eq!(csv_out.lines().count(), 5);
+}
