@@ -25,6 +25,7 @@ fn ago(days: i64) -> String {
 /// Slack: a departed person's active seat.
 async fn stack(app: &TestApp) -> (String, String, Vec<String>, String) {
     let zoom = app.app("Zoom").await;
+    app.patch(&format!("/api/v1/apps/{zoom}"), json!({"category": "video conferencing"})).await.expect(200);
     let sub = app.subscription(&zoom, 10, 1500).await;
     // Relative dates keep the renewal outside the 90-day risk window whatever day the tests run.
     let end = (chrono::Utc::now().date_naive() + chrono::Days::new(200)).to_string();
@@ -46,6 +47,7 @@ async fn stack(app: &TestApp) -> (String, String, Vec<String>, String) {
         .await
         .expect(201);
     let loom = app.app("Loom").await;
+    app.patch(&format!("/api/v1/apps/{loom}"), json!({"category": "video messaging"})).await.expect(200);
     app.post("/api/v1/subscriptions", json!({"app_id": loom, "plan": "Team", "currency": "USD"})).await.expect(201);
     let lone = app
         .post("/api/v1/accounts", json!({"app_id": loom, "email": "solo@example.com", "last_active_at": ago(200)}))
@@ -200,6 +202,26 @@ async fn findings_sort_by_savings_and_total_with_unknown_prices_apart(backend: T
     assert!(totals["by_category"].as_array().unwrap().iter().any(|t| t["key"] == "chat"), "{totals}");
     assert_eq!(findings(&app, "kind=orphaned_account").await.len(), 1);
     app.get("/api/v1/findings?kind=waste").await.expect_error(400, "invalid", Some("kind"));
+
+    // A second video tool that two of Zoom's people also use.
+    let webex = app.post("/api/v1/apps", json!({"name": "Webex", "category": "Video Conferencing"})).await.expect(201);
+    let webex = webex["id"].as_str().unwrap();
+    app.post(
+        "/api/v1/subscriptions",
+        json!({"app_id": webex, "plan": "Meet", "seats_purchased": 2, "unit_price_cents": 1000,
+        "currency": "USD", "billing_frequency": "monthly"}),
+    )
+    .await
+    .expect(201);
+    for who in ["busy@example.com", "idle1@example.com"] {
+        app.post("/api/v1/accounts", json!({"app_id": webex, "email": who, "last_active_at": ago(2)}))
+            .await
+            .expect(201);
+    }
+    refresh(&app).await;
+    let overlap = findings(&app, "kind=overlap").await;
+    assert_eq!(overlap.len(), 1);
+    assert_eq!(overlap[0]["explanation"], "2 video conferencing apps are in use (Zoom, Webex): 2 of 4 people hold seats in more than one; consolidating them saves USD 240.00/yr");
 }
 
 async fn exclusions_leave_service_accounts_out(backend: TestBackend) {

@@ -1,10 +1,11 @@
 //! The rules, one file each: pure functions from a snapshot to computed findings.
-//! Overlap, downgrade and shadow IT need data that later issues bring (catalog categories,
-//! licence feature use, third-party app grants from connectors).
+//! Downgrade and shadow IT need data the connectors issue brings (licence feature use and
+//! third-party app grants); overlap uses the apps' categories.
 
 mod duplicate_account;
 mod inactive_seat;
 mod orphaned_account;
+mod overlap;
 mod renewal_at_risk;
 mod unassigned_seats;
 
@@ -21,6 +22,7 @@ pub fn all(s: &Snapshot) -> Vec<Computed> {
     out.extend(orphaned_account::run(s));
     out.extend(duplicate_account::run(s));
     out.extend(renewal_at_risk::run(s));
+    out.extend(overlap::run(s));
     out
 }
 
