@@ -41,8 +41,8 @@ pub struct Exclusion {
     pub kind: Option<String>,
 }
 
-/// Everything the rules read.
-#[derive(Debug, Clone)]
+/// Everything the rules read. Rows must not change once a rule has run (the index is built then).
+#[derive(Debug)]
 pub struct Snapshot {
     /// The day the rules judge by.
     pub today: NaiveDate,
@@ -58,6 +58,15 @@ pub struct Snapshot {
     pub exclusions: Vec<Exclusion>,
     /// Thresholds.
     pub settings: RuleSettings,
+    /// Subscriptions by id and by app and each app's data freshness, built on first use.
+    index: std::sync::OnceLock<SubscriptionIndex>,
+}
+
+#[derive(Debug, Default)]
+struct SubscriptionIndex {
+    by_id: HashMap<SubscriptionId, usize>,
+    by_app: HashMap<AppId, Vec<usize>>,
+    usage_as_of: HashMap<AppId, NaiveDateTime>,
 }
 
 impl Snapshot {
@@ -92,6 +101,36 @@ impl Snapshot {
             people: people.into_iter().map(|p| (p.id, p)).collect(),
             exclusions,
             settings,
+            index: Default::default(),
+        })
+    }
+
+    /// A snapshot of the given rows (tests and benchmarks build one without a database).
+    pub fn new(today: NaiveDate, settings: RuleSettings) -> Self {
+        Snapshot {
+            today,
+            apps: HashMap::new(),
+            subscriptions: Vec::new(),
+            accounts: Vec::new(),
+            people: HashMap::new(),
+            exclusions: Vec::new(),
+            settings,
+            index: Default::default(),
+        }
+    }
+
+    fn index(&self) -> &SubscriptionIndex {
+        self.index.get_or_init(|| {
+            let mut idx = SubscriptionIndex::default();
+            for (i, s) in self.subscriptions.iter().enumerate() {
+                idx.by_id.insert(s.id, i);
+                idx.by_app.entry(s.app_id).or_default().push(i);
+            }
+            for a in &self.accounts {
+                let latest = idx.usage_as_of.entry(a.app_id).or_insert(a.last_seen_at);
+                *latest = (*latest).max(a.last_seen_at);
+            }
+            idx
         })
     }
 
@@ -112,13 +151,18 @@ impl Snapshot {
 
     /// Active subscriptions of an app.
     pub fn subscriptions_of(&self, app: AppId) -> impl Iterator<Item = &Subscription> {
-        self.subscriptions.iter().filter(move |s| s.app_id == app)
+        self.index().by_app.get(&app).into_iter().flatten().map(|i| &self.subscriptions[*i])
+    }
+
+    /// An active subscription by id.
+    pub fn subscription(&self, id: SubscriptionId) -> Option<&Subscription> {
+        self.index().by_id.get(&id).map(|i| &self.subscriptions[*i])
     }
 
     /// The subscription paying for an account: its own, else its app's only active one.
     pub fn paying(&self, a: &Account) -> Option<&Subscription> {
         if let Some(id) = a.subscription_id {
-            return self.subscriptions.iter().find(|s| s.id == id);
+            return self.subscription(id);
         }
         let mut subs = self.subscriptions_of(a.app_id);
         match (subs.next(), subs.next()) {
@@ -135,7 +179,7 @@ impl Snapshot {
     /// "Zoom Business" for a subscription, "Zoom" without one.
     pub fn label(&self, app: AppId, sub: Option<SubscriptionId>) -> String {
         let name = self.apps.get(&app).map(|a| a.name.clone()).unwrap_or_else(|| format!("app {app}"));
-        match sub.and_then(|id| self.subscriptions.iter().find(|s| s.id == id)) {
+        match sub.and_then(|id| self.subscription(id)) {
             Some(s) => format!("{name} {}", s.plan),
             None => name,
         }
@@ -143,6 +187,6 @@ impl Snapshot {
 
     /// When the app's usage data was last refreshed: the latest time any of its accounts was seen.
     pub fn usage_as_of(&self, app: AppId) -> Option<NaiveDateTime> {
-        self.accounts.iter().filter(|a| a.app_id == app).map(|a| a.last_seen_at).max()
+        self.index().usage_as_of.get(&app).copied()
     }
 }

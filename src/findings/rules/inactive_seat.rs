@@ -15,12 +15,15 @@ type Group = (AppId, Option<SubscriptionId>);
 /// One finding per app and paying subscription with inactive seats.
 pub fn run(s: &Snapshot) -> Vec<Computed> {
     let mut groups: BTreeMap<Group, (usize, Vec<&Account>)> = BTreeMap::new();
+    let mut cutoffs = std::collections::HashMap::new();
     for a in s.accounts.iter() {
         if !s.is_billed_seat(KIND, a) {
             continue;
         }
-        let days = s.inactive_days(a.app_id);
-        let cutoff = (s.today - chrono::Duration::days(days)).and_hms_opt(0, 0, 0).unwrap_or_default();
+        let cutoff = *cutoffs.entry(a.app_id).or_insert_with(|| {
+            let days = s.inactive_days(a.app_id);
+            (s.today - chrono::Duration::days(days)).and_hms_opt(0, 0, 0).unwrap_or_default()
+        });
         let sub = s.paying(a).map(|p| p.id);
         let entry = groups.entry((a.app_id, sub)).or_default();
         entry.0 += 1;
@@ -40,7 +43,7 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
         let days = s.inactive_days(app);
         let n = idle.len() as i64;
         let never = idle.iter().filter(|a| a.last_active_at.is_none()).count();
-        let paying = sub.and_then(|id| s.subscriptions.iter().find(|x| x.id == id));
+        let paying = sub.and_then(|id| s.subscription(id));
         let (savings, currency) = savings(paying, n);
         let never_phrase = if never > 0 { format!(" ({never} never used)") } else { String::new() };
         let explanation = format!(

@@ -14,16 +14,34 @@ use super::snapshot::Snapshot;
 use super::Computed;
 use crate::inventory::Subscription;
 
+type Rule = fn(&Snapshot) -> Vec<Computed>;
+
+const RULES: &[(&str, Rule)] = &[
+    ("inactive_seat", inactive_seat::run),
+    ("unassigned_seats", unassigned_seats::run),
+    ("orphaned_account", orphaned_account::run),
+    ("duplicate_account", duplicate_account::run),
+    ("renewal_at_risk", renewal_at_risk::run),
+    ("overlap", overlap::run),
+];
+
 /// Every rule's findings for the snapshot.
 pub fn all(s: &Snapshot) -> Vec<Computed> {
+    all_timed(s).0
+}
+
+/// Every rule's findings, with how long each rule took (logged at debug, shown by the benchmark).
+pub fn all_timed(s: &Snapshot) -> (Vec<Computed>, Vec<(&'static str, std::time::Duration)>) {
     let mut out = Vec::new();
-    out.extend(inactive_seat::run(s));
-    out.extend(unassigned_seats::run(s));
-    out.extend(orphaned_account::run(s));
-    out.extend(duplicate_account::run(s));
-    out.extend(renewal_at_risk::run(s));
-    out.extend(overlap::run(s));
-    out
+    let mut times = Vec::new();
+    for (name, rule) in RULES {
+        let started = std::time::Instant::now();
+        out.extend(rule(s));
+        let took = started.elapsed();
+        tracing::debug!(rule = name, ms = took.as_millis() as u64, "findings rule ran");
+        times.push((*name, took));
+    }
+    (out, times)
 }
 
 /// Savings and currency for `seats` seats of `sub`, when the price is known.
@@ -71,15 +89,7 @@ pub(crate) mod fixture {
 
     impl Fixture {
         pub fn new() -> Self {
-            Fixture(Snapshot {
-                today: today(),
-                apps: Default::default(),
-                subscriptions: vec![],
-                accounts: vec![],
-                people: Default::default(),
-                exclusions: vec![],
-                settings: RuleSettings::default(),
-            })
+            Fixture(Snapshot::new(today(), RuleSettings::default()))
         }
 
         pub fn app(&mut self, id: i64, name: &str) -> &mut App {

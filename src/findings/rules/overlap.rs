@@ -11,6 +11,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 const KIND: FindingKind = FindingKind::Overlap;
 
+/// A seat holder: a matched person, else an unmatched email (borrowed, so no allocation per seat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Holder<'a> {
+    Person(crate::inventory::PersonId),
+    Email(&'a str),
+}
+
+type Holders<'a> = HashMap<AppId, BTreeMap<Holder<'a>, Vec<AccountId>>>;
+
 /// One finding per category with two or more apps in use.
 pub fn run(s: &Snapshot) -> Vec<Computed> {
     let mut by_category: BTreeMap<String, Vec<AppId>> = BTreeMap::new();
@@ -20,11 +29,11 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
         }
     }
     // Who holds which seats, per app: people by matched person, else by account email.
-    let mut holders: HashMap<AppId, BTreeMap<String, Vec<AccountId>>> = HashMap::new();
+    let mut holders: Holders = HashMap::new();
     for a in s.accounts.iter().filter(|a| s.is_billed_seat(KIND, a)) {
-        let who = match (a.person_id, &a.email) {
-            (Some(p), _) => format!("person:{p}"),
-            (None, Some(e)) => format!("email:{e}"),
+        let who = match (a.person_id, a.email.as_deref()) {
+            (Some(p), _) => Holder::Person(p),
+            (None, Some(e)) => Holder::Email(e),
             (None, None) => continue,
         };
         holders.entry(a.app_id).or_default().entry(who).or_default().push(a.id);
@@ -48,17 +57,12 @@ fn seat_price(s: &Snapshot, app: AppId) -> Option<(f64, String)> {
         .min_by(|a, b| a.0.total_cmp(&b.0))
 }
 
-fn finding(
-    s: &Snapshot,
-    category: &str,
-    apps: &[AppId],
-    holders: &HashMap<AppId, BTreeMap<String, Vec<AccountId>>>,
-) -> Computed {
+fn finding(s: &Snapshot, category: &str, apps: &[AppId], holders: &Holders) -> Computed {
     let empty = BTreeMap::new();
     let held = |a: &AppId| holders.get(a).unwrap_or(&empty);
     let prices: HashMap<AppId, Option<(f64, String)>> = apps.iter().map(|a| (*a, seat_price(s, *a))).collect();
     let currencies: BTreeSet<&str> = prices.values().flatten().map(|(_, c)| c.as_str()).collect();
-    let everyone: BTreeSet<&String> = apps.iter().flat_map(|a| held(a).keys()).collect();
+    let everyone: BTreeSet<&Holder> = apps.iter().flat_map(|a| held(a).keys()).collect();
     // Which seat survives a consolidation is a choice; with a price unknown, so is the saving.
     let priced = prices.values().all(Option::is_some);
     let (mut redundant_seats, mut redundant_accounts, mut monthly) = (0i64, Vec::new(), 0f64);
