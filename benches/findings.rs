@@ -151,7 +151,7 @@ fn run(label: &str, db: &Db, n_accounts: i64) -> anyhow::Result<()> {
     );
 
     let t = Instant::now();
-    let snapshot = Snapshot::load(&mut conn, today, RuleSettings::default())?;
+    let snapshot = Snapshot::load(&mut conn, today, RuleSettings::default(), None)?;
     let load = t.elapsed();
     let t = Instant::now();
     let (computed, per_rule) = rules::all_timed(&snapshot);
@@ -164,7 +164,7 @@ fn run(label: &str, db: &Db, n_accounts: i64) -> anyhow::Result<()> {
     let first = store::refresh(&mut conn, computed, today)?;
     let write = t.elapsed();
     let t = Instant::now();
-    let second = findings::refresh(&mut conn, today, RuleSettings::default())?;
+    let second = findings::refresh(&mut conn, today, RuleSettings::default(), None)?;
     let rerun = t.elapsed();
     println!(
         "{label}: load {:.2} s, rules {:.2} s, store {:.2} s ({} findings opened); unchanged re-run {:.2} s ({} unchanged); total first refresh {:.2} s; peak RSS {}",

@@ -25,6 +25,10 @@ pub struct Settings {
     #[arg(long, env = "STACKWARD_LOG", default_value = "info", global = true)]
     pub log: String,
 
+    /// A folder of your own integration files; `*catalog*.toml` files there add to or override the app catalog.
+    #[arg(long, env = "STACKWARD_INTEGRATIONS_DIR", global = true)]
+    pub integrations_dir: Option<std::path::PathBuf>,
+
     /// SMTP server for outgoing mail: smtps://user:pass@host:465 (TLS),
     /// smtp://user:pass@host:587?tls=required (STARTTLS), or smtp://relay:25 (plain, for a local
     /// relay). Unset: mail waits in the outbox.

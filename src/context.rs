@@ -1,6 +1,7 @@
 //! The shared state handed to handlers and jobs: the database, the settings, the mailer and
 //! the scheduler's heartbeat.
 
+use crate::catalog::{Catalog, CatalogError};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::notify::Mailer;
@@ -22,16 +23,30 @@ pub struct Context {
     pub scheduler_running: bool,
     /// This process's name in job leases: host and process id.
     pub instance: String,
+    /// Known SaaS apps: builtin plus the user's catalog files.
+    pub catalog: Arc<Catalog>,
+}
+
+/// Why the context could not be built from the settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    /// The mail settings are unusable.
+    #[error(transparent)]
+    Mail(#[from] crate::notify::MailError),
+    /// A catalog file is malformed.
+    #[error("app catalog: {0}")]
+    Catalog(#[from] CatalogError),
 }
 
 impl Context {
     /// A context for `settings` over `db`, with the mailer the settings name.
-    pub fn new(db: Db, settings: Settings) -> Result<Self, crate::notify::MailError> {
+    pub fn new(db: Db, settings: Settings) -> Result<Self, ContextError> {
         let mailer = match settings.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) {
             Some(url) => Some(Mailer::new(url, &settings.mail_from)?),
             None => None,
         };
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
+        let catalog = Arc::new(Catalog::load(settings.integrations_dir.as_deref())?);
         Ok(Self {
             db,
             settings: Arc::new(settings),
@@ -39,6 +54,7 @@ impl Context {
             heartbeat: Arc::new(Heartbeat::default()),
             scheduler_running: false,
             instance: format!("{host}:{}", std::process::id()),
+            catalog,
         })
     }
 }

@@ -220,11 +220,12 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Findings { refresh, format } => {
-            let db = open(&settings)?;
-            let mut conn = db.get()?;
+            let ctx = Context::new(open(&settings)?, settings)?;
+            let mut conn = ctx.db.get()?;
             if refresh {
                 let today = chrono::Utc::now().date_naive();
-                let r = stackward::findings::refresh(&mut conn, today, stackward::findings::RuleSettings::default())?;
+                let rules = stackward::findings::RuleSettings::default();
+                let r = stackward::findings::refresh(&mut conn, today, rules, Some(&ctx.catalog))?;
                 eprintln!(
                     "findings: {} opened, {} updated, {} resolved, {} unchanged",
                     r.opened, r.updated, r.resolved, r.unchanged

@@ -222,6 +222,24 @@ async fn findings_sort_by_savings_and_total_with_unknown_prices_apart(backend: T
     let overlap = findings(&app, "kind=overlap").await;
     assert_eq!(overlap.len(), 1);
     assert_eq!(overlap[0]["explanation"], "2 video conferencing apps are in use (Zoom, Webex): 2 of 4 people hold seats in more than one; consolidating them saves USD 240.00/yr");
+
+    // An app added with no category is placed by the catalog (Google Meet is video conferencing).
+    let meet = app.post("/api/v1/apps", json!({"name": "google meet"})).await.expect(201);
+    assert!(meet["category"].is_null());
+    app.post("/api/v1/accounts", json!({"app_id": meet["id"], "email": "busy@example.com", "last_active_at": ago(1)}))
+        .await
+        .expect(201);
+    refresh(&app).await;
+    let open_overlaps = findings(&app, "kind=overlap&status=open").await;
+    assert_eq!(open_overlaps.len(), 1, "{open_overlaps:?}");
+    assert!(
+        open_overlaps[0]["explanation"]
+            .as_str()
+            .unwrap()
+            .starts_with("3 video conferencing apps are in use (Zoom, Webex, google meet)"),
+        "{}",
+        open_overlaps[0]["explanation"]
+    );
 }
 
 async fn exclusions_leave_service_accounts_out(backend: TestBackend) {

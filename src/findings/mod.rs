@@ -77,8 +77,9 @@ pub fn refresh(
     conn: &mut crate::db::Conn,
     today: chrono::NaiveDate,
     settings: RuleSettings,
+    catalog: Option<&crate::catalog::Catalog>,
 ) -> diesel::QueryResult<RefreshReport> {
-    let snapshot = snapshot::Snapshot::load(conn, today, settings)?;
+    let snapshot = snapshot::Snapshot::load(conn, today, settings, catalog)?;
     let computed = rules::all(&snapshot);
     store::refresh(conn, computed, today)
 }

@@ -1,6 +1,7 @@
 //! The inventory as the rules see it: loaded once per refresh, read by every rule.
 
 use super::FindingKind;
+use crate::catalog::Catalog;
 use crate::db::schema::{accounts, apps, finding_exclusions, people, subscriptions};
 use crate::db::Conn;
 use crate::inventory::{
@@ -70,10 +71,22 @@ struct SubscriptionIndex {
 }
 
 impl Snapshot {
-    /// Loads the inventory.
-    pub fn load(conn: &mut Conn, today: NaiveDate, settings: RuleSettings) -> QueryResult<Self> {
-        let apps: Vec<App> =
+    /// Loads the inventory; apps with no category take their catalog category.
+    pub fn load(
+        conn: &mut Conn,
+        today: NaiveDate,
+        settings: RuleSettings,
+        catalog: Option<&Catalog>,
+    ) -> QueryResult<Self> {
+        let mut apps: Vec<App> =
             apps::table.filter(apps::status.ne(AppStatus::Retired)).select(App::as_select()).load(conn)?;
+        if let Some(catalog) = catalog {
+            for app in apps.iter_mut().filter(|a| a.category.is_none()) {
+                let mut hosts: Vec<&str> = app.domains.iter().collect();
+                hosts.extend(app.website.as_deref());
+                app.category = catalog.identify(Some(&app.name), &hosts, None).map(|e| e.category.replace('_', " "));
+            }
+        }
         let subscriptions = subscriptions::table
             .filter(subscriptions::status.eq(SubscriptionStatus::Active))
             .order(subscriptions::id.asc())

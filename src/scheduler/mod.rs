@@ -190,8 +190,11 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
         }
         JobKind::Outbox => Ok(format!("{} emails sent", deliver(ctx).await?)),
         JobKind::Findings => {
-            let settings = crate::findings::RuleSettings::default();
-            let r = ctx.db.run(move |c| crate::findings::refresh(c, today, settings).map_err(DbError::from)).await?;
+            let (settings, catalog) = (crate::findings::RuleSettings::default(), ctx.catalog.clone());
+            let r = ctx
+                .db
+                .run(move |c| crate::findings::refresh(c, today, settings, Some(&catalog)).map_err(DbError::from))
+                .await?;
             Ok(format!(
                 "findings: {} opened, {} updated, {} resolved, {} unchanged",
                 r.opened, r.updated, r.resolved, r.unchanged

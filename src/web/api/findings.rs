@@ -96,7 +96,11 @@ pub async fn update(
 #[post("/findings/refresh")]
 pub async fn refresh(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, ApiError> {
     auth.require(CONTRACT_WRITERS)?;
-    let report = ctx.db.run(|c| findings::refresh(c, today(), RuleSettings::default()).map_err(DbError::from)).await?;
+    let catalog = ctx.catalog.clone();
+    let report = ctx
+        .db
+        .run(move |c| findings::refresh(c, today(), RuleSettings::default(), Some(&catalog)).map_err(DbError::from))
+        .await?;
     Ok(HttpResponse::Ok().json(report))
 }
 
