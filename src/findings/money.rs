@@ -40,32 +40,15 @@ pub fn for_seats(s: &Subscription, seats: i64) -> Option<Savings> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inventory::*;
+    use crate::findings::rules::fixture::Fixture;
 
     fn sub(price: Option<i64>, freq: BillingFrequency, start: &str, end: Option<&str>) -> Subscription {
-        let t = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap().and_hms_opt(0, 0, 0).unwrap();
-        Subscription {
-            id: SubscriptionId(1),
-            app_id: AppId(1),
-            plan: "p".into(),
-            seats_purchased: Some(10),
-            unit_price_cents: price,
-            currency: "USD".into(),
-            billing_frequency: freq,
-            term_start: start.parse().unwrap(),
-            term_end: end.map(|e| e.parse().unwrap()),
-            renewal_type: RenewalType::Auto,
-            notice_days: None,
-            opt_out_date: None,
-            owner_email: None,
-            cost_centre: None,
-            status: SubscriptionStatus::Active,
-            term_number: 1,
-            created_at: t,
-            updated_at: t,
-            reminder_days: None,
-            no_action_needed: false,
-        }
+        let mut f = Fixture::new();
+        let s = f.sub(1, 1, Some(10), price);
+        s.billing_frequency = freq;
+        s.term_start = start.parse().unwrap();
+        s.term_end = end.map(|e| e.parse().unwrap());
+        s.clone()
     }
 
     #[test]

@@ -232,6 +232,28 @@ pub fn find_by_external_id(conn: &mut Conn, app_id: AppId, external_id: &str) ->
         .optional()
 }
 
+/// Active seats per app.
+pub fn active_count_by_app(conn: &mut Conn) -> QueryResult<std::collections::HashMap<AppId, i64>> {
+    let rows: Vec<(AppId, i64)> = accounts::table
+        .filter(accounts::status.eq(AccountStatus::Active))
+        .group_by(accounts::app_id)
+        .select((accounts::app_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Active seats per paying subscription (None: seats linked to no subscription).
+pub fn active_count_by_subscription(
+    conn: &mut Conn,
+) -> QueryResult<std::collections::HashMap<Option<SubscriptionId>, i64>> {
+    let rows: Vec<(Option<SubscriptionId>, i64)> = accounts::table
+        .filter(accounts::status.eq(AccountStatus::Active))
+        .group_by(accounts::subscription_id)
+        .select((accounts::subscription_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
 /// One page of accounts in id order.
 pub fn list(conn: &mut Conn, filter: &AccountFilter, page: Page) -> Result<(Vec<Account>, Option<i64>)> {
     let mut q = accounts::table.filter(accounts::id.gt(page.after)).into_boxed();

@@ -1,12 +1,11 @@
 //! The weekly owner digest: each app owner's apps, their seat use, and renewals coming up.
 
 use super::upcoming::UpcomingRenewal;
-use crate::db::schema::{accounts, apps};
+use crate::db::schema::apps;
 use crate::db::{Conn, DbError};
-use crate::inventory::{AccountStatus, AppId, AppStatus};
+use crate::inventory::{AppId, AppStatus};
 use crate::notify::{self, outbox, Email};
 use chrono::{Datelike, NaiveDate};
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 
@@ -24,13 +23,7 @@ pub fn queue_owner_digests(
         .select((apps::id, apps::name, apps::owner_email))
         .order(apps::id.asc())
         .load(conn)?;
-    let used: HashMap<AppId, i64> = accounts::table
-        .filter(accounts::status.eq(AccountStatus::Active))
-        .group_by(accounts::app_id)
-        .select((accounts::app_id, count_star()))
-        .load(conn)?
-        .into_iter()
-        .collect();
+    let used = crate::inventory::accounts::active_count_by_app(conn)?;
     let mut bought: HashMap<AppId, i64> = HashMap::new();
     for r in renewals {
         *bought.entry(r.app_id).or_default() += r.seats_purchased.unwrap_or(0);

@@ -4,11 +4,8 @@
 use super::dates::{self, Contract, DeadlineKind, RenewalDates};
 use crate::db::schema::{accounts, apps, subscriptions};
 use crate::db::Conn;
-use crate::inventory::{
-    AccountStatus, AppId, BillingFrequency, RenewalType, Subscription, SubscriptionId, SubscriptionStatus,
-};
+use crate::inventory::{AppId, BillingFrequency, RenewalType, Subscription, SubscriptionId, SubscriptionStatus};
 use chrono::NaiveDate;
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -187,20 +184,8 @@ pub fn upcoming(
     let app_rows: Vec<AppRow> =
         apps::table.select((apps::id, apps::name, apps::owner_email, apps::billing_owner_email)).load(conn)?;
     let app_info: HashMap<AppId, AppRow> = app_rows.into_iter().map(|r| (r.0, r)).collect();
-    let by_sub: HashMap<Option<SubscriptionId>, i64> = accounts::table
-        .filter(accounts::status.eq(AccountStatus::Active))
-        .group_by(accounts::subscription_id)
-        .select((accounts::subscription_id, count_star()))
-        .load(conn)?
-        .into_iter()
-        .collect();
-    let by_app: HashMap<AppId, i64> = accounts::table
-        .filter(accounts::status.eq(AccountStatus::Active))
-        .group_by(accounts::app_id)
-        .select((accounts::app_id, count_star()))
-        .load(conn)?
-        .into_iter()
-        .collect();
+    let by_sub = crate::inventory::accounts::active_count_by_subscription(conn)?;
+    let by_app = crate::inventory::accounts::active_count_by_app(conn)?;
     // Any seat row at all, even a removed one, means the app's use is known.
     let apps_with_seats: std::collections::HashSet<AppId> =
         accounts::table.select(accounts::app_id).distinct().load::<AppId>(conn)?.into_iter().collect();
