@@ -164,6 +164,11 @@ async fn run_scheduled(ctx: &Context, kind: JobKind, period: &str, next: Option<
     let result = run_job(ctx, kind, Utc::now().date_naive()).await;
     let ms = clock.elapsed().as_millis() as i64;
     let error = match &result {
+        // An idle outbox run every 15 s would flood the log.
+        Ok(summary) if kind == JobKind::Outbox && summary.starts_with("0 ") => {
+            tracing::debug!(job = name, ms, "{summary}");
+            None
+        }
         Ok(summary) => {
             tracing::info!(job = name, ms, "{summary}");
             None
