@@ -106,14 +106,43 @@ impl r2d2::ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, _conn: &mut Conn) -> bool {
-        false
+    // A connection handed back inside a transaction (a task panicked mid-way) or with a broken
+    // transaction manager would poison the next user; r2d2 drops it instead.
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let depth = match conn {
+            Conn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+            Conn::Postgres(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        };
+        !matches!(depth, Ok(None))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_connection_left_inside_a_transaction_is_not_reused() {
+        use diesel::connection::{AnsiTransactionManager, TransactionManager};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = crate::db::Db::open(&url, 1).unwrap();
+        {
+            let mut conn = db.get().unwrap();
+            if let Conn::Sqlite(c) = &mut *conn {
+                AnsiTransactionManager::begin_transaction(c).unwrap();
+            }
+            // Dropped here mid-transaction, as when a blocking task panics.
+        }
+        let mut conn = db.get().unwrap();
+        let depth = match &mut *conn {
+            Conn::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth().unwrap(),
+            Conn::Postgres(_) => unreachable!(),
+        };
+        assert_eq!(depth, None, "the pool hands out a clean connection");
+        crate::db::write_tx(&mut conn, |_| Ok::<_, diesel::result::Error>(())).unwrap();
+    }
 
     #[test]
     fn url_schemes() {
