@@ -2,8 +2,8 @@
 
 use clap::Args;
 
-/// Settings shared by every command.
-#[derive(Debug, Clone, Args)]
+/// Settings shared by every command. `Debug` hides the passwords URLs may carry.
+#[derive(Clone, Args)]
 pub struct Settings {
     /// Database URL: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
     #[arg(long, env = "STACKWARD_DATABASE_URL", default_value = "sqlite://stackward.db", global = true)]
@@ -64,6 +64,35 @@ pub struct Settings {
     pub cron_digest: String,
 }
 
+/// A URL with any password replaced by `***`.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(_) => url.to_string(),
+        Err(_) => "(unparsable URL)".to_string(),
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redacted(&self.database_url))
+            .field("db_pool_size", &self.db_pool_size)
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("log", &self.log)
+            .field("integrations_dir", &self.integrations_dir)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redacted))
+            .field("mail_from", &self.mail_from)
+            .field("finance_emails", &self.finance_emails)
+            .field("reminder_days", &self.reminder_days)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(clap::Parser)]
 struct SettingsOnly {
     #[command(flatten)]
@@ -115,6 +144,20 @@ mod tests {
 
     fn with_log(log: &str) -> Settings {
         Settings::from_flags(&["--log", log, "--listen", "127.0.0.1:8080"]).unwrap()
+    }
+
+    #[test]
+    fn debug_output_hides_passwords() {
+        let s = Settings::from_flags(&[
+            "--database-url",
+            "postgres://app:pg-secret@db/stackward",
+            "--smtp-url",
+            "smtps://mailer:smtp-secret@mail.example.com:465",
+        ])
+        .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("pg-secret") && !shown.contains("smtp-secret"), "{shown}");
+        assert!(shown.contains("mail.example.com") && shown.contains("***"), "{shown}");
     }
 
     #[test]
