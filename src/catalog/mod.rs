@@ -1,12 +1,19 @@
-//! The catalog of known SaaS apps (`integrations/catalog.toml`, compiled in, plus the user's own
-//! `*catalog*.toml` files in `STACKWARD_INTEGRATIONS_DIR`, where connector definitions live too):
-//! vendor, category and domains, used to match inventory apps and discovered grants by name,
-//! alias, domain or OAuth client id. Reads `integrations_dir`.
+//! The catalog of well-known SaaS apps: `integrations/catalog.toml`, compiled in, plus the
+//! user's own `*catalog*.toml` files in the integrations folder (where connector definitions
+//! live too, hence the name filter). Each entry has a vendor, a category from a fixed taxonomy,
+//! domains, aliases and public OAuth client ids; findings (overlapping apps, shadow IT) and
+//! tool-request advice use it to recognise apps by name, domain or client id.
+//! Reads `integrations_dir` (`STACKWARD_INTEGRATIONS_DIR`), passed in by the caller.
+
+mod matching;
+
+pub use matching::{host_of, name_key};
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+const BUILTIN_FILE: &str = "integrations/catalog.toml";
 const BUILTIN: &str = include_str!("../../integrations/catalog.toml");
 
 /// A known app.
@@ -17,19 +24,20 @@ pub struct CatalogEntry {
     pub name: String,
     /// Company that sells it.
     pub vendor: String,
-    /// Category key from the taxonomy.
+    /// Category key from the taxonomy (`categories` at the top of a catalog file).
     pub category: String,
-    /// Host names it is reached at; subdomains match too.
+    /// Lower-case host names it is reached at; their subdomains match too.
     #[serde(default)]
     pub domains: Vec<String>,
-    /// Other names it goes by.
+    /// Other names it goes by (former names, short names).
     #[serde(default)]
     pub aliases: Vec<String>,
-    /// Public OAuth client ids of its integrations.
+    /// Public OAuth client ids of its own apps, as they appear in grant lists.
     #[serde(default)]
     pub oauth_client_ids: Vec<String>,
 }
 
+/// One catalog file as written.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
@@ -39,18 +47,26 @@ struct CatalogFile {
     app: Vec<CatalogEntry>,
 }
 
-/// Why a catalog file was refused; names the file and the entry.
+/// Why the catalog could not be loaded; names the file and, where there is one, the entry.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    /// The file is not valid TOML or has unknown fields (the message has the line).
+    /// A file is not valid TOML or has unknown fields; the message has the line and column.
     #[error("{file}: {message}")]
     Parse {
         /// The file.
         file: String,
-        /// What the parser said, with its line and column.
+        /// What the TOML parser said.
         message: String,
     },
-    /// An entry breaks a rule.
+    /// A file declares a category key that is not snake_case.
+    #[error("{file}: category {category:?} is not a snake_case key")]
+    Category {
+        /// The file.
+        file: String,
+        /// The key as written.
+        category: String,
+    },
+    /// An entry breaks a rule (unknown category, bad domain, duplicate name, domain or client id).
     #[error("{file}: app {entry:?}: {message}")]
     Entry {
         /// The file.
@@ -60,45 +76,28 @@ pub enum CatalogError {
         /// What is wrong.
         message: String,
     },
-    /// The folder or a file could not be read.
-    #[error("{0}")]
-    Io(String),
+    /// The folder or a file in it could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The folder or file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
 }
 
-/// The loaded catalog with its lookup indexes.
+/// The loaded catalog with its lookup indexes (see `matching.rs`).
 #[derive(Debug, Clone)]
 pub struct Catalog {
     categories: Vec<String>,
     entries: Vec<CatalogEntry>,
+    /// Files in load order, the builtin one first.
+    files: Vec<String>,
+    /// For each entry, its file's index in `files`.
+    origins: Vec<usize>,
     by_name: HashMap<String, usize>,
     by_domain: HashMap<String, usize>,
     by_client_id: HashMap<String, usize>,
-}
-
-/// Folds case, punctuation and company suffixes so "Zoom Video Communications, Inc." and
-/// "zoom video communications" meet.
-pub fn name_key(name: &str) -> String {
-    let lower = name.to_lowercase();
-    let mut words: Vec<String> =
-        lower.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect();
-    while words.len() > 1
-        && matches!(
-            words.last().map(String::as_str),
-            Some("inc" | "ltd" | "llc" | "gmbh" | "corp" | "co" | "ag" | "sa")
-        )
-    {
-        words.pop();
-    }
-    words.concat()
-}
-
-/// The host of a domain or URL, lower-case, without scheme, port, path or `www.`.
-pub fn host_of(domain_or_url: &str) -> String {
-    let s = domain_or_url.trim().to_lowercase();
-    let s = s.split("://").last().unwrap_or_default();
-    let s = s.split(['/', '?', '#']).next().unwrap_or_default();
-    let s = s.split(':').next().unwrap_or_default();
-    s.trim_start_matches("www.").trim_end_matches('.').to_string()
 }
 
 impl Catalog {
@@ -107,144 +106,125 @@ impl Catalog {
         Self::load(None)
     }
 
-    /// The builtin catalog plus every `*.toml` in `extra_dir` (user entries replace builtin
-    /// ones of the same name and may add categories).
+    /// The builtin catalog plus every `*catalog*.toml` file in `extra_dir`, in name order.
+    /// A user entry whose name matches an earlier one (ignoring case and punctuation) replaces
+    /// it; categories a user file declares join the taxonomy.
     pub fn load(extra_dir: Option<&Path>) -> Result<Self, CatalogError> {
-        let builtin = parse("integrations/catalog.toml", BUILTIN)?;
-        let mut categories = builtin.categories.clone();
-        let mut files = vec![("integrations/catalog.toml".to_string(), builtin)];
+        let mut files = vec![(BUILTIN_FILE.to_string(), parse(BUILTIN_FILE, BUILTIN)?)];
         if let Some(dir) = extra_dir {
-            let read = std::fs::read_dir(dir).map_err(|e| CatalogError::Io(format!("{}: {e}", dir.display())))?;
-            let mut paths: Vec<_> = read
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.extension().is_some_and(|x| x == "toml")
-                        && p.file_name().is_some_and(|n| n.to_string_lossy().contains("catalog"))
-                })
-                .collect();
-            paths.sort();
-            for path in paths {
+            for path in catalog_files(dir)? {
                 let name = path.display().to_string();
-                let text = std::fs::read_to_string(&path).map_err(|e| CatalogError::Io(format!("{name}: {e}")))?;
-                let file = parse(&name, &text)?;
-                categories.extend(
-                    file.categories.iter().filter(|c| !builtin_has(&categories, c)).cloned().collect::<Vec<_>>(),
-                );
-                files.push((name, file));
+                let text =
+                    std::fs::read_to_string(&path).map_err(|source| CatalogError::Io { path: name.clone(), source })?;
+                let parsed = parse(&name, &text)?;
+                files.push((name, parsed));
             }
         }
-        let mut entries: Vec<CatalogEntry> = Vec::new();
-        for (file, parsed) in files {
-            for e in parsed.app {
-                check(&file, &e, &categories)?;
-                match entries.iter().position(|x| name_key(&x.name) == name_key(&e.name)) {
-                    Some(i) => entries[i] = e,
-                    None => entries.push(e),
+        let mut categories: Vec<String> = Vec::new();
+        for (file, parsed) in &files {
+            for c in &parsed.categories {
+                if c.is_empty() || !c.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_') {
+                    return Err(CatalogError::Category { file: file.clone(), category: c.clone() });
+                }
+                if !categories.contains(c) {
+                    categories.push(c.clone());
                 }
             }
         }
         let mut catalog = Catalog {
             categories,
-            entries,
+            entries: Vec::new(),
+            files: Vec::new(),
+            origins: Vec::new(),
             by_name: HashMap::new(),
             by_domain: HashMap::new(),
             by_client_id: HashMap::new(),
         };
+        let mut position: HashMap<String, usize> = HashMap::new();
+        for (origin, (file, parsed)) in files.into_iter().enumerate() {
+            let mut in_this_file: HashMap<String, String> = HashMap::new();
+            for entry in parsed.app {
+                check(&file, &entry, &catalog.categories)?;
+                let key = name_key(&entry.name);
+                if let Some(first) = in_this_file.insert(key.clone(), entry.name.clone()) {
+                    return Err(CatalogError::Entry {
+                        file,
+                        entry: entry.name,
+                        message: format!("the file already has an app named {first:?}"),
+                    });
+                }
+                match position.get(&key) {
+                    Some(&i) => {
+                        catalog.entries[i] = entry;
+                        catalog.origins[i] = origin;
+                    }
+                    None => {
+                        position.insert(key, catalog.entries.len());
+                        catalog.entries.push(entry);
+                        catalog.origins.push(origin);
+                    }
+                }
+            }
+            catalog.files.push(file);
+        }
         catalog.index()?;
         Ok(catalog)
     }
 
-    fn index(&mut self) -> Result<(), CatalogError> {
-        for (i, e) in self.entries.iter().enumerate() {
-            for n in std::iter::once(&e.name).chain(&e.aliases) {
-                self.by_name.entry(name_key(n)).or_insert(i);
-            }
-            for d in &e.domains {
-                if let Some(other) = self.by_domain.insert(d.clone(), i) {
-                    return Err(CatalogError::Entry {
-                        file: "catalog".into(),
-                        entry: e.name.clone(),
-                        message: format!("domain {d} is also claimed by {}", self.entries[other].name),
-                    });
-                }
-            }
-            for id in &e.oauth_client_ids {
-                self.by_client_id.insert(id.clone(), i);
-            }
-        }
-        Ok(())
-    }
-
-    /// Every entry.
+    /// Every entry: builtin order, replaced entries in place, user additions at the end.
     pub fn entries(&self) -> &[CatalogEntry] {
         &self.entries
     }
 
-    /// The category keys.
+    /// The category keys of the taxonomy, builtin first.
     pub fn categories(&self) -> &[String] {
         &self.categories
     }
-
-    /// By name or alias, ignoring case, punctuation and company suffixes.
-    pub fn find_by_name(&self, name: &str) -> Option<&CatalogEntry> {
-        self.by_name.get(&name_key(name)).map(|i| &self.entries[*i])
-    }
-
-    /// By domain or URL; a subdomain (`acme.zendesk.com`) matches its parent (`zendesk.com`).
-    pub fn find_by_domain(&self, domain_or_url: &str) -> Option<&CatalogEntry> {
-        let mut host = host_of(domain_or_url);
-        loop {
-            if let Some(i) = self.by_domain.get(&host) {
-                return Some(&self.entries[*i]);
-            }
-            match host.split_once('.') {
-                Some((_, parent)) if parent.contains('.') => host = parent.to_string(),
-                _ => return None,
-            }
-        }
-    }
-
-    /// By OAuth client id.
-    pub fn find_by_client_id(&self, id: &str) -> Option<&CatalogEntry> {
-        self.by_client_id.get(id.trim()).map(|i| &self.entries[*i])
-    }
-
-    /// The best match: client id first, then domains, then name.
-    pub fn identify(&self, name: Option<&str>, domains: &[&str], client_id: Option<&str>) -> Option<&CatalogEntry> {
-        client_id
-            .and_then(|c| self.find_by_client_id(c))
-            .or_else(|| domains.iter().find_map(|d| self.find_by_domain(d)))
-            .or_else(|| name.and_then(|n| self.find_by_name(n)))
-    }
-
-    /// Entries of one category.
-    pub fn in_category<'a>(&'a self, category: &'a str) -> impl Iterator<Item = &'a CatalogEntry> + 'a {
-        self.entries.iter().filter(move |e| e.category == category)
-    }
 }
 
-fn builtin_has(categories: &[String], c: &str) -> bool {
-    categories.iter().any(|x| x == c)
+/// The `*catalog*.toml` files of `dir`, sorted so that later files override earlier ones
+/// predictably.
+fn catalog_files(dir: &Path) -> Result<Vec<PathBuf>, CatalogError> {
+    let io = |source| CatalogError::Io { path: dir.display().to_string(), source };
+    let mut paths = Vec::new();
+    for item in std::fs::read_dir(dir).map_err(io)? {
+        let path = item.map_err(io)?.path();
+        let is_catalog = path.extension().is_some_and(|x| x == "toml")
+            && path.file_name().is_some_and(|n| n.to_string_lossy().contains("catalog"))
+            && path.is_file();
+        if is_catalog {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths)
 }
 
 fn parse(file: &str, text: &str) -> Result<CatalogFile, CatalogError> {
+    // toml's Display gives the line, the column and the offending line with a caret.
     toml::from_str(text).map_err(|e| CatalogError::Parse { file: file.to_string(), message: e.to_string() })
 }
 
+/// The rules one entry must keep on its own; uniqueness across entries is checked by `index`.
 fn check(file: &str, e: &CatalogEntry, categories: &[String]) -> Result<(), CatalogError> {
     let fail = |message: String| Err(CatalogError::Entry { file: file.into(), entry: e.name.clone(), message });
-    if e.name.trim().is_empty() {
-        return fail("has no name".into());
+    if name_key(&e.name).is_empty() {
+        return fail("has no name (letters or digits)".into());
     }
-    if !builtin_has(categories, &e.category) {
-        return fail(format!("category {:?} is not in the taxonomy ({} categories)", e.category, categories.len()));
+    if e.vendor.trim().is_empty() {
+        return fail("has no vendor".into());
     }
-    for d in &e.domains {
-        let ok =
-            d.contains('.') && d.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
-        if !ok {
-            return fail(format!("domain {d:?} is not a lower-case host name"));
-        }
+    if !categories.contains(&e.category) {
+        return fail(format!("category {:?} is not in the taxonomy (`categories` of the catalog files)", e.category));
+    }
+    if let Some(d) = e.domains.iter().find(|d| !matching::looks_like_host(d)) {
+        return fail(format!("domain {d:?} is not a lower-case host name (like \"zoom.us\")"));
+    }
+    if let Some(a) = e.aliases.iter().find(|a| name_key(a).is_empty()) {
+        return fail(format!("alias {a:?} has no letters or digits"));
+    }
+    if let Some(id) = e.oauth_client_ids.iter().find(|id| id.is_empty() || id.chars().any(char::is_whitespace)) {
+        return fail(format!("OAuth client id {id:?} is empty or has white space"));
     }
     Ok(())
 }
@@ -252,79 +232,174 @@ fn check(file: &str, e: &CatalogEntry, categories: &[String]) -> Result<(), Cata
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
+
+    const TEAMS_DESKTOP: &str = "1fec8e78-bce4-4aaf-ab1b-5451cc387264";
+
+    fn catalog_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
 
     #[test]
-    fn builtin_loads_with_enough_apps_and_categories() {
+    fn builtin_loads_with_enough_apps_and_every_category_used() {
         let c = Catalog::builtin().unwrap();
         assert!(c.entries().len() >= 200, "{}", c.entries().len());
-        let used: std::collections::BTreeSet<&str> = c.entries().iter().map(|e| e.category.as_str()).collect();
+        let used: BTreeSet<&str> = c.entries().iter().map(|e| e.category.as_str()).collect();
         assert!(used.len() >= 30, "{used:?}");
-        assert!(c.in_category("video_conferencing").count() >= 5);
+        assert_eq!(c.categories().len(), 42);
+        for cat in c.categories() {
+            assert!(c.in_category(cat).count() >= 3, "{cat} has fewer than 3 apps");
+        }
+        assert!(c.in_category(&String::from("video_conferencing")).any(|e| e.name == "Zoom"));
     }
 
     #[test]
-    fn lookups_by_name_alias_domain_and_url() {
+    fn builtin_names_and_aliases_each_lead_to_their_own_entry() {
+        let c = Catalog::builtin().unwrap();
+        for e in c.entries() {
+            for n in std::iter::once(&e.name).chain(&e.aliases) {
+                assert_eq!(c.find_by_name(n).map(|f| &f.name), Some(&e.name), "{n:?} is taken by another entry");
+            }
+        }
+    }
+
+    #[test]
+    fn finds_by_name_ignoring_case_punctuation_and_suffixes() {
         let c = Catalog::builtin().unwrap();
         let name = |n: &str| c.find_by_name(n).map(|e| e.name.as_str());
-        assert_eq!(name("zoom"), Some("Zoom"));
+        assert_eq!(name("ZOOM"), Some("Zoom"));
         assert_eq!(name("G Suite"), Some("Google Workspace"));
         assert_eq!(name("Miro, Inc."), Some("Miro"));
-        assert_eq!(name("monday"), Some("Monday.com"));
+        assert_eq!(name("Personio GmbH"), Some("Personio"));
+        assert_eq!(name("Zoom Video Communications Inc"), None, "a vendor is not a product");
+        assert_eq!(name("monday . com"), Some("Monday.com"));
+        assert_eq!(name("rocketchat"), Some("Rocket.Chat"));
+        assert_eq!(name("  1 Password "), Some("1Password"));
         assert_eq!(name("No Such Tool"), None);
-        let dom = |d: &str| c.find_by_domain(d).map(|e| e.name.as_str());
-        assert_eq!(dom("https://app.zoom.us/signin?x=1"), Some("Zoom"));
-        assert_eq!(dom("acme.zendesk.com"), Some("Zendesk"));
-        assert_eq!(dom("www.figma.com"), Some("Figma"));
-        assert_eq!(dom("example.com"), None);
-        assert_eq!(c.identify(Some("Unknown"), &["notion.so"], None).map(|e| e.name.as_str()), Some("Notion"));
-        assert_eq!(c.identify(Some("Lucidchart"), &[], None).map(|e| e.category.as_str()), Some("whiteboard"));
+        assert_eq!(name(" ,. "), None);
     }
 
     #[test]
-    fn user_files_override_add_and_fail_clearly() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("our-catalog.toml"),
-            r#"categories = ["internal"]
+    fn finds_by_domain_url_subdomain_and_email() {
+        let c = Catalog::builtin().unwrap();
+        let dom = |d: &str| c.find_by_domain(d).map(|e| e.name.as_str());
+        assert_eq!(dom("zoom.us"), Some("Zoom"));
+        assert_eq!(dom("https://app.zoom.us/signin?x=1"), Some("Zoom"));
+        assert_eq!(dom("acme.zendesk.com"), Some("Zendesk"));
+        assert_eq!(dom("WWW.Figma.com."), Some("Figma"));
+        assert_eq!(dom("https://ann@acme.slack.com:443/archives"), Some("Slack"));
+        assert_eq!(dom("ann@zoom.us"), Some("Zoom"));
+        assert_eq!(dom("outlook.office.com"), Some("Microsoft Outlook"), "an exact subdomain wins");
+        assert_eq!(dom("portal.office.com"), Some("Microsoft 365"));
+        assert_eq!(dom("google.com"), None);
+        assert_eq!(dom("example.com"), None);
+        assert_eq!(dom("com"), None);
+        assert_eq!(dom(""), None);
+    }
+
+    #[test]
+    fn finds_by_client_id_and_identifies_in_order() {
+        let c = Catalog::builtin().unwrap();
+        assert_eq!(c.find_by_client_id(TEAMS_DESKTOP).unwrap().name, "Microsoft Teams");
+        assert_eq!(c.find_by_client_id(&TEAMS_DESKTOP.to_uppercase()).unwrap().name, "Microsoft Teams");
+        assert_eq!(c.find_by_client_id(" 178c6fc778ccc68e1d6a ").unwrap().name, "GitHub");
+        assert!(c.find_by_client_id("no-such-id").is_none());
+        assert!(c.find_by_client_id("").is_none());
+        let id = |n: Option<&str>, d: &[&str], cid: Option<&str>| c.identify(n, d, cid).map(|e| e.name.clone());
+        assert_eq!(id(Some("Slack"), &["zoom.us"], Some(TEAMS_DESKTOP)).as_deref(), Some("Microsoft Teams"));
+        assert_eq!(id(Some("Slack"), &["example.com", "zoom.us"], Some("unknown")).as_deref(), Some("Zoom"));
+        assert_eq!(id(Some("Lucidchart"), &["example.com"], None).as_deref(), Some("Lucid"));
+        assert_eq!(id(None, &[], None), None);
+    }
+
+    #[test]
+    fn user_files_override_and_add_entries() {
+        let dir = catalog_dir(&[
+            (
+                "our-catalog.toml",
+                r#"categories = ["internal"]
 [[app]]
-name = "Zoom"
+name = "ZOOM"
 vendor = "Zoom"
 category = "chat"
 domains = ["zoom.us"]
-oauth_client_ids = ["abc123.apps.example"]
 
 [[app]]
 name = "Acme Wiki"
 vendor = "Acme"
 category = "internal"
 domains = ["wiki.acme.internal"]
+oauth_client_ids = ["abc123.apps.example"]
 "#,
-        )
-        .unwrap();
+            ),
+            // A connector definition in the same folder is not a catalog file.
+            ("slack.toml", "name = \"slack\"\n[auth]\nkind = \"bearer\"\n"),
+        ]);
+        let builtin = Catalog::builtin().unwrap();
         let c = Catalog::load(Some(dir.path())).unwrap();
-        assert_eq!(c.find_by_name("zoom").unwrap().category, "chat", "the user's entry replaces the builtin one");
-        assert_eq!(c.find_by_client_id("abc123.apps.example").unwrap().name, "Zoom");
-        assert_eq!(c.find_by_domain("wiki.acme.internal").unwrap().name, "Acme Wiki");
+        assert_eq!(c.entries().len(), builtin.entries().len() + 1);
+        let zoom = c.find_by_name("zoom").unwrap();
+        assert_eq!((zoom.name.as_str(), zoom.category.as_str()), ("ZOOM", "chat"));
+        assert_eq!(c.find_by_domain("zoom.com"), None, "the replaced entry's domains are gone");
+        assert_eq!(c.find_by_client_id("abc123.apps.example").unwrap().name, "Acme Wiki");
+        assert_eq!(c.find_by_domain("https://wiki.acme.internal/start").unwrap().name, "Acme Wiki");
+        assert_eq!(c.categories().last().map(String::as_str), Some("internal"));
+        assert_eq!(c.in_category("internal").count(), 1);
+    }
 
+    #[test]
+    fn bad_user_files_are_refused_naming_file_and_entry() {
+        let app = |name: &str, extra: &str| {
+            format!("[[app]]\nname = \"{name}\"\nvendor = \"Acme\"\ncategory = \"chat\"\n{extra}\n")
+        };
         let bad = [
-            ("[[app]]\nname = \"X\"\nvendor = \"X\"\ncategory = \"nope\"\n", "category \"nope\""),
+            (app("Acme Chat", "").replace("\"chat\"", "\"chatt\""), "app \"Acme Chat\": category \"chatt\""),
             (
-                "[[app]]\nname = \"X\"\nvendor = \"X\"\ncategory = \"chat\"\ndomains = [\"slack.com\"]\n",
-                "slack.com is also claimed",
+                app("Acme Chat", "domains = [\"slack.com\"]"),
+                "app \"Acme Chat\": domain \"slack.com\" is also claimed by app \"Slack\"",
+            ),
+            // A replaced builtin entry keeps its early place; the user file is still the one named.
+            (app("Zoom", "domains = [\"slack.com\"]"), "app \"Zoom\": domain \"slack.com\""),
+            (
+                app("A", "domains = [\"a.example\"]") + &app("B", "domains = [\"a.example\"]"),
+                "app \"B\": domain \"a.example\"",
             ),
             (
-                "[[app]]\nname = \"X\"\nvendor = \"X\"\ncategory = \"chat\"\ndomains = [\"Not A Host\"]\n",
-                "not a lower-case host",
+                app("Acme Chat", "") + &app("ACME chat", ""),
+                "app \"ACME chat\": the file already has an app named \"Acme Chat\"",
             ),
-            ("[[app]\nname = 1\n", "line 1"),
-            ("[[app]]\nname = \"X\"\nvendor = \"X\"\ncategory = \"chat\"\ncolour = \"red\"\n", "unknown field"),
+            (app("Acme Chat", "domains = [\"Acme.example\"]"), "domain \"Acme.example\" is not a lower-case host"),
+            (app("Acme Chat", "domains = [\"https://acme.example\"]"), "is not a lower-case host"),
+            (
+                app("Acme Chat", "oauth_client_ids = [\"1fec8e78-BCE4-4aaf-ab1b-5451cc387264\"]"),
+                "also claimed by app \"Microsoft Teams\"",
+            ),
+            (app("Acme Chat", "colour = \"red\""), "unknown field `colour`"),
+            ("[[app]\nname = 1\n".to_string(), "line 1"),
+            (
+                format!("categories = [\"Internal Tools\"]\n{}", app("Acme Chat", "")),
+                "category \"Internal Tools\" is not a snake_case key",
+            ),
         ];
         for (text, want) in bad {
-            let dir = tempfile::tempdir().unwrap();
-            std::fs::write(dir.path().join("bad-catalog.toml"), text).unwrap();
+            let dir = catalog_dir(&[("bad-catalog.toml", &text)]);
             let err = Catalog::load(Some(dir.path())).unwrap_err().to_string();
             assert!(err.contains(want), "{text:?}: {err}");
-            assert!(err.contains("bad-catalog.toml") || want.contains("claimed"), "names the file: {err}");
+            assert!(
+                err.starts_with(&dir.path().join("bad-catalog.toml").display().to_string()),
+                "names the file: {err}"
+            );
         }
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_io_error_naming_it() {
+        let err = Catalog::load(Some(Path::new("/no/such/stackward-dir"))).unwrap_err();
+        assert!(matches!(err, CatalogError::Io { .. }), "{err:?}");
+        assert!(err.to_string().starts_with("/no/such/stackward-dir: "), "{err}");
     }
 }
