@@ -89,6 +89,33 @@ pub struct Account {
     pub updated_at: NaiveDateTime,
 }
 
+impl Account {
+    /// The defaults a new seat in `app_id` starts from (active, billable, first seen now).
+    pub fn blank(app_id: AppId, now: NaiveDateTime) -> Self {
+        Account {
+            id: AccountId(0),
+            app_id,
+            subscription_id: None,
+            person_id: None,
+            external_id: None,
+            email: None,
+            username: None,
+            name: None,
+            role: None,
+            licence: None,
+            status: AccountStatus::Active,
+            billable: true,
+            vendor_created_at: None,
+            last_active_at: None,
+            first_seen_at: now,
+            last_seen_at: now,
+            removed_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// Fields to set on an account; absent fields stay as they are, `null` clears an optional one.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -296,27 +323,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, changes: AccountChanges) -> Result
     let Some(app_id) = changes.app_id else {
         return Err(Invalid::new("app_id", "is required").into());
     };
-    let mut a = Account {
-        id: AccountId(0),
-        app_id,
-        subscription_id: None,
-        person_id: None,
-        external_id: None,
-        email: None,
-        username: None,
-        name: None,
-        role: None,
-        licence: None,
-        status: AccountStatus::Active,
-        billable: true,
-        vendor_created_at: None,
-        last_active_at: None,
-        first_seen_at: now,
-        last_seen_at: now,
-        removed_at: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut a = Account::blank(app_id, now);
     changes.apply(&mut a);
     crate::db::write_tx(conn, |conn| {
         validate(conn, &mut a)?;

@@ -75,6 +75,28 @@ pub struct App {
     pub inactive_days: Option<i32>,
 }
 
+impl App {
+    /// The defaults a new app starts from before its fields are applied (approved, nothing else set).
+    pub fn blank(now: NaiveDateTime) -> Self {
+        App {
+            id: AppId(0),
+            name: String::new(),
+            vendor: None,
+            category: None,
+            website: None,
+            domains: Domains::default(),
+            owner_email: None,
+            technical_owner_email: None,
+            billing_owner_email: None,
+            status: AppStatus::Approved,
+            notes: None,
+            created_at: now,
+            updated_at: now,
+            inactive_days: None,
+        }
+    }
+}
+
 /// Fields to set on an app; absent fields stay as they are, `null` clears an optional one.
 #[serde_with::serde_as]
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -200,22 +222,7 @@ pub fn list(conn: &mut Conn, filter: &AppFilter, page: Page) -> Result<(Vec<App>
 /// Creates an app from `changes` and records it in the audit log.
 pub fn create(conn: &mut Conn, actor: &Actor, changes: AppChanges) -> Result<App> {
     let now = crate::time::now();
-    let mut app = App {
-        id: AppId(0),
-        name: String::new(),
-        vendor: None,
-        category: None,
-        website: None,
-        domains: Domains::default(),
-        owner_email: None,
-        technical_owner_email: None,
-        billing_owner_email: None,
-        status: AppStatus::Approved,
-        notes: None,
-        created_at: now,
-        updated_at: now,
-        inactive_days: None,
-    };
+    let mut app = App::blank(now);
     changes.apply(&mut app);
     validate(&mut app)?;
     crate::db::write_tx(conn, |conn| {

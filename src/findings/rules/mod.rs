@@ -93,26 +93,10 @@ pub(crate) mod fixture {
         }
 
         pub fn app(&mut self, id: i64, name: &str) -> &mut App {
-            let t = days_ago(400);
-            self.0.apps.insert(
-                AppId(id),
-                App {
-                    id: AppId(id),
-                    name: name.into(),
-                    vendor: None,
-                    category: None,
-                    website: None,
-                    domains: Domains::default(),
-                    owner_email: None,
-                    technical_owner_email: None,
-                    billing_owner_email: None,
-                    status: AppStatus::Approved,
-                    notes: None,
-                    created_at: t,
-                    updated_at: t,
-                    inactive_days: None,
-                },
-            );
+            let mut app = App::blank(days_ago(400));
+            app.id = AppId(id);
+            app.name = name.into();
+            self.0.apps.insert(AppId(id), app);
             self.0.apps.get_mut(&AppId(id)).unwrap()
         }
 
@@ -145,27 +129,14 @@ pub(crate) mod fixture {
 
         /// An active, billable account first seen `seen` days ago, last active `active` days ago.
         pub fn account(&mut self, id: i64, app: i64, email: &str, seen: i64, active: Option<i64>) -> &mut Account {
-            self.0.accounts.push(Account {
-                id: AccountId(id),
-                app_id: AppId(app),
-                subscription_id: None,
-                person_id: None,
-                external_id: Some(format!("ext-{id}")),
-                email: Some(email.into()),
-                username: None,
-                name: None,
-                role: None,
-                licence: None,
-                status: AccountStatus::Active,
-                billable: true,
-                vendor_created_at: None,
-                last_active_at: active.map(days_ago),
-                first_seen_at: days_ago(seen),
-                last_seen_at: days_ago(0),
-                removed_at: None,
-                created_at: days_ago(seen),
-                updated_at: days_ago(0),
-            });
+            let mut a = Account::blank(AppId(app), days_ago(seen));
+            a.id = AccountId(id);
+            a.external_id = Some(format!("ext-{id}"));
+            a.email = Some(email.into());
+            a.last_active_at = active.map(days_ago);
+            a.last_seen_at = days_ago(0);
+            a.updated_at = days_ago(0);
+            self.0.accounts.push(a);
             self.0.accounts.last_mut().unwrap()
         }
 
