@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod fakes;
 pub mod findings;
 pub mod inventory;
 pub mod notify;

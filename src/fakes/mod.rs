@@ -1,0 +1,53 @@
+//! Fakes of the vendors' admin APIs: real HTTP servers on loopback that follow each vendor's
+//! documented paths, field names, paging, auth, throttling replies and errors, serving generated
+//! users (`directory.rs`). Sync tests and the benchmark run against them; a demo mode can too.
+//! Start one with [`FakeServer::start`] and give its `base_url` to a connection.
+
+mod directory;
+mod scim;
+mod server;
+
+pub use directory::{Directory, FakeUser};
+pub use server::{
+    header, limit_param, query_param, FakeServer, FakeState, LoggedRequest, CLIENT_ID, CLIENT_SECRET, TOKEN,
+};
+
+use actix_web::{web, HttpResponse};
+
+/// The vendors with a fake, named as their connectors are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Vendor {
+    /// Any RFC 7644 SCIM 2.0 server (Figma, Notion, 1Password, Slack SCIM …).
+    Scim,
+}
+
+impl Vendor {
+    /// Every vendor with a fake.
+    pub const ALL: &'static [Vendor] = &[Vendor::Scim];
+
+    /// The connector name this fake stands in for.
+    pub fn connector(self) -> &'static str {
+        match self {
+            Vendor::Scim => "scim",
+        }
+    }
+
+    /// The vendor's fake with this connector name.
+    pub fn from_connector(name: &str) -> Option<Vendor> {
+        Self::ALL.iter().copied().find(|v| v.connector() == name)
+    }
+
+    /// Registers the vendor's routes.
+    pub(crate) fn routes(self, cfg: &mut web::ServiceConfig) {
+        match self {
+            Vendor::Scim => scim::routes(cfg),
+        }
+    }
+
+    /// The vendor's documented reply when a client is over its rate limit.
+    pub(crate) fn throttled(self) -> HttpResponse {
+        match self {
+            Vendor::Scim => scim::throttled(),
+        }
+    }
+}
