@@ -173,7 +173,7 @@ fn generate(index: usize, now: DateTime<Utc>) -> FakeUser {
         let days = ((index * 37) % 150) as i64;
         Some(now - Duration::days(days) - Duration::minutes((index % 600) as i64))
     };
-    let manager = (index % 10 != 0).then_some(index / 10 * 10).or((index >= 10).then_some(0));
+    let manager = (!index.is_multiple_of(10)).then_some(index / 10 * 10).or((index >= 10).then_some(0));
     let created = Utc.with_ymd_and_hms(2022, 1, 3, 9, 0, 0).single().unwrap_or(now) + Duration::hours(index as i64);
     FakeUser {
         index,
@@ -181,10 +181,10 @@ fn generate(index: usize, now: DateTime<Utc>) -> FakeUser {
         given_name: given.to_string(),
         family_name: family.to_string(),
         department: DEPARTMENTS[index % DEPARTMENTS.len()].to_string(),
-        title: if index % 10 == 0 { "Manager".into() } else { "Specialist".into() },
+        title: if index.is_multiple_of(10) { "Manager".into() } else { "Specialist".into() },
         manager,
         suspended: index % 23 == 5,
-        admin: index == 0 || index % 50 == 0,
+        admin: index.is_multiple_of(50),
         licensed: index % 7 != 6,
         last_active,
         created: created.min(now),
