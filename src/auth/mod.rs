@@ -2,7 +2,9 @@
 //! principal a request acts as.
 
 mod roles;
+pub mod secrets;
 mod tokens;
 
 pub use roles::Role;
+pub use secrets::{SecretBox, SecretError, Secrets};
 pub use tokens::{authenticate, create, list, revoke, ApiToken, NewToken, Principal, TokenError, TokenId, TokenScope};

@@ -12,6 +12,8 @@ diesel::table! {
         left_on -> Nullable<Date>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        source_connection_id -> Nullable<BigInt>,
+        last_synced_at -> Nullable<Timestamp>,
     }
 }
 
@@ -99,6 +101,8 @@ diesel::table! {
         removed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        connection_id -> Nullable<BigInt>,
+        activity_tracked -> Bool,
     }
 }
 
@@ -215,6 +219,82 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    connections (id) {
+        id -> BigInt,
+        connector -> Text,
+        name -> Text,
+        base_url -> Nullable<Text>,
+        settings -> Text,
+        secrets -> Text,
+        schedule -> Text,
+        status -> Text,
+        next_sync_at -> Nullable<Timestamp>,
+        sync_lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sync_runs (id) {
+        id -> BigInt,
+        connection_id -> BigInt,
+        status -> Text,
+        trigger -> Text,
+        started_at -> Timestamp,
+        heartbeat_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        seen -> BigInt,
+        added -> BigInt,
+        updated -> BigInt,
+        removed -> BigInt,
+        api_calls -> BigInt,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    oauth_states (state) {
+        state -> Text,
+        connection_id -> BigInt,
+        verifier -> Text,
+        redirect_uri -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    licence_pools (id) {
+        id -> BigInt,
+        connection_id -> BigInt,
+        app_id -> BigInt,
+        subscription_id -> Nullable<BigInt>,
+        sku -> Text,
+        name -> Nullable<Text>,
+        purchased -> Nullable<BigInt>,
+        consumed -> Nullable<BigInt>,
+        last_seen_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    app_grants (id) {
+        id -> BigInt,
+        connection_id -> BigInt,
+        client_id -> Text,
+        app_name -> Text,
+        scopes -> Nullable<Text>,
+        user_key -> Text,
+        person_id -> Nullable<BigInt>,
+        first_seen_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        removed_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(subscriptions -> apps (app_id));
 diesel::joinable!(subscription_terms -> subscriptions (subscription_id));
 diesel::joinable!(accounts -> apps (app_id));
@@ -222,6 +302,9 @@ diesel::joinable!(accounts -> subscriptions (subscription_id));
 diesel::joinable!(accounts -> people (person_id));
 diesel::joinable!(renewal_reminders -> subscriptions (subscription_id));
 diesel::joinable!(renewal_reminders -> outbox (outbox_id));
+diesel::joinable!(sync_runs -> connections (connection_id));
+diesel::joinable!(licence_pools -> apps (app_id));
+diesel::joinable!(app_grants -> connections (connection_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     people,
@@ -236,4 +319,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     jobs,
     findings,
     finding_exclusions,
+    connections,
+    sync_runs,
+    oauth_states,
+    licence_pools,
+    app_grants,
 );

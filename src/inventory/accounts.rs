@@ -9,6 +9,7 @@ use super::validate::{self, Invalid};
 use crate::audit::{self, Actor};
 use crate::db::schema::accounts;
 use crate::db::{Conn, Page};
+use crate::sync::ConnectionId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -87,6 +88,10 @@ pub struct Account {
     #[serde(with = "crate::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
+    /// The connection that syncs this seat; null for seats entered by hand or imported.
+    pub connection_id: Option<ConnectionId>,
+    /// False when the seat's source reports no activity, so a missing sign-in means "unknown", not "unused".
+    pub activity_tracked: bool,
 }
 
 impl Account {
@@ -112,6 +117,8 @@ impl Account {
             removed_at: None,
             created_at: now,
             updated_at: now,
+            connection_id: None,
+            activity_tracked: true,
         }
     }
 }

@@ -6,6 +6,7 @@ use super::validate::{self, Invalid};
 use crate::audit::{self, Actor};
 use crate::db::schema::{accounts, people};
 use crate::db::{Conn, Page};
+use crate::sync::ConnectionId;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -57,6 +58,32 @@ pub struct Person {
     #[serde(with = "crate::time::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
+    /// The identity provider connection that keeps this person up to date; null when kept by hand.
+    pub source_connection_id: Option<ConnectionId>,
+    /// When that connection last listed this person.
+    #[serde(with = "crate::time::rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_synced_at: Option<NaiveDateTime>,
+}
+
+impl Person {
+    /// The defaults a new person starts from (active, kept by hand).
+    pub fn blank(now: NaiveDateTime) -> Self {
+        Person {
+            id: PersonId(0),
+            email: String::new(),
+            name: String::new(),
+            department: None,
+            title: None,
+            manager_email: None,
+            status: PersonStatus::Active,
+            left_on: None,
+            created_at: now,
+            updated_at: now,
+            source_connection_id: None,
+            last_synced_at: None,
+        }
+    }
 }
 
 /// Fields to set on a person; absent fields stay as they are, `null` clears an optional one.
@@ -174,18 +201,7 @@ fn link_accounts(conn: &mut Conn, p: &Person) -> QueryResult<()> {
 /// Creates a person, links their accounts and records it in the audit log.
 pub fn create(conn: &mut Conn, actor: &Actor, changes: PersonChanges) -> Result<Person> {
     let now = crate::time::now();
-    let mut p = Person {
-        id: PersonId(0),
-        email: String::new(),
-        name: String::new(),
-        department: None,
-        title: None,
-        manager_email: None,
-        status: PersonStatus::Active,
-        left_on: None,
-        created_at: now,
-        updated_at: now,
-    };
+    let mut p = Person::blank(now);
     changes.apply(&mut p);
     validate(&mut p)?;
     crate::db::write_tx(conn, |conn| {

@@ -141,22 +141,13 @@ pub(crate) mod fixture {
         }
 
         pub fn person(&mut self, id: i64, email: &str, status: PersonStatus) {
-            let t = days_ago(400);
-            self.0.people.insert(
-                PersonId(id),
-                Person {
-                    id: PersonId(id),
-                    email: email.into(),
-                    name: email.split('@').next().unwrap().into(),
-                    department: None,
-                    title: None,
-                    manager_email: None,
-                    status,
-                    left_on: (status == PersonStatus::Departed).then(|| today() - chrono::Duration::days(10)),
-                    created_at: t,
-                    updated_at: t,
-                },
-            );
+            let mut p = Person::blank(days_ago(400));
+            p.id = PersonId(id);
+            p.email = email.into();
+            p.name = email.split('@').next().unwrap().into();
+            p.status = status;
+            p.left_on = (status == PersonStatus::Departed).then(|| today() - chrono::Duration::days(10));
+            self.0.people.insert(PersonId(id), p);
         }
 
         pub fn exclude(&mut self, app: Option<i64>, account: Option<i64>, kind: Option<&str>) {

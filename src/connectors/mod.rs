@@ -1,0 +1,72 @@
+//! Connectors: declarative definitions (`integrations/*.toml`) and the engine that runs them —
+//! auth kinds, paging styles, throttling, typed field mapping, fan-out and lookups. Connectors
+//! read vendors' admin APIs and emit canonical records; they never touch the database (the
+//! `sync` module stores what they read). Reads `integrations_dir` through the registry.
+
+pub mod auth;
+pub mod definition;
+mod engine;
+pub mod http;
+pub mod mapping;
+mod params;
+pub mod records;
+mod registry;
+
+pub use definition::Definition;
+pub use engine::{run, Outcome, Sink};
+pub use params::Params;
+pub use records::{Batch, MergeOn, Record, RecordKind, Val};
+pub use registry::{check, Problem, Registry};
+
+/// Why a connector run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    /// The vendor refused the credentials.
+    #[error("the vendor refused the credentials: {0}")]
+    Unauthorized(String),
+    /// Throttled beyond what a run waits out, or a quota is used up.
+    #[error("rate limited: {message}")]
+    RateLimited {
+        /// When the limit resets, when known.
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// What the vendor said.
+        message: String,
+    },
+    /// The vendor answered with an error.
+    #[error("the vendor answered {status}: {message}")]
+    Upstream {
+        /// HTTP status.
+        status: u16,
+        /// The vendor's message.
+        message: String,
+    },
+    /// The vendor could not be reached.
+    #[error("cannot reach the vendor: {0}")]
+    Network(String),
+    /// The run used up its request budget.
+    #[error("the run used its budget of {0} requests")]
+    Budget(u64),
+    /// A record's required field is missing or malformed.
+    #[error("connector {connector}, stream {stream}, page {page}: field {field}: {message}")]
+    Field {
+        /// The connector.
+        connector: String,
+        /// The stream.
+        stream: String,
+        /// The page (1-based).
+        page: u64,
+        /// The canonical field (or records pointer).
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The definition cannot be run as written.
+    #[error("connector definition: {0}")]
+    Definition(String),
+    /// A connection's setting or secret is unusable.
+    #[error("connection setting: {0}")]
+    Setting(String),
+    /// Storing a page failed.
+    #[error("storing a page failed: {0}")]
+    Sink(String),
+}
