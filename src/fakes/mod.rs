@@ -4,6 +4,7 @@
 //! Start one with [`FakeServer::start`] and give its `base_url` to a connection.
 
 mod directory;
+mod salesforce;
 mod scim;
 mod server;
 
@@ -19,16 +20,19 @@ use actix_web::{web, HttpResponse};
 pub enum Vendor {
     /// Any RFC 7644 SCIM 2.0 server (Figma, Notion, 1Password, Slack SCIM …).
     Scim,
+    /// Salesforce REST API (SOQL over User and UserLicense).
+    Salesforce,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
-    pub const ALL: &'static [Vendor] = &[Vendor::Scim];
+    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Salesforce];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
         match self {
             Vendor::Scim => "scim",
+            Vendor::Salesforce => "salesforce",
         }
     }
 
@@ -41,6 +45,7 @@ impl Vendor {
     pub(crate) fn routes(self, cfg: &mut web::ServiceConfig) {
         match self {
             Vendor::Scim => scim::routes(cfg),
+            Vendor::Salesforce => salesforce::routes(cfg),
         }
     }
 
@@ -48,6 +53,7 @@ impl Vendor {
     pub(crate) fn throttled(self) -> HttpResponse {
         match self {
             Vendor::Scim => scim::throttled(),
+            Vendor::Salesforce => salesforce::throttled(),
         }
     }
 }
