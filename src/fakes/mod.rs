@@ -4,6 +4,7 @@
 //! Start one with [`FakeServer::start`] and give its `base_url` to a connection.
 
 mod directory;
+mod dropbox;
 mod salesforce;
 mod scim;
 mod server;
@@ -22,17 +23,20 @@ pub enum Vendor {
     Scim,
     /// Salesforce REST API (SOQL over User and UserLicense).
     Salesforce,
+    /// Dropbox Business Team API (OAuth 2 with PKCE and refresh).
+    Dropbox,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
-    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Salesforce];
+    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Salesforce, Vendor::Dropbox];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
         match self {
             Vendor::Scim => "scim",
             Vendor::Salesforce => "salesforce",
+            Vendor::Dropbox => "dropbox",
         }
     }
 
@@ -46,6 +50,7 @@ impl Vendor {
         match self {
             Vendor::Scim => scim::routes(cfg),
             Vendor::Salesforce => salesforce::routes(cfg),
+            Vendor::Dropbox => dropbox::routes(cfg),
         }
     }
 
@@ -54,6 +59,7 @@ impl Vendor {
         match self {
             Vendor::Scim => scim::throttled(),
             Vendor::Salesforce => salesforce::throttled(),
+            Vendor::Dropbox => dropbox::throttled(),
         }
     }
 }
