@@ -3,6 +3,7 @@
 //! users (`directory.rs`). Sync tests and the benchmark run against them; a demo mode can too.
 //! Start one with [`FakeServer::start`] and give its `base_url` to a connection.
 
+mod atlassian;
 mod directory;
 mod dropbox;
 mod salesforce;
@@ -25,11 +26,13 @@ pub enum Vendor {
     Salesforce,
     /// Dropbox Business Team API (OAuth 2 with PKCE and refresh).
     Dropbox,
+    /// Atlassian Cloud organizations admin API (org API key).
+    Atlassian,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
-    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Salesforce, Vendor::Dropbox];
+    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Salesforce, Vendor::Dropbox, Vendor::Atlassian];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
@@ -37,6 +40,7 @@ impl Vendor {
             Vendor::Scim => "scim",
             Vendor::Salesforce => "salesforce",
             Vendor::Dropbox => "dropbox",
+            Vendor::Atlassian => "atlassian",
         }
     }
 
@@ -51,6 +55,7 @@ impl Vendor {
             Vendor::Scim => scim::routes(cfg),
             Vendor::Salesforce => salesforce::routes(cfg),
             Vendor::Dropbox => dropbox::routes(cfg),
+            Vendor::Atlassian => atlassian::routes(cfg),
         }
     }
 
@@ -60,6 +65,7 @@ impl Vendor {
             Vendor::Scim => scim::throttled(),
             Vendor::Salesforce => salesforce::throttled(),
             Vendor::Dropbox => dropbox::throttled(),
+            Vendor::Atlassian => atlassian::throttled(),
         }
     }
 }
