@@ -6,6 +6,7 @@
 mod atlassian;
 mod directory;
 mod dropbox;
+mod hubspot;
 mod salesforce;
 mod scim;
 mod server;
@@ -28,11 +29,14 @@ pub enum Vendor {
     Dropbox,
     /// Atlassian Cloud organizations admin API (org API key).
     Atlassian,
+    /// HubSpot settings API v3 users (private-app token).
+    Hubspot,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
-    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Salesforce, Vendor::Dropbox, Vendor::Atlassian];
+    pub const ALL: &'static [Vendor] =
+        &[Vendor::Scim, Vendor::Salesforce, Vendor::Dropbox, Vendor::Atlassian, Vendor::Hubspot];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
@@ -41,6 +45,7 @@ impl Vendor {
             Vendor::Salesforce => "salesforce",
             Vendor::Dropbox => "dropbox",
             Vendor::Atlassian => "atlassian",
+            Vendor::Hubspot => "hubspot",
         }
     }
 
@@ -56,6 +61,7 @@ impl Vendor {
             Vendor::Salesforce => salesforce::routes(cfg),
             Vendor::Dropbox => dropbox::routes(cfg),
             Vendor::Atlassian => atlassian::routes(cfg),
+            Vendor::Hubspot => hubspot::routes(cfg),
         }
     }
 
@@ -66,6 +72,7 @@ impl Vendor {
             Vendor::Salesforce => salesforce::throttled(),
             Vendor::Dropbox => dropbox::throttled(),
             Vendor::Atlassian => atlassian::throttled(),
+            Vendor::Hubspot => hubspot::throttled(),
         }
     }
 }
