@@ -10,6 +10,7 @@ mod hubspot;
 mod salesforce;
 mod scim;
 mod server;
+mod zendesk;
 
 pub use directory::{Directory, FakeUser};
 pub use server::{
@@ -31,12 +32,14 @@ pub enum Vendor {
     Atlassian,
     /// HubSpot settings API v3 users (private-app token).
     Hubspot,
+    /// Zendesk Support users API (API token by Basic, or OAuth).
+    Zendesk,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
     pub const ALL: &'static [Vendor] =
-        &[Vendor::Scim, Vendor::Salesforce, Vendor::Dropbox, Vendor::Atlassian, Vendor::Hubspot];
+        &[Vendor::Scim, Vendor::Salesforce, Vendor::Dropbox, Vendor::Atlassian, Vendor::Hubspot, Vendor::Zendesk];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
@@ -46,6 +49,7 @@ impl Vendor {
             Vendor::Dropbox => "dropbox",
             Vendor::Atlassian => "atlassian",
             Vendor::Hubspot => "hubspot",
+            Vendor::Zendesk => "zendesk",
         }
     }
 
@@ -62,6 +66,7 @@ impl Vendor {
             Vendor::Dropbox => dropbox::routes(cfg),
             Vendor::Atlassian => atlassian::routes(cfg),
             Vendor::Hubspot => hubspot::routes(cfg),
+            Vendor::Zendesk => zendesk::routes(cfg),
         }
     }
 
@@ -73,6 +78,7 @@ impl Vendor {
             Vendor::Dropbox => dropbox::throttled(),
             Vendor::Atlassian => atlassian::throttled(),
             Vendor::Hubspot => hubspot::throttled(),
+            Vendor::Zendesk => zendesk::throttled(),
         }
     }
 }
