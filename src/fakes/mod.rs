@@ -3,6 +3,7 @@
 //! users (`directory.rs`). Sync tests and the benchmark run against them; a demo mode can too.
 //! Start one with [`FakeServer::start`] and give its `base_url` to a connection.
 
+mod asana;
 mod atlassian;
 mod directory;
 mod dropbox;
@@ -34,12 +35,21 @@ pub enum Vendor {
     Hubspot,
     /// Zendesk Support users API (API token by Basic, or OAuth).
     Zendesk,
+    /// Asana workspace users and memberships (personal access token).
+    Asana,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
-    pub const ALL: &'static [Vendor] =
-        &[Vendor::Scim, Vendor::Salesforce, Vendor::Dropbox, Vendor::Atlassian, Vendor::Hubspot, Vendor::Zendesk];
+    pub const ALL: &'static [Vendor] = &[
+        Vendor::Scim,
+        Vendor::Salesforce,
+        Vendor::Dropbox,
+        Vendor::Atlassian,
+        Vendor::Hubspot,
+        Vendor::Zendesk,
+        Vendor::Asana,
+    ];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
@@ -50,6 +60,7 @@ impl Vendor {
             Vendor::Atlassian => "atlassian",
             Vendor::Hubspot => "hubspot",
             Vendor::Zendesk => "zendesk",
+            Vendor::Asana => "asana",
         }
     }
 
@@ -67,6 +78,7 @@ impl Vendor {
             Vendor::Atlassian => atlassian::routes(cfg),
             Vendor::Hubspot => hubspot::routes(cfg),
             Vendor::Zendesk => zendesk::routes(cfg),
+            Vendor::Asana => asana::routes(cfg),
         }
     }
 
@@ -79,6 +91,7 @@ impl Vendor {
             Vendor::Atlassian => atlassian::throttled(),
             Vendor::Hubspot => hubspot::throttled(),
             Vendor::Zendesk => zendesk::throttled(),
+            Vendor::Asana => asana::throttled(),
         }
     }
 }
