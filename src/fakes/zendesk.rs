@@ -1,6 +1,7 @@
 //! Zendesk Support API: `GET /api/v2/users` filtered by `role[]=agent&role[]=admin`, with cursor
-//! pagination (`page[size]` ≤ 100, `page[after]` → `meta.has_more`/`meta.after_cursor` and an
-//! absolute `links.next`) or offset pagination (`page`, `per_page`; 400 beyond page 100).
+//! pagination (`page[size]` ≤ 100, `page[after]` or `page[before]` → `meta.has_more`,
+//! `meta.after_cursor`, `meta.before_cursor` and absolute `links.next`/`links.prev`) or offset
+//! pagination (`page`, `per_page`; 400 beyond page 100).
 //! Auth: HTTP Basic `admin@example.com/token` + API token, or an OAuth `Bearer` token.
 //! Roles: admins and licensed users are agents (paid seats); the rest are end-users.
 //! Dates in RFC 3339 with a `Z`: `2026-11-20T10:15:30Z`.
@@ -155,25 +156,51 @@ async fn list(req: HttpRequest, state: web::Data<FakeState>) -> HttpResponse {
         }));
     }
 
-    let from = match query_param(&req, "page[after]") {
-        None => 0,
-        Some(c) => match index_of_cursor(&c) {
-            Some(i) => i,
-            None => return invalid_pagination("page[after] is not a valid cursor"),
-        },
-    };
+    let cursor = |name: &str| query_param(&req, name).map(|c| index_of_cursor(&c).ok_or(name.to_string()));
     let size = limit_param(&req, "page[size]", MAX_SIZE, MAX_SIZE);
-    let (users, next) = filtered_page(&dir, from, size, &roles);
-    let after = next.map(cursor_for);
+    // `has_more` tells whether more users lie in the direction being paged.
+    let (users, has_more) = match (cursor("page[after]"), cursor("page[before]")) {
+        (Some(Err(name)), _) | (_, Some(Err(name))) => {
+            return invalid_pagination(&format!("{name} is not a valid cursor"));
+        }
+        (Some(Ok(_)), Some(Ok(_))) => return invalid_pagination("page[after] and page[before] cannot be combined"),
+        (_, Some(Ok(before))) => filtered_before(&dir, before, size, &roles),
+        (after, None) => {
+            let (users, next) = filtered_page(&dir, after.and_then(Result::ok).unwrap_or(0), size, &roles);
+            (users, next.is_some())
+        }
+    };
+    // Cursors are "continue from index N": after the last user shown, or before the first.
+    let after = users.last().map(|u| cursor_for(u.index + 1));
     let before = users.first().map(|u| cursor_for(u.index));
-    let next_link =
-        after.as_ref().map(|a| format!("{base}/api/v2/users.json?{role_query}page[size]={size}&page[after]={a}"));
+    let link =
+        |way: &str, c: &String| format!("{base}/api/v2/users.json?{role_query}page[size]={size}&page[{way}]={c}");
+    let backwards = query_param(&req, "page[before]").is_some();
+    let more_after = if backwards { true } else { has_more };
+    let more_before = if backwards { has_more } else { users.first().is_some_and(|u| u.index > 0) };
     HttpResponse::Ok().json(json!({
         "users": users.iter().map(|u| user(u, &base)).collect::<Vec<_>>(),
-        "meta": {"has_more": next.is_some(), "after_cursor": after, "before_cursor": before},
-        // The fake pages forward only, so it offers no previous-page link.
-        "links": {"prev": null, "next": next_link},
+        "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": before},
+        "links": {
+            "prev": before.as_ref().filter(|_| more_before).map(|c| link("before", c)),
+            "next": after.as_ref().filter(|_| more_after).map(|c| link("after", c)),
+        },
     }))
+}
+
+/// Up to `limit` wanted users with index < `before` (the last ones), and whether more precede them.
+fn filtered_before(dir: &Directory, before: usize, limit: usize, roles: &[String]) -> (Vec<FakeUser>, bool) {
+    let mut out = Vec::new();
+    let mut more = false;
+    for u in (0..before).rev().filter_map(|i| dir.user(i)).filter(|u| wanted(u, roles)) {
+        if out.len() == limit {
+            more = true;
+            break;
+        }
+        out.push(u);
+    }
+    out.reverse();
+    (out, more)
 }
 
 #[cfg(test)]
@@ -218,6 +245,10 @@ mod tests {
         let (_, third) =
             get(&format!("{base}/api/v2/users?role[]=agent&role[]=admin&page[after]={after}"), basic).await;
         assert_eq!(third["meta"]["has_more"], false);
+        let (_, back) = get(second["links"]["prev"].as_str().unwrap(), basic).await;
+        let ids = |v: &Value| v["users"].as_array().unwrap().iter().map(|u| u["id"].clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&back), ids(&first), "page[before] returns the previous page");
+        assert!(back["links"]["prev"].is_null(), "nothing precedes the first page");
         assert!(third["links"]["next"].is_null());
         let agents = (0..250).filter(|i| *i != 1 && (i % 7 != 6 || i % 50 == 0)).count();
         assert_eq!(users.len() + second_users.len() + third["users"].as_array().unwrap().len(), agents);
