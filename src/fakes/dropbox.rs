@@ -18,7 +18,7 @@ use std::sync::Mutex;
 
 /// Members per page unless `limit` asks for fewer (1–1000).
 const MAX_LIMIT: u64 = 1000;
-/// The refresh token every code exchange hands out.
+/// The refresh token every offline code exchange hands out.
 const REFRESH_TOKEN: &str = "fake-refresh-token";
 const TEAM_ID: &str = "dbtid:FAKE";
 /// Seats bought beyond those in use (`num_licensed_users` - `num_used_licenses`).
@@ -29,6 +29,8 @@ const SPARE_SEATS: usize = 5;
 struct Grant {
     challenge: Option<String>,
     redirect_uri: String,
+    /// `token_access_type=offline`: the exchange also hands out a refresh token.
+    offline: bool,
 }
 
 /// Codes handed out by `/oauth2/authorize` (the fake runs one worker, so one map).
@@ -99,7 +101,8 @@ async fn authorize(req: HttpRequest, codes: web::Data<Codes>) -> HttpResponse {
     }
     let mut map = codes.0.lock().unwrap_or_else(|e| e.into_inner());
     let code = format!("fake-code-{}", map.len() + 1);
-    map.insert(code.clone(), Grant { challenge, redirect_uri: redirect_uri.clone() });
+    let offline = p("token_access_type").as_deref() == Some("offline");
+    map.insert(code.clone(), Grant { challenge, redirect_uri: redirect_uri.clone(), offline });
     let mut location = form_urlencoded::Serializer::new(String::new());
     location.append_pair("code", &code);
     if let Some(s) = p("state") {
@@ -157,16 +160,19 @@ async fn token(
                 (None, _) if secret.is_none() => return oauth_error("invalid_client", "client_secret is missing"),
                 (None, _) => {}
             }
-            HttpResponse::Ok().json(json!({
+            let mut body = json!({
                 "access_token": state.issue_token(),
                 "expires_in": 14400,
                 "token_type": "bearer",
                 "scope": "members.read team_info.read",
-                "refresh_token": REFRESH_TOKEN,
                 "account_id": "dbid:AAHFAKEADMIN00000000000000000000000",
                 "team_id": TEAM_ID,
                 "uid": "1000000",
-            }))
+            });
+            if grant.offline {
+                body["refresh_token"] = json!(REFRESH_TOKEN);
+            }
+            HttpResponse::Ok().json(body)
         }
         Some("refresh_token") => {
             if field(&form, "refresh_token") != Some(REFRESH_TOKEN) {
@@ -392,7 +398,7 @@ mod tests {
         let r = no_redirects
             .get(format!(
                 "{base}/oauth2/authorize?client_id={CLIENT_ID}&response_type=code&redirect_uri=http://localhost/cb\
-                 &code_challenge={challenge}&code_challenge_method=S256"
+                 &code_challenge={challenge}&code_challenge_method=S256&token_access_type=offline"
             ))
             .send()
             .await
