@@ -61,13 +61,20 @@ pub(super) fn throttled() -> HttpResponse {
     }))
 }
 
-/// 401 for a missing or refused token: `expired_access_token` when it looks like one the fake
-/// issued (tokens are forgotten by `FakeServer::expire_tokens`), `invalid_access_token` otherwise.
+/// 400 without an Authorization header; 401 for a refused token: `expired_access_token` when it
+/// looks like one the fake issued (`FakeServer::expire_tokens` forgets them), otherwise
+/// `invalid_access_token`.
 fn refused(req: &HttpRequest, state: &FakeState) -> Option<HttpResponse> {
     if state.authorized(req, "Bearer") {
         return None;
     }
-    let issued = header(req, "authorization").is_some_and(|h| h.contains("fake-access-token-"));
+    let Some(auth) = header(req, "authorization") else {
+        // No credentials at all is a malformed call, not a token error.
+        return Some(HttpResponse::BadRequest().content_type("text/plain; charset=utf-8").body(
+            "Error in call to API function: Must provide HTTP header \"Authorization\" or URL parameter \"authorization\".",
+        ));
+    };
+    let issued = auth.contains("fake-access-token-");
     let tag = if issued { "expired_access_token" } else { "invalid_access_token" };
     Some(api_error(StatusCode::UNAUTHORIZED, tag))
 }
@@ -445,6 +452,8 @@ mod tests {
         assert_eq!((status, reply), (200, Value::Null));
         assert_eq!(fake.actions(), vec!["suspend user7@example.com".to_string()]);
 
+        let r = reqwest::Client::new().post(format!("{base}/2/team/get_info")).json(&Value::Null).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 400, "no Authorization header");
         let (status, err) = rpc(base, "team/get_info", "wrong", Value::Null).await;
         assert_eq!((status, err["error"][".tag"].as_str()), (401, Some("invalid_access_token")));
         fake.expire_tokens();
