@@ -227,21 +227,23 @@ fn member(u: &FakeUser) -> Value {
     })
 }
 
-fn cursor_for(index: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("idx:{index}"))
+/// The cursor carries where to continue and the `limit` of the `list_v2` call that started.
+fn cursor_for(index: usize, limit: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("idx:{index}:{limit}"))
 }
 
-fn index_of_cursor(cursor: &str) -> Option<usize> {
+fn parse_cursor(cursor: &str) -> Option<(usize, usize)> {
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
-    raw.strip_prefix("idx:")?.parse().ok()
+    let (index, limit) = raw.strip_prefix("idx:")?.split_once(':')?;
+    Some((index.parse().ok()?, limit.parse().ok().filter(|l| (1..=MAX_LIMIT as usize).contains(l))?))
 }
 
 fn page(state: &FakeState, from: usize, limit: usize) -> HttpResponse {
     let (users, next) = state.users().page(from, limit);
     HttpResponse::Ok().json(json!({
         "members": users.iter().map(member).collect::<Vec<_>>(),
-        // Dropbox always returns a cursor; past the end it continues from the end.
-        "cursor": cursor_for(next.unwrap_or(from + limit)),
+        // Dropbox always returns a cursor; on the last page it points past the last member.
+        "cursor": cursor_for(next.unwrap_or_else(|| users.last().map_or(from, |u| u.index + 1)), limit),
         "has_more": next.is_some(),
     }))
 }
@@ -271,8 +273,8 @@ async fn list_continue(req: HttpRequest, state: web::Data<FakeState>, body: web:
     let Ok(args) = serde_json::from_slice::<Value>(&body) else {
         return bad_request("team/members/list/continue_v2", "could not decode input as JSON");
     };
-    match args["cursor"].as_str().and_then(index_of_cursor) {
-        Some(from) => page(&state, from, MAX_LIMIT as usize),
+    match args["cursor"].as_str().and_then(parse_cursor) {
+        Some((from, limit)) => page(&state, from, limit),
         None => api_error(StatusCode::CONFLICT, "invalid_cursor"),
     }
 }
@@ -437,10 +439,13 @@ mod tests {
         assert_eq!(members[4]["profile"]["status"][".tag"], "suspended", "user 5 is suspended");
 
         fake.remove_user(150);
-        let (_, rest) = rpc(base, "team/members/list/continue_v2", &access, json!({"cursor": first["cursor"]})).await;
+        let (_, second) = rpc(base, "team/members/list/continue_v2", &access, json!({"cursor": first["cursor"]})).await;
+        assert_eq!(second["has_more"], true, "continue keeps the limit of list_v2");
+        assert_eq!(second["members"].as_array().unwrap().len(), 100);
+        assert_eq!(second["members"][0]["profile"]["email"], "user101@example.com");
+        let (_, rest) = rpc(base, "team/members/list/continue_v2", &access, json!({"cursor": second["cursor"]})).await;
         assert_eq!(rest["has_more"], false);
-        assert_eq!(rest["members"].as_array().unwrap().len(), 148);
-        assert_eq!(rest["members"][0]["profile"]["email"], "user101@example.com");
+        assert_eq!(rest["members"].as_array().unwrap().len(), 48);
         let (status, err) = rpc(base, "team/members/list/continue_v2", &access, json!({"cursor": "nonsense!"})).await;
         assert_eq!((status, err["error"][".tag"].as_str()), (409, Some("invalid_cursor")));
 
