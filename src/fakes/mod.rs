@@ -3,9 +3,15 @@
 //! users (`directory.rs`). Sync tests and the benchmark run against them; a demo mode can too.
 //! Start one with [`FakeServer::start`] and give its `base_url` to a connection.
 
+mod asana;
+mod atlassian;
 mod directory;
+mod dropbox;
+mod hubspot;
+mod salesforce;
 mod scim;
 mod server;
+mod zendesk;
 
 pub use directory::{Directory, FakeUser};
 pub use server::{
@@ -19,16 +25,42 @@ use actix_web::{web, HttpResponse};
 pub enum Vendor {
     /// Any RFC 7644 SCIM 2.0 server (Figma, Notion, 1Password, Slack SCIM …).
     Scim,
+    /// Salesforce REST API (SOQL over User and UserLicense).
+    Salesforce,
+    /// Dropbox Business Team API (OAuth 2 with PKCE and refresh).
+    Dropbox,
+    /// Atlassian Cloud organizations admin API (org API key).
+    Atlassian,
+    /// HubSpot settings API v3 users (private-app token).
+    Hubspot,
+    /// Zendesk Support users API (API token by Basic, or OAuth).
+    Zendesk,
+    /// Asana workspace users and memberships (personal access token).
+    Asana,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
-    pub const ALL: &'static [Vendor] = &[Vendor::Scim];
+    pub const ALL: &'static [Vendor] = &[
+        Vendor::Scim,
+        Vendor::Salesforce,
+        Vendor::Dropbox,
+        Vendor::Atlassian,
+        Vendor::Hubspot,
+        Vendor::Zendesk,
+        Vendor::Asana,
+    ];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
         match self {
             Vendor::Scim => "scim",
+            Vendor::Salesforce => "salesforce",
+            Vendor::Dropbox => "dropbox",
+            Vendor::Atlassian => "atlassian",
+            Vendor::Hubspot => "hubspot",
+            Vendor::Zendesk => "zendesk",
+            Vendor::Asana => "asana",
         }
     }
 
@@ -41,6 +73,12 @@ impl Vendor {
     pub(crate) fn routes(self, cfg: &mut web::ServiceConfig) {
         match self {
             Vendor::Scim => scim::routes(cfg),
+            Vendor::Salesforce => salesforce::routes(cfg),
+            Vendor::Dropbox => dropbox::routes(cfg),
+            Vendor::Atlassian => atlassian::routes(cfg),
+            Vendor::Hubspot => hubspot::routes(cfg),
+            Vendor::Zendesk => zendesk::routes(cfg),
+            Vendor::Asana => asana::routes(cfg),
         }
     }
 
@@ -48,6 +86,12 @@ impl Vendor {
     pub(crate) fn throttled(self) -> HttpResponse {
         match self {
             Vendor::Scim => scim::throttled(),
+            Vendor::Salesforce => salesforce::throttled(),
+            Vendor::Dropbox => dropbox::throttled(),
+            Vendor::Atlassian => atlassian::throttled(),
+            Vendor::Hubspot => hubspot::throttled(),
+            Vendor::Zendesk => zendesk::throttled(),
+            Vendor::Asana => asana::throttled(),
         }
     }
 }
