@@ -59,6 +59,14 @@ pub struct Settings {
     #[arg(long, env = "STACKWARD_CRON_FINDINGS", default_value = "0 30 6 * * *", global = true)]
     pub cron_findings: String,
 
+    /// How often the scheduler looks for connections whose sync is due (cron with seconds, UTC); blank disables it.
+    #[arg(long, env = "STACKWARD_CRON_SYNC", default_value = "0 * * * * *", global = true)]
+    pub cron_sync: String,
+
+    /// The file holding the 256-bit key that seals connection secrets (created, mode 0600, if missing).
+    #[arg(long, env = "STACKWARD_SECRET_KEY_FILE", default_value = "stackward-secret.key", global = true)]
+    pub secret_key_file: std::path::PathBuf,
+
     /// When app owners get their weekly digest (cron with seconds, UTC); blank disables it.
     #[arg(long, env = "STACKWARD_CRON_DIGEST", default_value = "0 0 8 * * Mon", global = true)]
     pub cron_digest: String,
@@ -89,6 +97,7 @@ impl std::fmt::Debug for Settings {
             .field("mail_from", &self.mail_from)
             .field("finance_emails", &self.finance_emails)
             .field("reminder_days", &self.reminder_days)
+            .field("secret_key_file", &self.secret_key_file)
             .finish_non_exhaustive()
     }
 }

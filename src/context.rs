@@ -25,6 +25,12 @@ pub struct Context {
     pub instance: String,
     /// Known SaaS apps: builtin plus the user's catalog files.
     pub catalog: Arc<Catalog>,
+    /// Connector definitions: builtin plus the user's files.
+    pub registry: Arc<crate::connectors::Registry>,
+    /// Seals and opens connection secrets.
+    pub secrets: crate::auth::SecretBox,
+    /// The one outbound HTTP client.
+    pub http: reqwest::Client,
 }
 
 /// Why the context could not be built from the settings.
@@ -36,6 +42,9 @@ pub enum ContextError {
     /// A catalog file is malformed.
     #[error("app catalog: {0}")]
     Catalog(#[from] CatalogError),
+    /// The secret key file cannot be read or created.
+    #[error(transparent)]
+    Secrets(#[from] crate::auth::SecretError),
 }
 
 impl Context {
@@ -47,6 +56,8 @@ impl Context {
         };
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
         let catalog = Arc::new(Catalog::load(settings.integrations_dir.as_deref())?);
+        let registry = Arc::new(crate::connectors::Registry::load(settings.integrations_dir.as_deref()));
+        let secrets = crate::auth::SecretBox::load_or_create(&settings.secret_key_file)?;
         Ok(Self {
             db,
             settings: Arc::new(settings),
@@ -55,6 +66,9 @@ impl Context {
             scheduler_running: false,
             instance: format!("{host}:{}", std::process::id()),
             catalog,
+            registry,
+            secrets,
+            http: crate::connectors::http::client(),
         })
     }
 }

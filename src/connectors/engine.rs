@@ -241,14 +241,9 @@ impl Engine<'_> {
     ) -> Result<(), ConnectorError> {
         let limit = self.def.concurrency.unwrap_or(4).max(1);
         for child in children {
-            let fetches = futures_util::stream::iter(parents.iter())
-                .map(|p| async move {
-                    let mut collected = Collect(Vec::new());
-                    // Boxed: a stream and its fan-out call each other.
-                    Box::pin(self.stream(child, Some(p), &mut collected)).await.map(|_| collected.0)
-                })
-                .buffered(limit);
-            futures_util::pin_mut!(fetches);
+            // Futures collected first: a lazy iterator adapter here trips the Send check on spawn.
+            let fetches: Vec<_> = parents.iter().map(|p| self.fetch_child(child, p)).collect();
+            let mut fetches = futures_util::stream::iter(fetches).buffered(limit);
             while let Some(batches) = fetches.next().await {
                 for b in batches? {
                     sink.batch(b).await.map_err(ConnectorError::Sink)?;
@@ -256,6 +251,14 @@ impl Engine<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Every page of a fanned-out stream for one parent record.
+    async fn fetch_child(&self, child: &Stream, parent: &Value) -> Result<Vec<Batch>, ConnectorError> {
+        let mut collected = Collect(Vec::new());
+        // Boxed: a stream and its fan-out call each other.
+        Box::pin(self.stream(child, Some(parent), &mut collected)).await?;
+        Ok(collected.0)
     }
 
     fn records(&self, s: &Stream, body: &Value, page: u64) -> Result<Vec<Value>, ConnectorError> {

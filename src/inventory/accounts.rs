@@ -244,6 +244,8 @@ pub struct AccountFilter {
     pub inactive_days: Option<u32>,
     /// Only seats belonging to this email, by the account's email or its matched person.
     pub belonging_to: Option<String>,
+    /// Only seats a connection brought.
+    pub connection_id: Option<ConnectionId>,
 }
 
 /// Finds an account by id.
@@ -302,6 +304,9 @@ pub fn list(conn: &mut Conn, filter: &AccountFilter, page: Page) -> Result<(Vec<
     }
     if let Some(s) = filter.status {
         q = q.filter(accounts::status.eq(s));
+    }
+    if let Some(c) = filter.connection_id {
+        q = q.filter(accounts::connection_id.eq(c));
     }
     if let Some(e) = &filter.email {
         q = q.filter(accounts::email.eq(e.trim().to_lowercase()));

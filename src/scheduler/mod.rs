@@ -36,6 +36,8 @@ pub enum JobKind {
     OwnerDigest,
     /// Run every findings rule.
     Findings,
+    /// Sync the connections whose schedule is due.
+    ConnectionSyncs,
 }
 
 impl JobKind {
@@ -46,6 +48,7 @@ impl JobKind {
             JobKind::Outbox => "outbox",
             JobKind::OwnerDigest => "owner_digest",
             JobKind::Findings => "findings",
+            JobKind::ConnectionSyncs => "connection_syncs",
         }
     }
 }
@@ -93,6 +96,7 @@ pub fn schedules(settings: &Settings) -> Result<Vec<(JobKind, String, Cron)>, St
         (JobKind::Outbox, "STACKWARD_CRON_OUTBOX", &settings.cron_outbox),
         (JobKind::OwnerDigest, "STACKWARD_CRON_DIGEST", &settings.cron_digest),
         (JobKind::Findings, "STACKWARD_CRON_FINDINGS", &settings.cron_findings),
+        (JobKind::ConnectionSyncs, "STACKWARD_CRON_SYNC", &settings.cron_sync),
     ];
     let mut out = Vec::new();
     for (kind, setting, expr) in all {
@@ -165,7 +169,7 @@ async fn run_scheduled(ctx: &Context, kind: JobKind, period: &str, next: Option<
     let ms = clock.elapsed().as_millis() as i64;
     let error = match &result {
         // An idle outbox run every 15 s would flood the log.
-        Ok(summary) if kind == JobKind::Outbox && summary.starts_with("0 ") => {
+        Ok(summary) if matches!(kind, JobKind::Outbox | JobKind::ConnectionSyncs) && summary.starts_with("0 ") => {
             tracing::debug!(job = name, ms, "{summary}");
             None
         }
@@ -194,6 +198,7 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
             Ok(format!("{} reminders queued, {sent} emails sent", report.queued.len()))
         }
         JobKind::Outbox => Ok(format!("{} emails sent", deliver(ctx).await?)),
+        JobKind::ConnectionSyncs => Ok(format!("{} connections synced", crate::sync::run_due(ctx).await?)),
         JobKind::Findings => {
             let (settings, catalog) = (crate::findings::RuleSettings::default(), ctx.catalog.clone());
             let r = ctx

@@ -168,6 +168,27 @@ impl From<crate::findings::store::FindingError> for ApiError {
     }
 }
 
+impl From<crate::sync::SyncError> for ApiError {
+    fn from(e: crate::sync::SyncError) -> Self {
+        use crate::connectors::ConnectorError;
+        use crate::sync::SyncError;
+        match e {
+            SyncError::Invalid { field, message } => ApiError::Invalid { field: Some(field), message, row: None },
+            e @ SyncError::NotFound(..) => ApiError::NotFound(e.to_string()),
+            SyncError::Conflict { field, message } => ApiError::Conflict { field: Some(field), message },
+            SyncError::Connector(
+                c @ (ConnectorError::Unauthorized(_) | ConnectorError::Upstream { .. } | ConnectorError::Network(_)),
+            ) => ApiError::Invalid { field: None, message: c.to_string(), row: None },
+            SyncError::Connector(c) => ApiError::Invalid { field: None, message: c.to_string(), row: None },
+            SyncError::Secret(s) => {
+                tracing::error!(error = %s, "connection secrets");
+                ApiError::Internal
+            }
+            SyncError::Db(db) => db.into(),
+        }
+    }
+}
+
 impl From<TransferError> for ApiError {
     fn from(e: TransferError) -> Self {
         match e {

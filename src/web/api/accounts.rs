@@ -30,6 +30,9 @@ pub struct AccountListQuery {
     status: Option<AccountStatus>,
     /// Only with this email.
     email: Option<String>,
+    /// Only seats this connection brought.
+    #[param(value_type = Option<String>)]
+    connection_id: Option<crate::sync::ConnectionId>,
     /// Only seats not removed and with no activity for this many days (never used included).
     inactive_days: Option<u32>,
     /// Rows per page (1–500, default 50).
@@ -54,6 +57,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AccountListQuery
         email: q.email,
         inactive_days: q.inactive_days,
         belonging_to: own_scope(&who)?,
+        connection_id: q.connection_id,
     };
     let (items, next) = ctx.db.run(move |c| accounts::list(c, &filter, page)).await?;
     Ok(HttpResponse::Ok().json(paging::list_of(items, next)))

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod audit_log;
+pub mod connections;
 pub mod findings;
 pub mod mail;
 pub mod people;

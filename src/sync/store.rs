@@ -1,0 +1,519 @@
+//! Applying what a connector read: seats upserted by (app, external id), people from identity
+//! providers by email, licence pools by SKU, app grants by (client, user), activity merged into
+//! seats. Unchanged rows only get their "last seen" time moved, in one statement per page.
+//! Then, after a complete run only, what was not seen is marked removed (mark & sweep).
+
+use super::runs::Counts;
+use super::ConnectionId;
+use crate::catalog::Catalog;
+use crate::connectors::{Batch, MergeOn, Record, RecordKind};
+use crate::db::schema::{accounts, app_grants, apps, licence_pools, people};
+use crate::db::Conn;
+use crate::inventory::{
+    Account, AccountId, AccountStatus, App, AppId, AppStatus, Domains, Person, PersonId, PersonStatus,
+};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// What one run knows while it applies pages.
+#[derive(Debug)]
+pub struct RunState {
+    /// The connection.
+    pub connection: ConnectionId,
+    /// The app seats belong to unless a record names one.
+    pub default_app: String,
+    /// The connector reports sign-in activity (so a missing one means "never").
+    pub tracks_activity: bool,
+    /// Its people are the directory.
+    pub identity_provider: bool,
+    /// When the run started: rows not seen since are swept.
+    pub started: NaiveDateTime,
+    /// Apps that received seats in this run.
+    pub covered_apps: HashSet<AppId>,
+    apps: HashMap<String, AppId>,
+}
+
+impl RunState {
+    /// State for a run starting now.
+    pub fn new(
+        connection: ConnectionId,
+        default_app: String,
+        tracks_activity: bool,
+        identity_provider: bool,
+        started: NaiveDateTime,
+    ) -> Self {
+        RunState {
+            connection,
+            default_app,
+            tracks_activity,
+            identity_provider,
+            started,
+            covered_apps: HashSet::new(),
+            apps: HashMap::new(),
+        }
+    }
+}
+
+/// The app named `name`, created as `discovered` (with the catalog's vendor and category) if new.
+fn resolve_app(
+    conn: &mut Conn,
+    state: &mut RunState,
+    catalog: &Catalog,
+    name: &str,
+    now: NaiveDateTime,
+) -> QueryResult<AppId> {
+    let key = name.trim().to_lowercase();
+    if let Some(id) = state.apps.get(&key) {
+        return Ok(*id);
+    }
+    let id = match crate::inventory::apps::find_by_name(conn, name)? {
+        Some(app) => app.id,
+        None => {
+            let mut app = App::blank(now);
+            app.name = name.trim().to_string();
+            app.status = AppStatus::Discovered;
+            if let Some(entry) = catalog.identify(Some(name), &[], None) {
+                app.vendor = Some(entry.vendor.clone());
+                app.category = Some(entry.category.replace('_', " "));
+                app.domains = Domains::parse_list(&entry.domains.join(","));
+            }
+            let app: App =
+                diesel::insert_into(apps::table).values(&app).returning(apps::all_columns).get_result(conn)?;
+            let actor = crate::audit::Actor(format!("sync:{}", state.connection));
+            crate::audit::record(conn, &actor, "app.discover", "app", app.id, None, Some(&app))?;
+            app.id
+        }
+    };
+    state.apps.insert(key, id);
+    Ok(id)
+}
+
+fn lower(s: Option<&str>) -> Option<String> {
+    s.map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty())
+}
+
+fn people_by_email(conn: &mut Conn, emails: &[String]) -> QueryResult<HashMap<String, PersonId>> {
+    let rows: Vec<(PersonId, String)> =
+        people::table.filter(people::email.eq_any(emails)).select((people::id, people::email)).load(conn)?;
+    Ok(rows.into_iter().map(|(id, e)| (e, id)).collect())
+}
+
+fn touch_accounts(conn: &mut Conn, ids: &[AccountId], now: NaiveDateTime) -> QueryResult<()> {
+    for chunk in ids.chunks(500) {
+        diesel::update(accounts::table.filter(accounts::id.eq_any(chunk)))
+            .set(accounts::last_seen_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Applies one page of records in one transaction and says what changed.
+pub fn apply(conn: &mut Conn, state: &mut RunState, catalog: &Catalog, batch: &Batch) -> QueryResult<Counts> {
+    crate::db::write_tx(conn, |conn| {
+        let now = crate::time::now();
+        let mut counts = Counts::default();
+        let of = |k: RecordKind| batch.records.iter().filter(move |r| r.kind == k);
+        if state.identity_provider || of(RecordKind::Person).next().is_some() {
+            counts += apply_people(conn, state, of(RecordKind::Person).collect(), now)?;
+        }
+        counts += apply_accounts(conn, state, catalog, of(RecordKind::Account).collect(), batch.tracks_activity, now)?;
+        counts += apply_pools(conn, state, catalog, of(RecordKind::LicencePool).collect(), now)?;
+        counts += apply_grants(conn, state, of(RecordKind::AppGrant).collect(), now)?;
+        counts += apply_activity(conn, state, catalog, of(RecordKind::Activity).collect(), batch.merge_on)?;
+        Ok(counts)
+    })
+}
+
+fn apply_accounts(
+    conn: &mut Conn,
+    state: &mut RunState,
+    catalog: &Catalog,
+    records: Vec<&Record>,
+    stream_reports_activity: bool,
+    now: NaiveDateTime,
+) -> QueryResult<Counts> {
+    let mut counts = Counts::default();
+    if records.is_empty() {
+        return Ok(counts);
+    }
+    let mut by_app: BTreeMap<AppId, Vec<&Record>> = BTreeMap::new();
+    for r in records {
+        let name = r.text("app").unwrap_or(&state.default_app).to_string();
+        let app = resolve_app(conn, state, catalog, &name, now)?;
+        state.covered_apps.insert(app);
+        by_app.entry(app).or_default().push(r);
+    }
+    let emails: Vec<String> = by_app.values().flatten().filter_map(|r| lower(r.text("email"))).collect();
+    let persons = people_by_email(conn, &emails)?;
+    let mut unchanged = Vec::new();
+    for (app, recs) in by_app {
+        let ids: Vec<&str> = recs.iter().filter_map(|r| r.text("external_id")).collect();
+        let existing: HashMap<String, Account> = accounts::table
+            .filter(accounts::app_id.eq(app))
+            .filter(accounts::external_id.eq_any(&ids))
+            .select(Account::as_select())
+            .load(conn)?
+            .into_iter()
+            .filter_map(|a| a.external_id.clone().map(|id| (id, a)))
+            .collect();
+        let mut seen_here = HashSet::new();
+        for r in recs {
+            let Some(ext) = r.text("external_id") else { continue };
+            if !seen_here.insert(ext.to_string()) {
+                continue; // the vendor listed the same seat twice on one page
+            }
+            counts.seen += 1;
+            let mut a = existing.get(ext).cloned().unwrap_or_else(|| Account::blank(app, now));
+            let before = a.clone();
+            a.external_id = Some(ext.to_string());
+            a.email = lower(r.text("email"));
+            a.username = r.text("username").map(str::to_string);
+            a.name = r.text("name").map(str::to_string);
+            a.role = r.text("role").map(str::to_string);
+            if r.fields.contains_key("licence") || before.id.0 == 0 {
+                a.licence = r.text("licence").map(str::to_string);
+            }
+            a.status = match r.text("status") {
+                Some("suspended") => AccountStatus::Suspended,
+                Some("removed") => AccountStatus::Removed,
+                _ => AccountStatus::Active,
+            };
+            if let Some(b) = r.bool("billable") {
+                a.billable = b;
+            }
+            a.vendor_created_at = r.time("created_at").or(before.vendor_created_at);
+            // A stream that reports activity says "never" with a missing value; one that does not
+            // leaves what an activity stream merged in.
+            if stream_reports_activity {
+                a.last_active_at = r.time("last_active_at");
+            }
+            a.activity_tracked = state.tracks_activity;
+            a.connection_id = Some(state.connection);
+            a.person_id = a.email.as_ref().and_then(|e| persons.get(e).copied());
+            a.removed_at = match (a.status, before.removed_at) {
+                (AccountStatus::Removed, Some(t)) => Some(t),
+                (AccountStatus::Removed, None) => Some(now),
+                _ => None,
+            };
+            if before.id.0 == 0 {
+                a.first_seen_at = now;
+                a.last_seen_at = now;
+                diesel::insert_into(accounts::table).values(&a).execute(conn)?;
+                counts.added += 1;
+            } else if a != before {
+                a.last_seen_at = now;
+                a.updated_at = now;
+                diesel::update(accounts::table.find(a.id)).set(&a).execute(conn)?;
+                counts.updated += 1;
+            } else {
+                unchanged.push(a.id);
+            }
+        }
+    }
+    touch_accounts(conn, &unchanged, now)?;
+    Ok(counts)
+}
+
+fn apply_people(conn: &mut Conn, state: &RunState, records: Vec<&Record>, now: NaiveDateTime) -> QueryResult<Counts> {
+    let mut counts = Counts::default();
+    let emails: Vec<String> = records.iter().filter_map(|r| lower(r.text("email"))).collect();
+    let existing: HashMap<String, Person> = people::table
+        .filter(people::email.eq_any(&emails))
+        .select(Person::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|p| (p.email.clone(), p))
+        .collect();
+    let mut unchanged = Vec::new();
+    let mut seen_here = HashSet::new();
+    for r in records {
+        let Some(email) = lower(r.text("email")) else { continue };
+        if !seen_here.insert(email.clone()) {
+            continue;
+        }
+        counts.seen += 1;
+        let mut p = existing.get(&email).cloned().unwrap_or_else(|| Person::blank(now));
+        let before = p.clone();
+        p.email = email.clone();
+        p.name = r.text("name").map(str::to_string).unwrap_or_else(|| {
+            if before.name.is_empty() {
+                email.clone()
+            } else {
+                before.name.clone()
+            }
+        });
+        p.department = r.text("department").map(str::to_string);
+        p.title = r.text("title").map(str::to_string);
+        p.manager_email = lower(r.text("manager_email")).filter(|m| *m != email);
+        p.status = match r.text("status") {
+            Some("suspended") => PersonStatus::Suspended,
+            Some("departed") => PersonStatus::Departed,
+            _ => PersonStatus::Active,
+        };
+        p.left_on = match p.status {
+            PersonStatus::Departed => before.left_on.or(Some(now.date())),
+            _ => None,
+        };
+        p.source_connection_id = Some(state.connection);
+        let comparable = |x: &Person| {
+            let mut x = x.clone();
+            x.last_synced_at = None;
+            x
+        };
+        if before.id.0 == 0 {
+            p.last_synced_at = Some(now);
+            let id: PersonId = diesel::insert_into(people::table).values(&p).returning(people::id).get_result(conn)?;
+            diesel::update(accounts::table.filter(accounts::email.eq(&email)))
+                .set(accounts::person_id.eq(Some(id)))
+                .execute(conn)?;
+            counts.added += 1;
+        } else if comparable(&p) != comparable(&before) {
+            p.last_synced_at = Some(now);
+            p.updated_at = now;
+            diesel::update(people::table.find(p.id)).set(&p).execute(conn)?;
+            counts.updated += 1;
+        } else {
+            unchanged.push(p.id);
+        }
+    }
+    for chunk in unchanged.chunks(500) {
+        diesel::update(people::table.filter(people::id.eq_any(chunk)))
+            .set(people::last_synced_at.eq(Some(now)))
+            .execute(conn)?;
+    }
+    Ok(counts)
+}
+
+fn apply_pools(
+    conn: &mut Conn,
+    state: &mut RunState,
+    catalog: &Catalog,
+    records: Vec<&Record>,
+    now: NaiveDateTime,
+) -> QueryResult<Counts> {
+    let mut counts = Counts::default();
+    for r in records {
+        let Some(sku) = r.text("sku") else { continue };
+        let name = r.text("app").unwrap_or(&state.default_app).to_string();
+        let app = resolve_app(conn, state, catalog, &name, now)?;
+        counts.seen += 1;
+        let existing: Option<(i64, Option<String>, Option<i64>, Option<i64>, Option<NaiveDateTime>)> =
+            licence_pools::table
+                .filter(licence_pools::connection_id.eq(state.connection))
+                .filter(licence_pools::app_id.eq(app))
+                .filter(licence_pools::sku.eq(sku))
+                .select((
+                    licence_pools::id,
+                    licence_pools::name,
+                    licence_pools::purchased,
+                    licence_pools::consumed,
+                    licence_pools::removed_at,
+                ))
+                .first(conn)
+                .optional()?;
+        let (label, purchased, consumed) = (r.text("name").map(str::to_string), r.int("purchased"), r.int("consumed"));
+        match existing {
+            None => {
+                diesel::insert_into(licence_pools::table)
+                    .values((
+                        licence_pools::connection_id.eq(state.connection),
+                        licence_pools::app_id.eq(app),
+                        licence_pools::sku.eq(sku),
+                        licence_pools::name.eq(&label),
+                        licence_pools::purchased.eq(purchased),
+                        licence_pools::consumed.eq(consumed),
+                        licence_pools::last_seen_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                counts.added += 1;
+            }
+            Some((id, n, p, c, removed)) => {
+                if (n, p, c, removed) != (label.clone(), purchased, consumed, None) {
+                    counts.updated += 1;
+                }
+                diesel::update(licence_pools::table.find(id))
+                    .set((
+                        licence_pools::name.eq(&label),
+                        licence_pools::purchased.eq(purchased),
+                        licence_pools::consumed.eq(consumed),
+                        licence_pools::last_seen_at.eq(now),
+                        licence_pools::removed_at.eq(None::<NaiveDateTime>),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+fn apply_grants(conn: &mut Conn, state: &RunState, records: Vec<&Record>, now: NaiveDateTime) -> QueryResult<Counts> {
+    let mut counts = Counts::default();
+    for r in records {
+        let (Some(client), Some(app_name)) = (r.text("client_id"), r.text("app_name")) else { continue };
+        let email = lower(r.text("user_email"));
+        let Some(user) = email.clone().or_else(|| r.text("user_external_id").map(str::to_string)) else { continue };
+        counts.seen += 1;
+        let person = match &email {
+            Some(e) => {
+                people::table.filter(people::email.eq(e)).select(people::id).first::<PersonId>(conn).optional()?
+            }
+            None => None,
+        };
+        let existing: Option<(i64, String, Option<String>, Option<NaiveDateTime>)> = app_grants::table
+            .filter(app_grants::connection_id.eq(state.connection))
+            .filter(app_grants::client_id.eq(client))
+            .filter(app_grants::user_key.eq(&user))
+            .select((app_grants::id, app_grants::app_name, app_grants::scopes, app_grants::removed_at))
+            .first(conn)
+            .optional()?;
+        let scopes = r.text("scopes").map(str::to_string);
+        match existing {
+            None => {
+                diesel::insert_into(app_grants::table)
+                    .values((
+                        app_grants::connection_id.eq(state.connection),
+                        app_grants::client_id.eq(client),
+                        app_grants::app_name.eq(app_name),
+                        app_grants::scopes.eq(&scopes),
+                        app_grants::user_key.eq(&user),
+                        app_grants::person_id.eq(person),
+                        app_grants::first_seen_at.eq(now),
+                        app_grants::last_seen_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                counts.added += 1;
+            }
+            Some((id, name, sc, removed)) => {
+                if (name.as_str(), &sc, removed) != (app_name, &scopes, None) {
+                    counts.updated += 1;
+                }
+                diesel::update(app_grants::table.find(id))
+                    .set((
+                        app_grants::app_name.eq(app_name),
+                        app_grants::scopes.eq(&scopes),
+                        app_grants::person_id.eq(person),
+                        app_grants::last_seen_at.eq(now),
+                        app_grants::removed_at.eq(None::<NaiveDateTime>),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+fn apply_activity(
+    conn: &mut Conn,
+    state: &mut RunState,
+    catalog: &Catalog,
+    records: Vec<&Record>,
+    merge_on: MergeOn,
+) -> QueryResult<Counts> {
+    let mut counts = Counts::default();
+    if records.is_empty() {
+        return Ok(counts);
+    }
+    // Several rows per user (Slack logs one per device): the latest activity wins.
+    let mut merged: BTreeMap<(Option<String>, String), Record> = BTreeMap::new();
+    for r in records {
+        let Some(key) = r.text("key") else { continue };
+        let key = if merge_on == MergeOn::ExternalId { key.to_string() } else { key.trim().to_lowercase() };
+        let slot = merged.entry((r.text("app").map(str::to_string), key)).or_insert_with(|| (*r).clone());
+        if r.time("last_active_at") > slot.time("last_active_at") {
+            let keep = slot.fields.clone();
+            *slot = (*r).clone();
+            for (k, v) in keep {
+                slot.fields.entry(k).or_insert(v);
+            }
+        }
+    }
+    let now = crate::time::now();
+    for ((app, key), r) in merged {
+        let mut q = accounts::table.filter(accounts::connection_id.eq(state.connection)).into_boxed();
+        q = match merge_on {
+            MergeOn::ExternalId => q.filter(accounts::external_id.eq(key)),
+            MergeOn::Email => q.filter(accounts::email.eq(key)),
+            MergeOn::Username => q.filter(accounts::username.eq(key)),
+        };
+        if let Some(name) = app {
+            let id = resolve_app(conn, state, catalog, &name, now)?;
+            q = q.filter(accounts::app_id.eq(id));
+        }
+        let found: Vec<Account> = q.select(Account::as_select()).load(conn)?;
+        for before in found {
+            let mut a = before.clone();
+            if let Some(t) = r.time("last_active_at") {
+                a.last_active_at = a.last_active_at.max(Some(t));
+            }
+            if let Some(b) = r.bool("billable") {
+                a.billable = b;
+            }
+            if let Some(l) = r.text("licence") {
+                a.licence = Some(l.to_string());
+            }
+            if let Some(role) = r.text("role") {
+                a.role = Some(role.to_string());
+            }
+            if a != before {
+                a.updated_at = now;
+                diesel::update(accounts::table.find(a.id)).set(&a).execute(conn)?;
+                counts.updated += 1;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+/// After a complete run: seats of covered apps, people of an identity provider, pools and
+/// grants not seen since the run started are marked removed (departed for people).
+pub fn sweep(conn: &mut Conn, state: &RunState) -> QueryResult<i64> {
+    crate::db::write_tx(conn, |conn| {
+        let now = crate::time::now();
+        let apps: Vec<AppId> = state.covered_apps.iter().copied().collect();
+        let mut removed = diesel::update(
+            accounts::table
+                .filter(accounts::connection_id.eq(state.connection))
+                .filter(accounts::app_id.eq_any(&apps))
+                .filter(accounts::status.ne(AccountStatus::Removed))
+                .filter(accounts::last_seen_at.lt(state.started)),
+        )
+        .set((
+            accounts::status.eq(AccountStatus::Removed),
+            accounts::removed_at.eq(Some(now)),
+            accounts::updated_at.eq(now),
+        ))
+        .execute(conn)? as i64;
+        if state.identity_provider {
+            removed += diesel::update(
+                people::table
+                    .filter(people::source_connection_id.eq(state.connection))
+                    .filter(people::status.ne(PersonStatus::Departed))
+                    .filter(people::last_synced_at.lt(state.started)),
+            )
+            .set((
+                people::status.eq(PersonStatus::Departed),
+                people::left_on.eq(Some(now.date())),
+                people::updated_at.eq(now),
+            ))
+            .execute(conn)? as i64;
+        }
+        diesel::update(
+            licence_pools::table
+                .filter(licence_pools::connection_id.eq(state.connection))
+                .filter(licence_pools::removed_at.is_null())
+                .filter(licence_pools::last_seen_at.lt(state.started)),
+        )
+        .set(licence_pools::removed_at.eq(Some(now)))
+        .execute(conn)?;
+        diesel::update(
+            app_grants::table
+                .filter(app_grants::connection_id.eq(state.connection))
+                .filter(app_grants::removed_at.is_null())
+                .filter(app_grants::last_seen_at.lt(state.started)),
+        )
+        .set(app_grants::removed_at.eq(Some(now)))
+        .execute(conn)?;
+        Ok(removed)
+    })
+}
