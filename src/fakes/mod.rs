@@ -4,6 +4,7 @@
 //! Start one with [`FakeServer::start`] and give its `base_url` to a connection.
 
 mod directory;
+mod github;
 mod scim;
 mod server;
 
@@ -19,16 +20,19 @@ use actix_web::{web, HttpResponse};
 pub enum Vendor {
     /// Any RFC 7644 SCIM 2.0 server (Figma, Notion, 1Password, Slack SCIM …).
     Scim,
+    /// GitHub organisation members and Copilot Business seats.
+    Github,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
-    pub const ALL: &'static [Vendor] = &[Vendor::Scim];
+    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Github];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
         match self {
             Vendor::Scim => "scim",
+            Vendor::Github => "github",
         }
     }
 
@@ -41,6 +45,7 @@ impl Vendor {
     pub(crate) fn routes(self, cfg: &mut web::ServiceConfig) {
         match self {
             Vendor::Scim => scim::routes(cfg),
+            Vendor::Github => github::routes(cfg),
         }
     }
 
@@ -48,6 +53,7 @@ impl Vendor {
     pub(crate) fn throttled(self) -> HttpResponse {
         match self {
             Vendor::Scim => scim::throttled(),
+            Vendor::Github => github::throttled(),
         }
     }
 }
