@@ -5,10 +5,12 @@
 
 mod directory;
 mod github;
+mod google;
 mod scim;
 mod server;
 
 pub use directory::{Directory, FakeUser};
+pub use google::{google_service_account_json, GOOGLE_CLIENT_EMAIL, GOOGLE_TEST_PRIVATE_KEY};
 pub use server::{
     header, limit_param, query_param, FakeServer, FakeState, LoggedRequest, CLIENT_ID, CLIENT_SECRET, TOKEN,
 };
@@ -22,17 +24,20 @@ pub enum Vendor {
     Scim,
     /// GitHub organisation members and Copilot Business seats.
     Github,
+    /// Google Workspace directory, licence assignments and third-party OAuth grants.
+    GoogleWorkspace,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
-    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Github];
+    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Github, Vendor::GoogleWorkspace];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
         match self {
             Vendor::Scim => "scim",
             Vendor::Github => "github",
+            Vendor::GoogleWorkspace => "google_workspace",
         }
     }
 
@@ -46,6 +51,7 @@ impl Vendor {
         match self {
             Vendor::Scim => scim::routes(cfg),
             Vendor::Github => github::routes(cfg),
+            Vendor::GoogleWorkspace => google::routes(cfg),
         }
     }
 
@@ -54,6 +60,7 @@ impl Vendor {
         match self {
             Vendor::Scim => scim::throttled(),
             Vendor::Github => github::throttled(),
+            Vendor::GoogleWorkspace => google::throttled(),
         }
     }
 }
