@@ -6,6 +6,7 @@
 mod directory;
 mod github;
 mod google;
+mod microsoft;
 mod scim;
 mod server;
 
@@ -26,11 +27,13 @@ pub enum Vendor {
     Github,
     /// Google Workspace directory, licence assignments and third-party OAuth grants.
     GoogleWorkspace,
+    /// Microsoft 365 / Entra ID through Microsoft Graph.
+    Microsoft365,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
-    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Github, Vendor::GoogleWorkspace];
+    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Github, Vendor::GoogleWorkspace, Vendor::Microsoft365];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
@@ -38,6 +41,7 @@ impl Vendor {
             Vendor::Scim => "scim",
             Vendor::Github => "github",
             Vendor::GoogleWorkspace => "google_workspace",
+            Vendor::Microsoft365 => "microsoft_365",
         }
     }
 
@@ -52,6 +56,7 @@ impl Vendor {
             Vendor::Scim => scim::routes(cfg),
             Vendor::Github => github::routes(cfg),
             Vendor::GoogleWorkspace => google::routes(cfg),
+            Vendor::Microsoft365 => microsoft::routes(cfg),
         }
     }
 
@@ -61,6 +66,7 @@ impl Vendor {
             Vendor::Scim => scim::throttled(),
             Vendor::Github => github::throttled(),
             Vendor::GoogleWorkspace => google::throttled(),
+            Vendor::Microsoft365 => microsoft::throttled(),
         }
     }
 }
