@@ -7,6 +7,7 @@ mod directory;
 mod github;
 mod google;
 mod microsoft;
+mod okta;
 mod scim;
 mod server;
 
@@ -29,11 +30,14 @@ pub enum Vendor {
     GoogleWorkspace,
     /// Microsoft 365 / Entra ID through Microsoft Graph.
     Microsoft365,
+    /// Okta users, apps and app assignments.
+    Okta,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
-    pub const ALL: &'static [Vendor] = &[Vendor::Scim, Vendor::Github, Vendor::GoogleWorkspace, Vendor::Microsoft365];
+    pub const ALL: &'static [Vendor] =
+        &[Vendor::Scim, Vendor::Github, Vendor::GoogleWorkspace, Vendor::Microsoft365, Vendor::Okta];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
@@ -42,6 +46,7 @@ impl Vendor {
             Vendor::Github => "github",
             Vendor::GoogleWorkspace => "google_workspace",
             Vendor::Microsoft365 => "microsoft_365",
+            Vendor::Okta => "okta",
         }
     }
 
@@ -57,6 +62,7 @@ impl Vendor {
             Vendor::Github => github::routes(cfg),
             Vendor::GoogleWorkspace => google::routes(cfg),
             Vendor::Microsoft365 => microsoft::routes(cfg),
+            Vendor::Okta => okta::routes(cfg),
         }
     }
 
@@ -67,6 +73,7 @@ impl Vendor {
             Vendor::Github => github::throttled(),
             Vendor::GoogleWorkspace => google::throttled(),
             Vendor::Microsoft365 => microsoft::throttled(),
+            Vendor::Okta => okta::throttled(),
         }
     }
 }
