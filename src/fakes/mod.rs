@@ -10,6 +10,7 @@ mod microsoft;
 mod okta;
 mod scim;
 mod server;
+mod slack;
 
 pub use directory::{Directory, FakeUser};
 pub use google::{google_service_account_json, GOOGLE_CLIENT_EMAIL, GOOGLE_TEST_PRIVATE_KEY};
@@ -32,12 +33,14 @@ pub enum Vendor {
     Microsoft365,
     /// Okta users, apps and app assignments.
     Okta,
+    /// Slack Web API members, billable seats and access logs.
+    Slack,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
     pub const ALL: &'static [Vendor] =
-        &[Vendor::Scim, Vendor::Github, Vendor::GoogleWorkspace, Vendor::Microsoft365, Vendor::Okta];
+        &[Vendor::Scim, Vendor::Github, Vendor::GoogleWorkspace, Vendor::Microsoft365, Vendor::Okta, Vendor::Slack];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Vendor {
             Vendor::GoogleWorkspace => "google_workspace",
             Vendor::Microsoft365 => "microsoft_365",
             Vendor::Okta => "okta",
+            Vendor::Slack => "slack",
         }
     }
 
@@ -63,6 +67,7 @@ impl Vendor {
             Vendor::GoogleWorkspace => google::routes(cfg),
             Vendor::Microsoft365 => microsoft::routes(cfg),
             Vendor::Okta => okta::routes(cfg),
+            Vendor::Slack => slack::routes(cfg),
         }
     }
 
@@ -74,6 +79,7 @@ impl Vendor {
             Vendor::GoogleWorkspace => google::throttled(),
             Vendor::Microsoft365 => microsoft::throttled(),
             Vendor::Okta => okta::throttled(),
+            Vendor::Slack => slack::throttled(),
         }
     }
 }
