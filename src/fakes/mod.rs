@@ -11,6 +11,7 @@ mod okta;
 mod scim;
 mod server;
 mod slack;
+mod zoom;
 
 pub use directory::{Directory, FakeUser};
 pub use google::{google_service_account_json, GOOGLE_CLIENT_EMAIL, GOOGLE_TEST_PRIVATE_KEY};
@@ -35,12 +36,21 @@ pub enum Vendor {
     Okta,
     /// Slack Web API members, billable seats and access logs.
     Slack,
+    /// Zoom users, plan usage and licence downgrades.
+    Zoom,
 }
 
 impl Vendor {
     /// Every vendor with a fake.
-    pub const ALL: &'static [Vendor] =
-        &[Vendor::Scim, Vendor::Github, Vendor::GoogleWorkspace, Vendor::Microsoft365, Vendor::Okta, Vendor::Slack];
+    pub const ALL: &'static [Vendor] = &[
+        Vendor::Scim,
+        Vendor::Github,
+        Vendor::GoogleWorkspace,
+        Vendor::Microsoft365,
+        Vendor::Okta,
+        Vendor::Slack,
+        Vendor::Zoom,
+    ];
 
     /// The connector name this fake stands in for.
     pub fn connector(self) -> &'static str {
@@ -51,6 +61,7 @@ impl Vendor {
             Vendor::Microsoft365 => "microsoft_365",
             Vendor::Okta => "okta",
             Vendor::Slack => "slack",
+            Vendor::Zoom => "zoom",
         }
     }
 
@@ -68,6 +79,7 @@ impl Vendor {
             Vendor::Microsoft365 => microsoft::routes(cfg),
             Vendor::Okta => okta::routes(cfg),
             Vendor::Slack => slack::routes(cfg),
+            Vendor::Zoom => zoom::routes(cfg),
         }
     }
 
@@ -80,6 +92,7 @@ impl Vendor {
             Vendor::Microsoft365 => microsoft::throttled(),
             Vendor::Okta => okta::throttled(),
             Vendor::Slack => slack::throttled(),
+            Vendor::Zoom => zoom::throttled(),
         }
     }
 }
