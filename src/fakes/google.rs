@@ -147,8 +147,9 @@ async fn token(state: web::Data<FakeState>, body: web::Bytes) -> HttpResponse {
     }
     let admin = claims.sub.as_deref().and_then(|s| state.users().by_email(s)).is_some_and(|u| u.admin && !u.suspended);
     if !admin {
+        // Google answers 401 here (RFC 6749 §5.2 would allow 400).
         return oauth_error(
-            400,
+            401,
             "unauthorized_client",
             "Client is unauthorized to retrieve access tokens using this method, or client not authorized for any \
              of the scopes requested.",
@@ -430,7 +431,7 @@ mod tests {
         assert_eq!(key["client_email"], GOOGLE_CLIENT_EMAIL);
         let token_uri = key["token_uri"].as_str().unwrap();
         let (status, err) = exchange(base, &assertion(token_uri, "user1@example.com")).await;
-        assert_eq!((status, err["error"].as_str()), (400, Some("unauthorized_client")), "user1 is no admin");
+        assert_eq!((status, err["error"].as_str()), (401, Some("unauthorized_client")), "user1 is no admin");
         let (status, err) = exchange(base, &assertion("https://elsewhere/token", "user0@example.com")).await;
         assert_eq!((status, err["error"].as_str()), (400, Some("invalid_grant")));
         let (status, granted) = exchange(base, &assertion(token_uri, "user0@example.com")).await;
