@@ -8,7 +8,7 @@
 //! Only licensed users hold Copilot seats; a cancelled seat shows `pending_cancellation_date`.
 
 use super::server::{limit_param, query_param, FakeState};
-use super::{Directory, FakeUser};
+use super::FakeUser;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder};
 use base64::Engine;
 use chrono::{DateTime, Datelike, Duration, SecondsFormat, TimeZone, Utc};
@@ -252,7 +252,7 @@ async fn copilot_seats(req: HttpRequest, state: web::Data<FakeState>, org: web::
     }
     let per_page = limit_param(&req, "per_page", 50, MAX_PER_PAGE);
     let page = page_param(&req);
-    let dir: std::sync::RwLockReadGuard<'_, Directory> = state.users();
+    let dir = state.users();
     let base = state.base();
     let cancelled = cancelled(&state);
     let total = dir.indices().filter(|i| dir.licensed(*i)).count();
