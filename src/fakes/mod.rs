@@ -7,13 +7,20 @@ mod asana;
 mod atlassian;
 mod directory;
 mod dropbox;
+mod github;
+mod google;
 mod hubspot;
+mod microsoft;
+mod okta;
 mod salesforce;
 mod scim;
 mod server;
+mod slack;
 mod zendesk;
+mod zoom;
 
 pub use directory::{Directory, FakeUser};
+pub use google::{google_service_account_json, GOOGLE_CLIENT_EMAIL, GOOGLE_TEST_PRIVATE_KEY};
 pub use server::{
     header, limit_param, query_param, FakeServer, FakeState, LoggedRequest, CLIENT_ID, CLIENT_SECRET, TOKEN,
 };
@@ -37,6 +44,18 @@ pub enum Vendor {
     Zendesk,
     /// Asana workspace users and memberships (personal access token).
     Asana,
+    /// GitHub organisation members and Copilot Business seats.
+    Github,
+    /// Google Workspace directory, licence assignments and third-party OAuth grants.
+    GoogleWorkspace,
+    /// Microsoft 365 / Entra ID through Microsoft Graph.
+    Microsoft365,
+    /// Okta users, apps and app assignments.
+    Okta,
+    /// Slack Web API members, billable seats and access logs.
+    Slack,
+    /// Zoom users, plan usage and licence downgrades.
+    Zoom,
 }
 
 impl Vendor {
@@ -49,6 +68,12 @@ impl Vendor {
         Vendor::Hubspot,
         Vendor::Zendesk,
         Vendor::Asana,
+        Vendor::Github,
+        Vendor::GoogleWorkspace,
+        Vendor::Microsoft365,
+        Vendor::Okta,
+        Vendor::Slack,
+        Vendor::Zoom,
     ];
 
     /// The connector name this fake stands in for.
@@ -61,6 +86,12 @@ impl Vendor {
             Vendor::Hubspot => "hubspot",
             Vendor::Zendesk => "zendesk",
             Vendor::Asana => "asana",
+            Vendor::Github => "github",
+            Vendor::GoogleWorkspace => "google_workspace",
+            Vendor::Microsoft365 => "microsoft_365",
+            Vendor::Okta => "okta",
+            Vendor::Slack => "slack",
+            Vendor::Zoom => "zoom",
         }
     }
 
@@ -79,6 +110,12 @@ impl Vendor {
             Vendor::Hubspot => hubspot::routes(cfg),
             Vendor::Zendesk => zendesk::routes(cfg),
             Vendor::Asana => asana::routes(cfg),
+            Vendor::Github => github::routes(cfg),
+            Vendor::GoogleWorkspace => google::routes(cfg),
+            Vendor::Microsoft365 => microsoft::routes(cfg),
+            Vendor::Okta => okta::routes(cfg),
+            Vendor::Slack => slack::routes(cfg),
+            Vendor::Zoom => zoom::routes(cfg),
         }
     }
 
@@ -92,6 +129,12 @@ impl Vendor {
             Vendor::Hubspot => hubspot::throttled(),
             Vendor::Zendesk => zendesk::throttled(),
             Vendor::Asana => asana::throttled(),
+            Vendor::Github => github::throttled(),
+            Vendor::GoogleWorkspace => google::throttled(),
+            Vendor::Microsoft365 => microsoft::throttled(),
+            Vendor::Okta => okta::throttled(),
+            Vendor::Slack => slack::throttled(),
+            Vendor::Zoom => zoom::throttled(),
         }
     }
 }
