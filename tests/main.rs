@@ -11,6 +11,7 @@ mod ops;
 mod renewals;
 mod storage;
 mod support;
+mod sync;
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
@@ -30,5 +31,6 @@ fn main() {
     tests.extend(mail::tests());
     tests.extend(renewals::tests());
     tests.extend(cli::tests());
+    tests.extend(sync::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

@@ -59,9 +59,14 @@ async fn openapi_documents_every_route_with_roles_and_error_codes(backend: TestB
             if path.starts_with("/api/v1") {
                 let d = op["description"].as_str().unwrap_or_default();
                 assert!(d.contains("Roles:"), "{method} {path} states its roles");
-                assert!(op["responses"]["401"].is_object(), "{method} {path} documents 401");
+                // Routes authenticated otherwise (the OAuth callback's state) declare `security: [{}]`.
+                let tokenless = op["security"]
+                    .as_array()
+                    .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+                assert!(tokenless || op["responses"]["401"].is_object(), "{method} {path} documents 401");
             }
-            assert!(op["responses"]["200"].is_object() || op["responses"]["201"].is_object(), "{method} {path}");
+            let ok = ["200", "201", "202", "302"].iter().any(|c| op["responses"][c].is_object());
+            assert!(ok, "{method} {path} documents its success");
         }
     }
     assert!(count >= 32, "{count} operations");

@@ -160,6 +160,22 @@ pub enum Auth {
     },
 }
 
+impl Auth {
+    /// The kind's name as written in definition files.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Auth::None => "none",
+            Auth::Bearer { .. } => "bearer",
+            Auth::Basic { .. } => "basic",
+            Auth::Header { .. } => "header",
+            Auth::Oauth2ClientCredentials { .. } => "oauth2_client_credentials",
+            Auth::Oauth2AuthorizationCode { .. } => "oauth2_authorization_code",
+            Auth::JwtBearer { .. } => "jwt_bearer",
+            Auth::TokenExchange { .. } => "token_exchange",
+        }
+    }
+}
+
 /// A body condition: the value at `pointer` is one of `equals`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

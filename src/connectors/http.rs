@@ -226,9 +226,10 @@ impl Sender {
                     continue;
                 }
             }
-            if matches!(status, 500 | 502 | 503 | 504) && failures < 3 {
+            // A vendor's 5xx is usually brief: two quick retries, then the run fails (removing nothing).
+            if matches!(status, 500 | 502 | 503 | 504) && failures < 2 {
                 failures += 1;
-                self.sleep(Duration::from_secs(1 << failures)).await;
+                self.sleep(Duration::from_millis(500 << failures)).await;
                 continue;
             }
             if status == 401 {

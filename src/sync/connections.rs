@@ -141,7 +141,13 @@ fn invalid(field: &str, message: impl Into<String>) -> SyncError {
 
 fn next_run(schedule: &str) -> Result<Option<NaiveDateTime>, SyncError> {
     let cron = crate::scheduler::parse_schedule("schedule", schedule).map_err(|m| invalid("schedule", m))?;
-    Ok(cron.and_then(|c| c.find_next_occurrence(&chrono::Utc::now(), false).ok()).map(|t| t.naive_utc()))
+    Ok(cron.and_then(|c| next_occurrence(&c)))
+}
+
+/// The schedule's next time after now, to the second.
+pub fn next_occurrence(cron: &croner::Cron) -> Option<NaiveDateTime> {
+    use chrono::SubsecRound;
+    cron.find_next_occurrence(&chrono::Utc::now(), false).ok().map(|t| t.naive_utc().trunc_subsecs(0))
 }
 
 /// Checks settings, secrets and base URL against the connector's definition.

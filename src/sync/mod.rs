@@ -273,8 +273,7 @@ pub async fn run_due(ctx: &Context) -> anyhow::Result<usize> {
         let next = crate::scheduler::parse_schedule("schedule", &row.schedule)
             .ok()
             .flatten()
-            .and_then(|c| c.find_next_occurrence(&chrono::Utc::now(), false).ok())
-            .map(|t| t.naive_utc());
+            .and_then(|c| connections::next_occurrence(&c));
         let id = row.id;
         // Another replica may have claimed it first; the compare-and-set decides.
         if !ctx.db.run(move |c| connections::claim_due(c, id, now, next)).await? {

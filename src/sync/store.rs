@@ -285,6 +285,9 @@ fn apply_people(conn: &mut Conn, state: &RunState, records: Vec<&Record>, now: N
     Ok(counts)
 }
 
+/// id, name, purchased, consumed, removed_at.
+type PoolRow = (i64, Option<String>, Option<i64>, Option<i64>, Option<NaiveDateTime>);
+
 fn apply_pools(
     conn: &mut Conn,
     state: &mut RunState,
@@ -298,20 +301,19 @@ fn apply_pools(
         let name = r.text("app").unwrap_or(&state.default_app).to_string();
         let app = resolve_app(conn, state, catalog, &name, now)?;
         counts.seen += 1;
-        let existing: Option<(i64, Option<String>, Option<i64>, Option<i64>, Option<NaiveDateTime>)> =
-            licence_pools::table
-                .filter(licence_pools::connection_id.eq(state.connection))
-                .filter(licence_pools::app_id.eq(app))
-                .filter(licence_pools::sku.eq(sku))
-                .select((
-                    licence_pools::id,
-                    licence_pools::name,
-                    licence_pools::purchased,
-                    licence_pools::consumed,
-                    licence_pools::removed_at,
-                ))
-                .first(conn)
-                .optional()?;
+        let existing: Option<PoolRow> = licence_pools::table
+            .filter(licence_pools::connection_id.eq(state.connection))
+            .filter(licence_pools::app_id.eq(app))
+            .filter(licence_pools::sku.eq(sku))
+            .select((
+                licence_pools::id,
+                licence_pools::name,
+                licence_pools::purchased,
+                licence_pools::consumed,
+                licence_pools::removed_at,
+            ))
+            .first(conn)
+            .optional()?;
         let (label, purchased, consumed) = (r.text("name").map(str::to_string), r.int("purchased"), r.int("consumed"));
         match existing {
             None => {

@@ -30,6 +30,8 @@ pub struct TestApp {
     client: reqwest::Client,
     tokens: HashMap<Role, String>,
     handle: actix_web::dev::ServerHandle,
+    /// Holds the secret key file for as long as the app runs.
+    _keys: tempfile::TempDir,
 }
 
 /// A response: status and JSON body (Null when the body is not JSON).
@@ -90,7 +92,11 @@ impl TestApp {
                 tokens.insert(*role, t.secret);
             }
         }
+        let keys = tempfile::tempdir().expect("key dir");
+        let key_file = keys.path().join("secret.key").display().to_string();
         let mut all = vec![
+            "--secret-key-file",
+            &key_file,
             "--database-url",
             &db.url,
             "--db-pool-size",
@@ -115,7 +121,7 @@ impl TestApp {
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
-        TestApp { base: format!("http://{addr}"), db, ctx, client: reqwest::Client::new(), tokens, handle }
+        TestApp { base: format!("http://{addr}"), db, ctx, client: reqwest::Client::new(), tokens, handle, _keys: keys }
     }
 
     /// The secret of the test token for `role`.

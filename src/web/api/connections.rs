@@ -61,20 +61,6 @@ pub struct ConnectorList {
     pub problems: Vec<crate::connectors::Problem>,
 }
 
-fn auth_kind(a: &crate::connectors::definition::Auth) -> &'static str {
-    use crate::connectors::definition::Auth::*;
-    match a {
-        None => "none",
-        Bearer { .. } => "bearer",
-        Basic { .. } => "basic",
-        Header { .. } => "header",
-        Oauth2ClientCredentials { .. } => "oauth2_client_credentials",
-        Oauth2AuthorizationCode { .. } => "oauth2_authorization_code",
-        JwtBearer { .. } => "jwt_bearer",
-        TokenExchange { .. } => "token_exchange",
-    }
-}
-
 fn params(p: &BTreeMap<String, crate::connectors::definition::Parameter>) -> BTreeMap<String, ParameterInfo> {
     p.iter()
         .map(|(k, v)| {
@@ -104,7 +90,7 @@ pub async fn connectors(ctx: web::Data<Context>, auth: Auth) -> Result<HttpRespo
             title: d.title.clone(),
             description: d.description.clone(),
             base_url: d.base_url.clone(),
-            auth: auth_kind(&d.auth).into(),
+            auth: d.auth.kind().into(),
             settings: params(&d.settings),
             secrets: params(&d.secrets),
             streams: d.streams.iter().map(|s| s.name.clone()).collect(),
