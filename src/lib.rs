@@ -13,3 +13,4 @@ pub mod renewals;
 pub mod scheduler;
 pub mod time;
 pub mod web;
+pub mod workflow;
