@@ -66,6 +66,17 @@ const MATRIX: &[(&str, &str, &[Role])] = &[
     ("GET", "/api/v1/findings/exclusions", READERS),
     ("POST", "/api/v1/findings/exclusions", CONTRACTS),
     ("DELETE", "/api/v1/findings/exclusions/{id}", CONTRACTS),
+    // Requests: anyone reaches them; who may read or decide is checked per request and step.
+    ("GET", "/api/v1/requests", ANY),
+    ("POST", "/api/v1/requests", ANY),
+    ("POST", "/api/v1/requests/advice", ANY),
+    ("GET", "/api/v1/requests/{id}", ANY),
+    ("PATCH", "/api/v1/requests/{id}", ANY),
+    ("POST", "/api/v1/requests/{id}/decisions", ANY),
+    ("POST", "/api/v1/requests/{id}/cancel", ANY),
+    ("POST", "/api/v1/requests/{id}/complete", ANY),
+    ("GET", "/api/v1/policy", READERS),
+    ("PUT", "/api/v1/policy", &[Admin]),
 ];
 
 const OPEN: &[&str] = &["/healthz", "/readyz", "/metrics"];

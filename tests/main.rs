@@ -9,6 +9,8 @@ mod findings;
 mod mail;
 mod ops;
 mod renewals;
+mod request_rules;
+mod requests;
 mod storage;
 mod support;
 
@@ -30,5 +32,7 @@ fn main() {
     tests.extend(mail::tests());
     tests.extend(renewals::tests());
     tests.extend(cli::tests());
+    tests.extend(requests::tests());
+    tests.extend(request_rules::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }
