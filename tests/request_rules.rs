@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
     vec![
         per_backend!(nobody_decides_their_own_request_or_a_step_not_theirs),
         per_backend!(an_employee_reads_only_their_own_requests_and_those_waiting_for_them),
+        per_backend!(a_request_is_cancelled_by_its_requester_or_an_admin_only),
         per_backend!(a_bad_policy_is_refused_with_its_line_and_the_old_one_stays),
         per_backend!(a_replaced_policy_routes_new_requests),
         per_backend!(a_late_step_is_reminded_once_and_escalated_once),
@@ -93,6 +94,27 @@ async fn an_employee_reads_only_their_own_requests_and_those_waiting_for_them(ba
     assert_eq!(ids(list(&org.sam, &format!("?limit=1&cursor={next}")).await), [theirs]);
     let bad = app.call_as(&org.erin, Method::GET, "/api/v1/requests?waiting_for=you", None).await;
     bad.expect_error(400, "invalid", Some("waiting_for"));
+}
+
+async fn a_request_is_cancelled_by_its_requester_or_an_admin_only(backend: TestBackend) {
+    let org = Org::new(backend).await;
+    let app = &org.app;
+    let first = id(&org.submit(&org.erin, tool("Miro", "https://miro.com", 1000, "internal")).await);
+    let second = id(&org.submit(&org.erin, tool("Figma", "https://figma.com", 1000, "internal")).await);
+    let cancel = |id: &str| format!("/api/v1/requests/{id}/cancel");
+    app.call_as(&org.olga, Method::POST, &cancel(&first), None).await.expect_error(403, "forbidden", None);
+    app.call_as(&org.mia, Method::POST, &cancel(&first), None).await.expect_error(403, "forbidden", None);
+    let r = app.call_as(&org.erin, Method::POST, &cancel(&first), None).await.expect(200);
+    assert_eq!(r["status"], "cancelled");
+    assert_eq!(r["history"].as_array().unwrap().last().unwrap()["event"], "cancelled");
+    org.decide(&org.mia, &first, "approve", "late").await.expect_error(409, "conflict", None);
+    assert!(!mail_for(app, &first).iter().any(|(k, _)| k.ends_with(":cancelled")), "no mail to oneself");
+    let r = app.call(Some(Role::Admin), Method::POST, &cancel(&second), None).await.expect(200);
+    assert_eq!(r["status"], "cancelled");
+    let key = format!("request:{second}:round:1:request:cancelled");
+    assert!(mail_for(app, &second).contains(&(key, EMPLOYEE_EMAIL.to_string())));
+    let audit = crate::requests::audit_actions(app, &second).await;
+    assert_eq!(audit.last().map(String::as_str), Some("request.cancel"));
 }
 
 async fn put_policy(app: &TestApp, text: &str) -> crate::support::Reply {

@@ -48,7 +48,7 @@ pub struct RequestInput {
     /// reclaim: the finding whose seats to take back.
     #[schema(value_type = Option<String>)]
     pub finding_id: Option<FindingId>,
-    /// reclaim: the accounts to remove (default: the finding's).
+    /// reclaim: the accounts to remove (default: every seat the finding names).
     #[schema(value_type = Option<Vec<String>>)]
     pub account_ids: Option<Vec<AccountId>>,
     /// new_tool: why the tools the advice names will not do.
