@@ -337,7 +337,13 @@ async fn advice_names_same_category_apps_with_unused_seats_and_owner(backend: Te
     assert_eq!(m["unused_seats"], 34);
     assert_eq!(m["message"], format!("You already have Mural: 34 unused seats, owner {OTHER}"));
     assert_eq!(advice["apps"][1]["unused_seats"], Value::Null);
-    let listed = app.call_as(&org.erin, Method::GET, "/api/v1/requests", None).await.expect(200);
+    // Switching is one request away: the add_seats body is ready.
+    let switch = m["switch_to"].clone();
+    assert_eq!(switch["app_id"], mural);
+    let seats = org.submit(&org.erin, switch).await;
+    assert_eq!((seats["kind"].as_str(), seats["seats"].as_i64()), (Some("add_seats"), Some(10)));
+    app.call_as(&org.erin, Method::POST, &format!("/api/v1/requests/{}/cancel", id(&seats)), None).await.expect(200);
+    let listed = app.call_as(&org.erin, Method::GET, "/api/v1/requests?kind=new_tool", None).await.expect(200);
     assert_eq!(listed["items"], json!([]), "advice makes no request");
 
     let mut body = body;

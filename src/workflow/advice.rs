@@ -28,6 +28,9 @@ pub struct AdviceApp {
     pub unused_seats: Option<i64>,
     /// One sentence for the requester.
     pub message: String,
+    /// The add_seats request to send instead, as `POST /api/v1/requests` takes it.
+    #[schema(value_type = Object)]
+    pub switch_to: serde_json::Value,
 }
 
 /// What the stack already has for a new tool request.
@@ -112,6 +115,8 @@ pub fn advise(conn: &mut Conn, catalog: &Catalog, r: &Request) -> QueryResult<Ad
                 active_seats,
                 unused_seats: unused,
                 message: format!("You already have {}: {seats}, owner {owner}", app.name),
+                switch_to: serde_json::json!({"kind": "add_seats", "app_id": app.id, "seats": r.seats,
+                    "purpose": r.purpose, "needed_by": r.needed_by}),
             });
         }
     }

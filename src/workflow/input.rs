@@ -138,6 +138,10 @@ pub fn build(
         }
     };
     let kind = r.kind;
+    // Another app on resubmission means its subscription is looked up afresh unless named.
+    if base.is_some() && input.app_id.is_some_and(|a| Some(a) != r.app_id) && input.subscription_id.is_none() {
+        r.subscription_id = None;
+    }
     macro_rules! take {
         ($($f:ident),+) => { $(if let Some(v) = input.$f.clone() { r.$f = Some(v); })+ };
     }

@@ -301,6 +301,9 @@ mod tests {
         assert!(evaluate("request.nope > 1", &f).is_err());
         assert!(evaluate("request.seats + 1", &f).unwrap_err().contains("not true or false"));
         assert!(evaluate("request.seats >", &f).is_err());
+        // The parser panics on some incomplete input; that must leave it usable.
+        assert_eq!(evaluate("request.seats > 1", &f), Ok(true));
+        std::thread::spawn(move || assert_eq!(evaluate("request.seats < 1", &f), Ok(false))).join().unwrap();
     }
 
     #[test]
