@@ -424,6 +424,8 @@ async fn seat_renewal_and_reclaim_requests_change_the_inventory(backend: TestBac
     assert_eq!(r["status"], "approved", "it waits for the seats to be removed");
     let task = mail_for(app, &rid).into_iter().find(|(k, _)| k.ends_with(":reclaim_task")).expect("task mail");
     assert_eq!(task.1, OTHER);
+    // The owner reads the request the task points to.
+    org.show(&org.olga, &rid).await.expect(200);
     let done = format!("/api/v1/requests/{rid}/complete");
     app.call_as(&org.erin, Method::POST, &done, None).await.expect_error(403, "forbidden", None);
     let r = app.call_as(&org.olga, Method::POST, &done, Some(json!({"comment": "removed"}))).await.expect(200);

@@ -146,7 +146,7 @@ pub fn evaluate(expr: &str, facts: &Facts) -> std::result::Result<bool, String> 
 
 /// "line L, column C" of byte `offset` in `text`, both from 1.
 fn position(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let before = text.get(..offset.min(text.len())).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
     (line, column)

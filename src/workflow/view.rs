@@ -182,11 +182,19 @@ pub fn waits_for(who: &Decider, r: &Request, steps: &[Step]) -> bool {
         && steps.iter().any(|s| s.status == StepStatus::Pending && routing::is_approver(&s.approver_list(), who))
 }
 
-/// One request with its history, if `who` may read it.
+/// True when `who` owns the app `r` is about (an app owner is asked to act on reclaims).
+fn owns_app(conn: &mut Conn, who: &Decider, r: &Request) -> Result<bool> {
+    let (Some(email), Some(app)) = (who.email.as_deref(), r.app_id) else { return Ok(false) };
+    let app = crate::inventory::apps::find(conn, app)?;
+    let owners = [app.owner_email, app.technical_owner_email];
+    Ok(owners.iter().flatten().any(|o| o.eq_ignore_ascii_case(email)))
+}
+
+/// One request with its history, if `who` may read it (also the owners of its app).
 pub fn show(conn: &mut Conn, who: &Decider, id: super::model::RequestId) -> Result<RequestDetail> {
     let r = store::find(conn, id)?;
     let steps = store::steps(conn, id, r.round)?;
-    if !may_read(who, &r, &steps) {
+    if !may_read(who, &r, &steps) && !owns_app(conn, who, &r)? {
         return Err(WorkflowError::Forbidden("you may read only your own requests and those waiting for you".into()));
     }
     let history = store::history(conn, id)?;

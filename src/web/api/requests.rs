@@ -111,7 +111,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<RequestQuery>) -
 }
 
 /// One request with its steps and history.
-#[utoipa::path(tag = "requests", description = "Roles: any; employee: own requests and those they are an approver of.",
+#[utoipa::path(tag = "requests", description = "Roles: any; employee: own requests, those they are an approver of, and those about an app they own.",
     responses((status = 200, body = RequestDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 #[get("/requests/{id}")]
