@@ -377,6 +377,8 @@ async fn seat_renewal_and_reclaim_requests_change_the_inventory(backend: TestBac
     assert_eq!(s["seats_purchased"], 25);
 
     let r = org.submit(&org.erin, json!({"kind": "renewal", "subscription_id": sub})).await;
+    assert_eq!(r["needed_by"], "2026-12-31", "decide by the notice deadline");
+    assert_eq!((r["seats"].as_i64(), r["annual_cost_cents"].as_i64()), (Some(25), Some(20_000)));
     let rid = id(&r);
     org.decide(&org.mia, &rid, "approve", "ok").await.expect(200);
     assert_eq!(org.decide(&org.ian, &rid, "approve", "ok").await.expect(200)["status"], "done");

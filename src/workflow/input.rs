@@ -36,7 +36,7 @@ pub struct RequestInput {
     pub currency: Option<String>,
     /// The most sensitive data it will hold (new_tool: required; others default to internal).
     pub data_class: Option<DataClass>,
-    /// When it is needed.
+    /// When it is needed (renewal: default the notice deadline).
     #[schema(value_type = Option<String>, format = Date)]
     pub needed_by: Option<NaiveDate>,
     /// add_seats: the app.
@@ -283,6 +283,11 @@ fn renewal(conn: &mut Conn, r: &mut Request, input: &RequestInput) -> Result<()>
     validate::not_negative("seats", r.seats).map_err(inv)?;
     if r.annual_cost_cents.is_none() || input.seats.is_some() && input.annual_cost_cents.is_none() {
         r.annual_cost_cents = r.seats.and_then(|s| annual_cost(&sub, s));
+    }
+    // Decide by the notice deadline: after it, the contract renews (or ends) whatever is decided.
+    if r.needed_by.is_none() {
+        let notice = chrono::Days::new(u64::try_from(sub.notice_days.unwrap_or(0)).unwrap_or(0));
+        r.needed_by = sub.opt_out_date.or_else(|| sub.term_end.and_then(|end| end.checked_sub_days(notice)));
     }
     r.currency = Some(sub.currency);
     r.known_vendor = true;
