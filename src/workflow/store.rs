@@ -112,11 +112,13 @@ pub fn open_step(conn: &mut Conn, id: StepId, now: NaiveDateTime) -> Result<()> 
     Ok(())
 }
 
-/// Pending steps of pending requests, oldest first (for the SLA job).
+/// Pending steps of pending requests not yet escalated, oldest first (for the SLA job).
+/// Escalated steps need nothing more from the job, so they never crowd out the rest.
 pub fn pending_steps(conn: &mut Conn, limit: i64) -> Result<Vec<Step>> {
     Ok(approval_steps::table
         .inner_join(requests::table)
         .filter(approval_steps::status.eq(StepStatus::Pending))
+        .filter(approval_steps::escalated_at.is_null())
         .filter(requests::status.eq(RequestStatus::Pending))
         .filter(approval_steps::round.eq(requests::round))
         .order(approval_steps::pending_since.asc())
