@@ -70,6 +70,14 @@ pub struct Settings {
     /// When app owners get their weekly digest (cron with seconds, UTC); blank disables it.
     #[arg(long, env = "STACKWARD_CRON_DIGEST", default_value = "0 0 8 * * Mon", global = true)]
     pub cron_digest: String,
+
+    /// When pending approval steps are checked against their SLAs (cron with seconds, UTC); blank disables it.
+    #[arg(long, env = "STACKWARD_CRON_REQUESTS", default_value = "0 */15 * * * *", global = true)]
+    pub cron_requests: String,
+
+    /// Days a request may wait for its requester's changes before it is closed as cancelled (at least 1).
+    #[arg(long, env = "STACKWARD_REQUEST_CHANGES_MAX_DAYS", default_value_t = 30, global = true)]
+    pub request_changes_max_days: u32,
 }
 
 /// A URL with any password replaced by `***`.
@@ -98,6 +106,7 @@ impl std::fmt::Debug for Settings {
             .field("finance_emails", &self.finance_emails)
             .field("reminder_days", &self.reminder_days)
             .field("secret_key_file", &self.secret_key_file)
+            .field("request_changes_max_days", &self.request_changes_max_days)
             .finish_non_exhaustive()
     }
 }

@@ -16,3 +16,4 @@ pub mod scheduler;
 pub mod sync;
 pub mod time;
 pub mod web;
+pub mod workflow;

@@ -1,4 +1,4 @@
-//! The stackward command: serve, migrate, tokens, CSV import and export.
+//! The stackward command: serve, migrate, tokens, CSV import and export, requests.
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand};
@@ -8,6 +8,7 @@ use stackward::config::Settings;
 use stackward::context::Context;
 use stackward::db::Db;
 use stackward::inventory::transfer::{self, Kind};
+use stackward::workflow::{self, Decider, Decision, RequestId, RequestStatus};
 use stackward::{notify, scheduler};
 use std::io::Write;
 
@@ -82,6 +83,11 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// List, show or decide approval requests.
+    Requests {
+        #[command(subcommand)]
+        action: RequestsCommand,
+    },
     /// Export every record of a kind as CSV.
     Export {
         /// What to export: apps, subscriptions, people or accounts.
@@ -98,6 +104,44 @@ enum Format {
     Table,
     Json,
     Csv,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum RequestsCommand {
+    /// List requests, oldest first.
+    List {
+        /// Only in this status: pending, approved, rejected, changes_requested, cancelled, done.
+        #[arg(long)]
+        status: Option<RequestStatus>,
+        /// Output: table (for people) or json.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+    },
+    /// Show one request with its steps and history, as JSON.
+    Show {
+        /// The request's id.
+        id: RequestId,
+    },
+    /// Decide the current step of a request as a person; their entitlement is checked as in the API.
+    Decide {
+        /// The request's id.
+        id: RequestId,
+        /// approve, reject or request_changes.
+        #[arg(long)]
+        decision: Decision,
+        /// Why (required to reject or ask for changes).
+        #[arg(long, default_value = "")]
+        comment: String,
+        /// The email of the person deciding; their roles are those of their live API tokens.
+        #[arg(long = "as")]
+        as_email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -199,6 +243,7 @@ async fn main() -> anyhow::Result<()> {
             // Refuse bad schedules and stages before serving anything.
             scheduler::schedules(&settings).map_err(anyhow::Error::msg)?;
             scheduler::reminder_settings(&settings).map_err(anyhow::Error::msg)?;
+            scheduler::sla_settings(&settings).map_err(anyhow::Error::msg)?;
             let db = open(&settings)?;
             let mut ctx = Context::new(db, settings)?;
             ctx.scheduler_running = true;
@@ -304,6 +349,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Sync { connection, all } => {
             let ctx = Context::new(open(&settings)?, settings)?;
             sync_command(&ctx, connection, all).await?;
+        }
+        Command::Requests { action } => {
+            let ctx = Context::new(open(&settings)?, settings)?;
+            requests(&ctx, action)?;
         }
         Command::Export { kind, output } => {
             let db = open(&settings)?;
@@ -488,6 +537,78 @@ async fn connections_command(ctx: &Context, action: ConnectionsCommand) -> anyho
                 })
                 .await?;
             eprintln!("deleted connection {} (its runs and seats are kept)", c.id);
+        }
+    }
+    Ok(())
+}
+
+/// A reader of every request, for listing and showing from the command line.
+fn cli_reader() -> Decider {
+    Decider { email: None, roles: vec![Role::Auditor], actor: Actor::cli() }
+}
+
+fn requests(ctx: &Context, action: RequestsCommand) -> anyhow::Result<()> {
+    let mut conn = ctx.db.get()?;
+    let mut out = std::io::stdout().lock();
+    match action {
+        RequestsCommand::List { status, format } => {
+            let filter = workflow::RequestFilter { status, ..Default::default() };
+            let query = workflow::ListQuery { filter, limit: i64::MAX, ..Default::default() };
+            let (rows, _) = workflow::list(&mut conn, &cli_reader(), &query)?;
+            match format {
+                ListFormat::Json => serde_json::to_writer_pretty(&mut out, &rows)?,
+                ListFormat::Table => {
+                    writeln!(
+                        out,
+                        "{:<6} {:<10} {:<18} {:<28} {:<20} WAITING FOR",
+                        "ID", "KIND", "STATUS", "REQUESTER", "NAME"
+                    )?;
+                    for r in rows {
+                        let waiting = r
+                            .steps
+                            .iter()
+                            .find(|s| s.status == workflow::StepStatus::Pending)
+                            .map(|s| format!("{}: {}", s.name, s.approvers.join(", ")))
+                            .unwrap_or_default();
+                        let name = r.name.clone().unwrap_or_default();
+                        writeln!(
+                            out,
+                            "{:<6} {:<10} {:<18} {:<28} {:<20} {waiting}",
+                            r.id, r.kind, r.status, r.requester_email, name
+                        )?;
+                    }
+                }
+            }
+        }
+        RequestsCommand::Show { id } => {
+            let r = workflow::show(&mut conn, &cli_reader(), id)?;
+            serde_json::to_writer_pretty(&mut out, &r)?;
+            writeln!(out)?;
+        }
+        RequestsCommand::Decide { id, decision, comment, as_email } => {
+            let email = as_email.trim().to_lowercase();
+            if email.is_empty() {
+                bail!("--as needs the email of the person deciding");
+            }
+            let roles = auth::list(&mut conn)?
+                .into_iter()
+                .filter(|t| t.revoked_at.is_none() && t.scope == auth::TokenScope::Api)
+                .filter(|t| t.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&email)))
+                .map(|t| t.role)
+                .collect();
+            let user = Actor::cli().0;
+            let who = Decider { email: Some(email.clone()), roles, actor: Actor(format!("{user} as {email}")) };
+            let input = workflow::DecisionInput { decision, comment: Some(comment) };
+            let public_url = ctx.settings.public_url();
+            let env = workflow::Env { catalog: &ctx.catalog, public_url: &public_url };
+            let r = workflow::decide(&mut conn, env, &who, id, input, stackward::time::now())?;
+            let current = r.steps.iter().find(|s| s.status == workflow::StepStatus::Pending).map(|s| s.name.clone());
+            eprintln!(
+                "request {} is {}{}",
+                r.id,
+                r.status,
+                current.map(|s| format!(", waiting for the {s} step")).unwrap_or_default()
+            );
         }
     }
     Ok(())

@@ -76,6 +76,17 @@ const MATRIX: &[(&str, &str, &[Role])] = &[
     ("GET", "/api/v1/connections/{id}/runs", READERS),
     ("GET", "/api/v1/sync-runs/{id}", READERS),
     ("GET", "/api/v1/connections/{id}/oauth/start", WRITERS),
+    // Requests: anyone reaches them; who may read or decide is checked per request and step.
+    ("GET", "/api/v1/requests", ANY),
+    ("POST", "/api/v1/requests", ANY),
+    ("POST", "/api/v1/requests/advice", ANY),
+    ("GET", "/api/v1/requests/{id}", ANY),
+    ("PATCH", "/api/v1/requests/{id}", ANY),
+    ("POST", "/api/v1/requests/{id}/decisions", ANY),
+    ("POST", "/api/v1/requests/{id}/cancel", ANY),
+    ("POST", "/api/v1/requests/{id}/complete", ANY),
+    ("GET", "/api/v1/policy", READERS),
+    ("PUT", "/api/v1/policy", &[Admin]),
 ];
 
 /// Routes a single-use `state` authenticates instead of a token (the OAuth callback).

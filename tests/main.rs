@@ -9,6 +9,8 @@ mod findings;
 mod mail;
 mod ops;
 mod renewals;
+mod request_rules;
+mod requests;
 mod storage;
 mod support;
 mod sync;
@@ -32,5 +34,7 @@ fn main() {
     tests.extend(renewals::tests());
     tests.extend(cli::tests());
     tests.extend(sync::tests());
+    tests.extend(requests::tests());
+    tests.extend(request_rules::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

@@ -325,3 +325,88 @@ diesel::allow_tables_to_appear_in_same_query!(
     licence_pools,
     app_grants,
 );
+
+// Workflow (requests and approvals). Its own block so other areas can append theirs.
+
+diesel::table! {
+    requests (id) {
+        id -> BigInt,
+        kind -> Text,
+        status -> Text,
+        requester_email -> Text,
+        name -> Nullable<Text>,
+        vendor -> Nullable<Text>,
+        website -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+        seats -> Nullable<BigInt>,
+        annual_cost_cents -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        data_class -> Text,
+        needed_by -> Nullable<Date>,
+        app_id -> Nullable<BigInt>,
+        subscription_id -> Nullable<BigInt>,
+        finding_id -> Nullable<BigInt>,
+        account_ids -> Text,
+        category -> Text,
+        known_vendor -> Bool,
+        advice -> Nullable<Text>,
+        advice_response -> Nullable<Text>,
+        outcome -> Nullable<Text>,
+        round -> Integer,
+        policy_version -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    approval_steps (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        round -> Integer,
+        position -> Integer,
+        name -> Text,
+        status -> Text,
+        approvers -> Text,
+        note -> Nullable<Text>,
+        sla_hours -> Integer,
+        escalate_after_hours -> Integer,
+        fallback -> Text,
+        pending_since -> Nullable<Timestamp>,
+        decided_at -> Nullable<Timestamp>,
+        decided_by -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        reminded_at -> Nullable<Timestamp>,
+        escalated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    request_events (id) {
+        id -> BigInt,
+        request_id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        event -> Text,
+        step -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        details -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    workflow_policies (id) {
+        id -> BigInt,
+        version -> Integer,
+        text -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(requests -> apps (app_id));
+diesel::joinable!(approval_steps -> requests (request_id));
+diesel::joinable!(request_events -> requests (request_id));
+
+diesel::allow_tables_to_appear_in_same_query!(requests, approval_steps, request_events, workflow_policies, apps);

@@ -15,6 +15,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("test.subject.txt", include_str!("templates/test.subject.txt")),
     ("test.txt", include_str!("templates/test.txt")),
     ("test.html", include_str!("templates/test.html")),
+    ("request_pending.subject.txt", include_str!("templates/request_pending.subject.txt")),
+    ("request_pending.txt", include_str!("templates/request_pending.txt")),
+    ("request_pending.html", include_str!("templates/request_pending.html")),
+    ("request_update.subject.txt", include_str!("templates/request_update.subject.txt")),
+    ("request_update.txt", include_str!("templates/request_update.txt")),
+    ("request_update.html", include_str!("templates/request_update.html")),
+    ("request_task.subject.txt", include_str!("templates/request_task.subject.txt")),
+    ("request_task.txt", include_str!("templates/request_task.txt")),
+    ("request_task.html", include_str!("templates/request_task.html")),
 ];
 
 fn env() -> &'static Environment<'static> {

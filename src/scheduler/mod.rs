@@ -1,7 +1,8 @@
-//! Scheduler: cron jobs (findings, renewal reminders, outbox delivery, weekly owner digest) run by
-//! tokio-cron-scheduler in every process. A tick only claims the period's lease in the database
-//! and runs the job if it won, so with several replicas each job runs once per period. Reads
-//! the `cron_*` settings: cron with seconds, UTC; blank disables a job.
+//! Scheduler: cron jobs (findings, renewal reminders, outbox delivery, weekly owner digest,
+//! request SLAs) run by tokio-cron-scheduler in every process. A tick only claims the period's
+//! lease in the database and runs the job if it won, so with several replicas each job runs
+//! once per period. Reads the `cron_*` settings: cron with seconds, UTC; blank disables a job;
+//! and `request_changes_max_days`.
 
 pub mod leases;
 
@@ -11,6 +12,7 @@ use crate::config::Settings;
 use crate::context::Context;
 use crate::db::DbError;
 use crate::renewals::reminders::{self, PassReport, ReminderSettings};
+use crate::workflow::SlaSettings;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use croner::parser::{CronParser, Seconds};
 use croner::Cron;
@@ -38,6 +40,8 @@ pub enum JobKind {
     Findings,
     /// Sync the connections whose schedule is due.
     ConnectionSyncs,
+    /// Remind and escalate late approval steps, close requests left waiting for changes.
+    RequestSlas,
 }
 
 impl JobKind {
@@ -49,6 +53,7 @@ impl JobKind {
             JobKind::OwnerDigest => "owner_digest",
             JobKind::Findings => "findings",
             JobKind::ConnectionSyncs => "connection_syncs",
+            JobKind::RequestSlas => "request_slas",
         }
     }
 }
@@ -97,6 +102,7 @@ pub fn schedules(settings: &Settings) -> Result<Vec<(JobKind, String, Cron)>, St
         (JobKind::OwnerDigest, "STACKWARD_CRON_DIGEST", &settings.cron_digest),
         (JobKind::Findings, "STACKWARD_CRON_FINDINGS", &settings.cron_findings),
         (JobKind::ConnectionSyncs, "STACKWARD_CRON_SYNC", &settings.cron_sync),
+        (JobKind::RequestSlas, "STACKWARD_CRON_REQUESTS", &settings.cron_requests),
     ];
     let mut out = Vec::new();
     for (kind, setting, expr) in all {
@@ -112,6 +118,16 @@ pub fn reminder_settings(settings: &Settings) -> Result<ReminderSettings, String
     let default_stages = crate::renewals::dates::parse_stages(&settings.reminder_days)
         .map_err(|e| format!("STACKWARD_REMINDER_DAYS: {e}"))?;
     Ok(ReminderSettings { default_stages, finance: settings.finance_list(), public_url: settings.public_url() })
+}
+
+/// The request SLA settings, validated: a request must be given at least a day for changes.
+pub fn sla_settings(settings: &Settings) -> Result<SlaSettings, String> {
+    if settings.request_changes_max_days == 0 {
+        return Err("STACKWARD_REQUEST_CHANGES_MAX_DAYS is 0, which would close every request the moment changes \
+            are asked for: give the days a requester has to answer (default 30)"
+            .into());
+    }
+    Ok(SlaSettings { public_url: settings.public_url(), changes_max_days: settings.request_changes_max_days })
 }
 
 fn next_after(cron: &Cron, now: DateTime<Utc>) -> Option<NaiveDateTime> {
@@ -208,6 +224,16 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
             Ok(format!(
                 "findings: {} opened, {} updated, {} resolved, {} unchanged",
                 r.opened, r.updated, r.resolved, r.unchanged
+            ))
+        }
+        JobKind::RequestSlas => {
+            let s = sla_settings(&ctx.settings).map_err(anyhow::Error::msg)?;
+            let now = crate::time::now();
+            let r = ctx.db.run(move |c| crate::workflow::sla::run(c, &s, now)).await?;
+            let sent = deliver(ctx).await?;
+            Ok(format!(
+                "requests: {} reminded, {} escalated, {} closed; {sent} emails sent",
+                r.reminded, r.escalated, r.expired
             ))
         }
         JobKind::OwnerDigest => {

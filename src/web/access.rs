@@ -16,3 +16,5 @@ pub const AUDIT_READERS: &[Role] = &[Admin, Security, Auditor];
 pub const TOKEN_ADMINS: &[Role] = &[Admin];
 /// Roles that watch jobs and mail delivery.
 pub const OPERATORS: &[Role] = &[Admin, It, Auditor];
+/// Roles that replace the approval policy.
+pub const POLICY_ADMINS: &[Role] = &[Admin];

@@ -207,3 +207,17 @@ impl From<TransferError> for ApiError {
         }
     }
 }
+
+impl From<crate::workflow::WorkflowError> for ApiError {
+    fn from(e: crate::workflow::WorkflowError) -> Self {
+        use crate::workflow::WorkflowError;
+        match e {
+            WorkflowError::Invalid { field, message } => ApiError::Invalid { field: Some(field), message, row: None },
+            WorkflowError::Forbidden(m) => ApiError::Forbidden(m),
+            WorkflowError::NotFound(m) => ApiError::NotFound(m),
+            WorkflowError::Conflict(message) => ApiError::Conflict { field: None, message },
+            WorkflowError::Inventory(i) => i.into(),
+            WorkflowError::Db(db) => db.into(),
+        }
+    }
+}

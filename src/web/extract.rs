@@ -26,6 +26,14 @@ impl<T: DeserializeOwned> Json<T> {
         }
         parse_json(&self.bytes)
     }
+
+    /// Parses the body when there is one; an empty body is None.
+    pub fn parse_optional(&self) -> Result<Option<T>, ApiError> {
+        if self.bytes.is_empty() {
+            return Ok(None);
+        }
+        parse_json(&self.bytes).map(Some)
+    }
 }
 
 fn field_error(path: String, message: String) -> ApiError {

@@ -109,7 +109,18 @@ pub fn build_app(
                 .service(api::findings::refresh)
                 .service(api::findings::list)
                 .service(api::findings::get)
-                .service(api::findings::update),
+                .service(api::findings::update)
+                // Fixed paths before /requests/{id}.
+                .service(api::requests::advice)
+                .service(api::requests::list)
+                .service(api::requests::create)
+                .service(api::requests::get)
+                .service(api::requests::resubmit)
+                .service(api::requests::decide)
+                .service(api::requests::cancel)
+                .service(api::requests::complete)
+                .service(api::policy::get)
+                .service(api::policy::replace),
         )
         .split_for_parts();
     let doc = web::Data::new(doc);

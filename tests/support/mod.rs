@@ -129,6 +129,24 @@ impl TestApp {
         &self.tokens[&role]
     }
 
+    /// Creates a token for `role` acting for `email` and returns its secret.
+    pub fn token_for(&self, role: Role, email: &str) -> String {
+        let mut conn = self.db.db.get().expect("test connection");
+        let name = format!("{role}-{email}");
+        let t = auth::create(&mut conn, &Actor("test".into()), &name, role, Some(email), auth::TokenScope::Api)
+            .expect("test token");
+        t.secret
+    }
+
+    /// Sends a request with a token secret and an optional JSON body.
+    pub async fn call_as(&self, secret: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(secret);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::reply(req).await
+    }
+
     /// Sends a request as `role` (None = no token) with an optional JSON body.
     pub async fn call(&self, role: Option<Role>, method: Method, path: &str, body: Option<Value>) -> Reply {
         let mut req = self.client.request(method, format!("{}{path}", self.base));

@@ -1,0 +1,161 @@
+//! Decisions on a request's current step: approve (on to the next step, or the outcome),
+//! reject (the request ends), or ask for changes (back to the requester). Only the first
+//! pending step is decided, by one of its approvers (or an admin, recorded as an override),
+//! never by the requester.
+
+use super::engine::{self, Env};
+use super::error::{Result, WorkflowError};
+use super::mail::{self, Nudge, Update};
+use super::model::{Decision, Request, RequestId, RequestStatus, StepStatus};
+use super::outcome;
+use super::routing::{self, Decider, Entitlement};
+use super::store::{self, NewEvent};
+use super::view::{self, RequestDetail};
+use crate::audit;
+use chrono::NaiveDateTime;
+use serde_json::json;
+
+/// A decision with its comment, as sent.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    /// approve, reject or request_changes.
+    pub decision: Decision,
+    /// Why (required to reject or ask for changes).
+    pub comment: Option<String>,
+}
+
+/// Carries out request `r` whose steps are all approved or skipped: the outcome runs, and the
+/// request is done (or approved, while a reclaim waits for its seats to be removed).
+pub(super) fn finish_approved(
+    conn: &mut crate::db::Conn,
+    env: Env<'_>,
+    who: &Decider,
+    mut r: Request,
+    now: NaiveDateTime,
+) -> Result<Request> {
+    let before = r.clone();
+    let done = outcome::approved(conn, &who.actor, env.public_url, &mut r, now)?;
+    r.outcome = Some(done.details.to_string());
+    let actor = who.actor.0.as_str();
+    store::record_event(conn, r.id, actor, NewEvent { event: "approved", ..Default::default() }, now)?;
+    let (what, message) = if done.finished {
+        r.status = RequestStatus::Done;
+        r.closed_at = Some(now);
+        let e = NewEvent { event: "done", details: Some(done.details.clone()), ..Default::default() };
+        store::record_event(conn, r.id, actor, e, now)?;
+        ("done", "Your request was approved and carried out in the inventory.")
+    } else {
+        r.status = RequestStatus::Approved;
+        let e = NewEvent { event: "outcome", details: Some(done.details.clone()), ..Default::default() };
+        store::record_event(conn, r.id, actor, e, now)?;
+        ("approved", "Your request was approved; the app owner now removes the seats.")
+    };
+    let r = store::save(conn, &r, now)?;
+    let action = if done.finished { "request.done" } else { "request.approve" };
+    audit::record(conn, &who.actor, action, "request", r.id, Some(&before), Some(&r))?;
+    let u = Update { what, message: message.into(), step: None, actor: None, comment: None };
+    mail::requester(conn, env.public_url, &r, u)?;
+    Ok(r)
+}
+
+/// Decides the current step of request `id` as `who`.
+pub fn decide(
+    conn: &mut crate::db::Conn,
+    env: Env<'_>,
+    who: &Decider,
+    id: RequestId,
+    input: DecisionInput,
+    now: NaiveDateTime,
+) -> Result<RequestDetail> {
+    let comment = input.comment.map(|c| c.trim().to_string()).filter(|c| !c.is_empty());
+    if comment.is_none() && input.decision != Decision::Approve {
+        return Err(WorkflowError::invalid("comment", "is required to reject or ask for changes: say why"));
+    }
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 5000) {
+        return Err(WorkflowError::invalid("comment", "must be at most 5000 characters"));
+    }
+    crate::db::write_tx(conn, |conn| {
+        let before = store::find(conn, id)?;
+        if who.is_requester(&before) {
+            return Err(WorkflowError::Forbidden("nobody may decide on a request they made".into()));
+        }
+        if before.status != RequestStatus::Pending {
+            return Err(WorkflowError::Conflict(format!("request {id} is {}: it takes no decisions", before.status)));
+        }
+        let steps = store::steps(conn, id, before.round)?;
+        let Some(step) = steps.iter().find(|s| s.status == StepStatus::Pending) else {
+            return Err(WorkflowError::Conflict(format!("request {id} has no step waiting for a decision")));
+        };
+        let approvers = step.approver_list();
+        let entitled = routing::entitlement(&approvers, who).ok_or_else(|| {
+            WorkflowError::Forbidden(format!(
+                "you are not an approver of the {} step; it waits for {}",
+                step.name,
+                approvers.join(", ")
+            ))
+        })?;
+        let overriding = entitled == Entitlement::Override;
+        let note = if overriding {
+            Some(format!("decided by an admin in place of {}", approvers.join(", ")))
+        } else {
+            step.note.clone()
+        };
+        let to = match input.decision {
+            Decision::Approve => StepStatus::Approved,
+            Decision::Reject => StepStatus::Rejected,
+            Decision::RequestChanges => StepStatus::ChangesRequested,
+        };
+        let actor = who.actor.0.as_str();
+        if !store::decide_step(conn, step.id, to, actor, comment.as_deref(), note.as_deref(), now)? {
+            return Err(WorkflowError::Conflict(format!("the {} step was decided a moment ago", step.name)));
+        }
+        let details = Some(json!({"override": overriding, "decision": input.decision}));
+        let e = NewEvent { event: to.as_str(), step: Some(&step.name), comment: comment.as_deref(), details };
+        store::record_event(conn, id, actor, e, now)?;
+        let mut r = before.clone();
+        let update = |what, message: &str| Update {
+            what,
+            message: message.to_string(),
+            step: Some(step.name.as_str()),
+            actor: Some(actor),
+            comment: comment.as_deref(),
+        };
+        match input.decision {
+            Decision::Approve => {
+                mail::requester(conn, env.public_url, &r, update("approved", "A step of your request was approved."))?;
+                let next = steps.iter().find(|s| s.position > step.position && s.status == StepStatus::Waiting);
+                match next {
+                    Some(n) => {
+                        store::open_step(conn, n.id, now)?;
+                        let details = Some(json!({"approvers": n.approver_list(), "note": n.note}));
+                        let e = NewEvent { event: "pending", step: Some(&n.name), comment: None, details };
+                        store::record_event(conn, id, actor, e, now)?;
+                        let mut opened = n.clone();
+                        opened.status = StepStatus::Pending;
+                        opened.pending_since = Some(now);
+                        mail::approvers(conn, env.public_url, &r, &opened, Nudge::Pending, None)?;
+                        r = store::save(conn, &r, now)?;
+                    }
+                    None => r = finish_approved(conn, env, who, r, now)?,
+                }
+            }
+            Decision::Reject => {
+                r.status = RequestStatus::Rejected;
+                r.closed_at = Some(now);
+                engine::after_rejection(conn, who, &mut r)?;
+                r = store::save(conn, &r, now)?;
+                mail::requester(conn, env.public_url, &r, update("rejected", "Your request was rejected."))?;
+            }
+            Decision::RequestChanges => {
+                r.status = RequestStatus::ChangesRequested;
+                r = store::save(conn, &r, now)?;
+                let m = "Changes were asked for. Change the request (PATCH it) to send it again, or cancel it.";
+                mail::requester(conn, env.public_url, &r, update("changes_requested", m))?;
+            }
+        }
+        audit::record(conn, &who.actor, "request.decide", "request", id, Some(&before), Some(&r))?;
+        let steps = store::steps(conn, id, r.round)?;
+        Ok(view::detail(&r, &steps, Some(store::history(conn, id)?)))
+    })
+}
