@@ -4,6 +4,7 @@
 mod api_auth;
 mod api_inventory;
 mod cli;
+mod connector_defs;
 mod csv_transfer;
 mod findings;
 mod mail;
@@ -30,5 +31,6 @@ fn main() {
     tests.extend(mail::tests());
     tests.extend(renewals::tests());
     tests.extend(cli::tests());
+    tests.extend(connector_defs::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }
