@@ -12,7 +12,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub fn tests() -> Vec<Test> {
-    vec![once!(salesforce_reads_users_and_licences_by_soql_pages)]
+    vec![
+        once!(salesforce_reads_users_and_licences_by_soql_pages),
+        once!(dropbox_signs_in_with_pkce_and_reads_members_and_licences),
+    ]
 }
 
 /// Collects every page a run hands over.
@@ -157,5 +160,93 @@ async fn salesforce_reads_users_and_licences_by_soql_pages() {
     let (r, _) = run(&def, bad).await;
     assert!(matches!(r, Err(ConnectorError::Unauthorized(_))), "{r:?}");
     assert!(def.actions.iter().any(|a| a.name == "reclaim" && a.method == "PATCH"));
+    fake.stop().await;
+}
+
+/// The Dropbox consent dance against the fake, as the connection's OAuth start and callback do it:
+/// the definition's authorize URL with PKCE and its authorize_params, then the code exchange.
+async fn dropbox_refresh_token(def: &Definition, p: &Params) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let connectors::definition::Auth::Oauth2AuthorizationCode { authorize_url, token_url, authorize_params, .. } =
+        &def.auth
+    else {
+        panic!("dropbox signs in by authorization code")
+    };
+    let verifier = "a-code-verifier-of-at-least-forty-three-characters-0123456789";
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier));
+    let redirect = "http://localhost/oauth/callback";
+    let mut url = p.absolute(authorize_url).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", CLIENT_ID)
+        .append_pair("response_type", "code")
+        .append_pair("redirect_uri", redirect)
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .extend_pairs(authorize_params.iter());
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let consent = http.get(url).send().await.unwrap();
+    let location = consent.headers()["location"].to_str().unwrap().to_string();
+    let code = url::Url::parse(&location).unwrap().query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect),
+        ("client_id", CLIENT_ID),
+        ("code_verifier", verifier),
+    ];
+    let tokens: serde_json::Value =
+        http.post(p.absolute(token_url).unwrap()).form(&form).send().await.unwrap().json().await.unwrap();
+    tokens["refresh_token"].as_str().expect("offline access gives a refresh token").to_string()
+}
+
+async fn dropbox_signs_in_with_pkce_and_reads_members_and_licences() {
+    // More than one 1000-member page, so continue_v2 is exercised.
+    let fake = FakeServer::start(Vendor::Dropbox, 1250).await.unwrap();
+    fake.remove_user(7);
+    let def = definition("dropbox");
+    let settings = [("client_id", CLIENT_ID)];
+    let bare = params(&def, &fake.base_url, &settings, &[]);
+    let refresh = dropbox_refresh_token(&def, &bare).await;
+    let p = params(&def, &fake.base_url, &settings, &[("oauth_refresh_token", &refresh)]);
+    let (r, got) = run(&def, p.clone()).await;
+    let outcome = r.unwrap();
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    let all = users(&fake);
+    assert_eq!(got.count(RecordKind::Account), all.len());
+    assert_eq!(outcome.api_calls, pages(all.len(), 1000) + 1, "{outcome:?}");
+    assert!(outcome.tokens.is_some(), "the access token fetched by refresh is handed back to be stored");
+    let continued = fake.log().iter().filter(|l| l.path_and_query.ends_with("/continue_v2")).count();
+    assert_eq!(continued, 1);
+
+    let a = got.find(RecordKind::Account, "email", "user0@example.com");
+    assert_eq!((a.text("role"), a.text("licence"), a.bool("billable")), (Some("Team admin"), Some("full"), Some(true)));
+    assert!(a.text("external_id").is_some_and(|id| id.starts_with("dbmid:")));
+    let suspended = user(&fake, |u| u.suspended);
+    assert_eq!(got.find(RecordKind::Account, "email", &suspended.email).text("status"), Some("suspended"));
+    let limited = user(&fake, |u| !u.licensed);
+    let l = got.find(RecordKind::Account, "email", &limited.email);
+    assert_eq!((l.text("licence"), l.bool("billable")), (Some("limited"), Some(false)));
+    assert!(got.records(RecordKind::Account).iter().all(|r| r.time("last_active_at").is_none()));
+    assert!(got.0.iter().all(|b| !b.tracks_activity), "Dropbox members carry no activity");
+
+    let pools = got.records(RecordKind::LicencePool);
+    assert_eq!(pools.len(), 1);
+    let used = all.iter().filter(|u| u.licensed).count() as i64;
+    assert_eq!((pools[0].int("consumed"), pools[0].int("purchased")), (Some(used), Some(used + 5)));
+
+    // A stale stored access token is refreshed; a throttled continue page is waited out.
+    fake.throttle("continue_v2", 1);
+    let stale = [("oauth_refresh_token", refresh.as_str()), ("oauth_access_token", "stale")];
+    let started = Instant::now();
+    let (r, got) = run(&def, params(&def, &fake.base_url, &settings, &stale)).await;
+    let outcome = r.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1) && outcome.throttled_secs >= 1, "{outcome:?}");
+    assert_eq!(got.count(RecordKind::Account), all.len());
+
+    let bad = params(&def, &fake.base_url, &settings, &[("oauth_refresh_token", "revoked")]);
+    let (r, _) = run(&def, bad).await;
+    assert!(matches!(r, Err(ConnectorError::Unauthorized(_))), "{r:?}");
+    assert!(def.actions.is_empty(), "suspending a Dropbox member frees no licence");
     fake.stop().await;
 }
