@@ -7,7 +7,7 @@ use crate::support::Test;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use secrecy::SecretString;
 use stackward::connectors::{self, Batch, ConnectorError, Definition, Outcome, Params, Record, RecordKind, Registry};
-use stackward::fakes::{FakeServer, FakeUser, Vendor, CLIENT_ID, CLIENT_SECRET};
+use stackward::fakes::{FakeServer, FakeUser, Vendor, CLIENT_ID, CLIENT_SECRET, TOKEN};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,6 +15,7 @@ pub fn tests() -> Vec<Test> {
     vec![
         once!(salesforce_reads_users_and_licences_by_soql_pages),
         once!(dropbox_signs_in_with_pkce_and_reads_members_and_licences),
+        once!(atlassian_makes_one_seat_per_product),
     ]
 }
 
@@ -248,5 +249,56 @@ async fn dropbox_signs_in_with_pkce_and_reads_members_and_licences() {
     let (r, _) = run(&def, bad).await;
     assert!(matches!(r, Err(ConnectorError::Unauthorized(_))), "{r:?}");
     assert!(def.actions.is_empty(), "suspending a Dropbox member frees no licence");
+    fake.stop().await;
+}
+
+async fn atlassian_makes_one_seat_per_product() {
+    let fake = FakeServer::start(Vendor::Atlassian, 250).await.unwrap();
+    fake.remove_user(7);
+    let def = definition("atlassian");
+    let settings = [("org_id", "org-1")];
+    let p = params(&def, &fake.base_url, &settings, &[("api_key", TOKEN)]);
+    let (r, got) = run(&def, p.clone()).await;
+    let outcome = r.unwrap();
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    let all = users(&fake);
+    // The fake's rule: licensed users use Jira Software, and every third of them Confluence too.
+    let jira = all.iter().filter(|u| u.licensed).count();
+    let confluence = all.iter().filter(|u| u.licensed && u.index % 3 == 0).count();
+    let seats = got.records(RecordKind::Account);
+    assert_eq!(seats.len(), jira + confluence);
+    assert_eq!(seats.iter().filter(|r| r.text("app") == Some("Jira Software")).count(), jira);
+    assert_eq!(seats.iter().filter(|r| r.text("app") == Some("Confluence")).count(), confluence);
+    assert_eq!(outcome.api_calls, pages(all.len(), 100), "{outcome:?}");
+
+    let u = user(&fake, |u| u.licensed && u.index % 3 == 0 && u.last_active.is_some() && !u.suspended);
+    let mine: Vec<&&Record> = seats.iter().filter(|r| r.text("email") == Some(u.email.as_str())).collect();
+    assert_eq!(mine.len(), 2);
+    for r in &mine {
+        assert_eq!(r.text("status"), Some("active"));
+        assert_eq!(r.bool("billable"), Some(true));
+        let day = u.last_active.unwrap().date_naive().and_hms_opt(0, 0, 0);
+        assert_eq!(r.time("last_active_at"), day, "Atlassian reports the day");
+    }
+    assert_eq!(mine[0].text("external_id"), mine[1].text("external_id"));
+    let never = user(&fake, |u| u.licensed && u.index % 3 != 0 && u.last_active.is_none());
+    let r = got.find(RecordKind::Account, "email", &never.email);
+    assert_eq!((r.text("app"), r.time("last_active_at")), (Some("Jira Software"), None));
+    let suspended = user(&fake, |u| u.licensed && u.suspended);
+    let s: Vec<&&Record> = seats.iter().filter(|r| r.text("email") == Some(suspended.email.as_str())).collect();
+    assert!(!s.is_empty() && s.iter().all(|r| r.text("status") == Some("suspended")));
+    let unlicensed = user(&fake, |u| !u.licensed);
+    assert!(seats.iter().all(|r| r.text("email") != Some(unlicensed.email.as_str())), "no product, no seat");
+    assert!(got.0.iter().all(|b| b.tracks_activity));
+
+    fake.throttle("/users", 1);
+    let started = Instant::now();
+    let (r, again) = run(&def, p).await;
+    r.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(again.count(RecordKind::Account), seats.len());
+
+    let (r, _) = run(&def, params(&def, &fake.base_url, &settings, &[("api_key", "expired-key")])).await;
+    assert!(matches!(r, Err(ConnectorError::Unauthorized(_))), "{r:?}");
     fake.stop().await;
 }
