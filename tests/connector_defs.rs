@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         once!(salesforce_reads_users_and_licences_by_soql_pages),
         once!(dropbox_signs_in_with_pkce_and_reads_members_and_licences),
         once!(atlassian_makes_one_seat_per_product),
+        once!(hubspot_reads_users_by_after_cursor),
     ]
 }
 
@@ -299,6 +300,43 @@ async fn atlassian_makes_one_seat_per_product() {
     assert_eq!(again.count(RecordKind::Account), seats.len());
 
     let (r, _) = run(&def, params(&def, &fake.base_url, &settings, &[("api_key", "expired-key")])).await;
+    assert!(matches!(r, Err(ConnectorError::Unauthorized(_))), "{r:?}");
+    fake.stop().await;
+}
+
+async fn hubspot_reads_users_by_after_cursor() {
+    let fake = FakeServer::start(Vendor::Hubspot, 250).await.unwrap();
+    fake.remove_user(7);
+    let def = definition("hubspot");
+    let p = params(&def, &fake.base_url, &[], &[("token", TOKEN)]);
+    let (r, got) = run(&def, p.clone()).await;
+    let outcome = r.unwrap();
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    let all = users(&fake);
+    assert_eq!(got.count(RecordKind::Account), all.len());
+    assert_eq!(outcome.api_calls, pages(all.len(), 100), "{outcome:?}");
+    let admin = got.find(RecordKind::Account, "email", "user0@example.com");
+    assert_eq!((admin.text("name"), admin.text("role")), (Some("Ada Ng"), None));
+    let seller = user(&fake, |u| u.licensed && !u.admin);
+    let r = got.find(RecordKind::Account, "email", &seller.email);
+    assert_eq!(r.text("external_id"), Some(seller.number().to_string().as_str()));
+    assert_eq!(r.text("role"), Some("100001"));
+    // HubSpot v3 says nothing of seats or sign-ins: unknown, never guessed.
+    assert!(got
+        .records(RecordKind::Account)
+        .iter()
+        .all(|r| r.bool("billable").is_none() && r.time("last_active_at").is_none() && r.text("status").is_none()));
+    assert!(got.0.iter().all(|b| !b.tracks_activity));
+    assert_eq!(got.count(RecordKind::LicencePool), 0);
+
+    // The ten-secondly limit has no wait hint: backoff from one second.
+    fake.throttle("/settings/v3/users", 1);
+    let started = Instant::now();
+    let (r, _) = run(&def, p).await;
+    r.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1));
+
+    let (r, _) = run(&def, params(&def, &fake.base_url, &[], &[("token", "pat-na1-wrong")])).await;
     assert!(matches!(r, Err(ConnectorError::Unauthorized(_))), "{r:?}");
     fake.stop().await;
 }
