@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         once!(dropbox_signs_in_with_pkce_and_reads_members_and_licences),
         once!(atlassian_makes_one_seat_per_product),
         once!(hubspot_reads_users_by_after_cursor),
+        once!(zendesk_reads_agents_by_cursor),
     ]
 }
 
@@ -337,6 +338,51 @@ async fn hubspot_reads_users_by_after_cursor() {
     assert!(started.elapsed() >= Duration::from_secs(1));
 
     let (r, _) = run(&def, params(&def, &fake.base_url, &[], &[("token", "pat-na1-wrong")])).await;
+    assert!(matches!(r, Err(ConnectorError::Unauthorized(_))), "{r:?}");
+    fake.stop().await;
+}
+
+async fn zendesk_reads_agents_by_cursor() {
+    let fake = FakeServer::start(Vendor::Zendesk, 250).await.unwrap();
+    fake.remove_user(7);
+    let def = definition("zendesk");
+    let settings = [("subdomain", "acme"), ("email", "admin@example.com")];
+    let p = params(&def, &fake.base_url, &settings, &[("api_token", TOKEN)]);
+    // The definition's base URL is a template over the subdomain; the connection renders it.
+    let real = p.render(def.base_url.as_deref().unwrap()).unwrap();
+    assert_eq!(real, "https://acme.zendesk.com");
+    let (r, got) = run(&def, p.clone()).await;
+    let outcome = r.unwrap();
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    // Admins and licensed users are agents (paid seats); end-users are not read.
+    let agents: Vec<FakeUser> = users(&fake).into_iter().filter(|u| u.admin || u.licensed).collect();
+    assert_eq!(got.count(RecordKind::Account), agents.len());
+    assert_eq!(outcome.api_calls, pages(agents.len(), 100), "{outcome:?}");
+    let log = fake.log();
+    assert!(log
+        .iter()
+        .all(|l| l.path_and_query.contains("role[]=agent") || l.path_and_query.contains("role%5B%5D=agent")));
+
+    let admin = got.find(RecordKind::Account, "email", "user0@example.com");
+    assert_eq!((admin.text("role"), admin.bool("billable")), (Some("admin"), Some(true)));
+    assert_eq!(admin.text("external_id"), Some("1000000"));
+    let suspended = user(&fake, |u| u.licensed && u.suspended);
+    assert_eq!(got.find(RecordKind::Account, "email", &suspended.email).text("status"), Some("suspended"));
+    let never = user(&fake, |u| u.licensed && u.last_active.is_none());
+    assert_eq!(got.find(RecordKind::Account, "email", &never.email).time("last_active_at"), None);
+    let signed_in = user(&fake, |u| u.licensed && u.last_active.is_some());
+    let r = got.find(RecordKind::Account, "email", &signed_in.email);
+    near(r.time("last_active_at"), signed_in.last_active.unwrap(), Duration::from_secs(1));
+    let end_user = user(&fake, |u| !u.licensed && !u.admin);
+    assert!(got.records(RecordKind::Account).iter().all(|r| r.text("email") != Some(end_user.email.as_str())));
+
+    fake.throttle("/api/v2/users", 1);
+    let started = Instant::now();
+    let (r, _) = run(&def, p).await;
+    r.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1));
+
+    let (r, _) = run(&def, params(&def, &fake.base_url, &settings, &[("api_token", "revoked")])).await;
     assert!(matches!(r, Err(ConnectorError::Unauthorized(_))), "{r:?}");
     fake.stop().await;
 }
