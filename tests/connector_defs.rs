@@ -18,6 +18,7 @@ pub fn tests() -> Vec<Test> {
         once!(atlassian_makes_one_seat_per_product),
         once!(hubspot_reads_users_by_after_cursor),
         once!(zendesk_reads_agents_by_cursor),
+        once!(asana_merges_memberships_into_users),
     ]
 }
 
@@ -383,6 +384,59 @@ async fn zendesk_reads_agents_by_cursor() {
     assert!(started.elapsed() >= Duration::from_secs(1));
 
     let (r, _) = run(&def, params(&def, &fake.base_url, &settings, &[("api_token", "revoked")])).await;
+    assert!(matches!(r, Err(ConnectorError::Unauthorized(_))), "{r:?}");
+    fake.stop().await;
+}
+
+async fn asana_merges_memberships_into_users() {
+    let fake = FakeServer::start(Vendor::Asana, 250).await.unwrap();
+    fake.remove_user(7);
+    let def = definition("asana");
+    let settings = [("workspace_gid", "1200000000000001")];
+    let p = params(&def, &fake.base_url, &settings, &[("token", TOKEN)]);
+    let (r, got) = run(&def, p.clone()).await;
+    let outcome = r.unwrap();
+    assert!(outcome.warnings.is_empty(), "{:?}", outcome.warnings);
+    let all = users(&fake);
+    assert_eq!(got.count(RecordKind::Account), all.len());
+    assert_eq!(got.count(RecordKind::Activity), all.len());
+    assert_eq!(outcome.api_calls, 2 * pages(all.len(), 100), "{outcome:?}");
+    let log = fake.log();
+    assert!(log.iter().all(|l| l.path_and_query.contains("opt_fields=")));
+    assert!(
+        log.iter().any(|l| l.path_and_query.starts_with("/api/1.0/users?")
+            && l.path_and_query.contains("workspace=1200000000000001")),
+        "the paginated /users listing, not the 2,000-user one"
+    );
+
+    // Every membership keys onto a user read first.
+    let ids: std::collections::BTreeSet<&str> =
+        got.records(RecordKind::Account).iter().filter_map(|r| r.text("external_id")).collect();
+    assert!(got.records(RecordKind::Activity).iter().all(|r| r.text("key").is_some_and(|k| ids.contains(k))));
+    assert!(got.0.iter().filter(|b| b.stream == "memberships").all(|b| b.merge_on == connectors::MergeOn::ExternalId));
+    let account = got.find(RecordKind::Account, "email", "user0@example.com");
+    let key = account.text("external_id").unwrap();
+    let admin = got.find(RecordKind::Activity, "key", key);
+    assert_eq!((admin.text("role"), admin.bool("billable")), (Some("admin"), Some(true)));
+    let viewer = user(&fake, |u| !u.licensed && !u.suspended);
+    let key = got.find(RecordKind::Account, "email", &viewer.email).text("external_id").unwrap();
+    let v = got.find(RecordKind::Activity, "key", key);
+    assert_eq!(
+        (v.bool("billable"), v.text("licence"), v.text("status")),
+        (Some(false), Some("Viewer"), Some("active"))
+    );
+    let gone = user(&fake, |u| u.suspended);
+    let key = got.find(RecordKind::Account, "email", &gone.email).text("external_id").unwrap();
+    assert_eq!(got.find(RecordKind::Activity, "key", key).text("status"), Some("removed"));
+    assert!(got.records(RecordKind::Activity).iter().all(|r| r.time("last_active_at").is_none()));
+
+    fake.throttle("workspace_memberships", 1);
+    let started = Instant::now();
+    let (r, _) = run(&def, p).await;
+    r.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(1));
+
+    let (r, _) = run(&def, params(&def, &fake.base_url, &settings, &[("token", "0/expired")])).await;
     assert!(matches!(r, Err(ConnectorError::Unauthorized(_))), "{r:?}");
     fake.stop().await;
 }
