@@ -4,6 +4,7 @@
 mod api_auth;
 mod api_inventory;
 mod cli;
+mod connector_defs;
 mod csv_transfer;
 mod findings;
 mod mail;
@@ -36,5 +37,6 @@ fn main() {
     tests.extend(sync::tests());
     tests.extend(requests::tests());
     tests.extend(request_rules::tests());
+    tests.extend(connector_defs::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

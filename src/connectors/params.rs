@@ -34,21 +34,36 @@ impl std::fmt::Debug for Params {
     }
 }
 
+/// True for a placeholder name (`settings.org`, `cursor`, `^/id`); anything else between braces
+/// (a JSON object in a body template) is literal text.
+fn is_placeholder(name: &str) -> bool {
+    match name.strip_prefix('^') {
+        Some(ptr) => ptr.starts_with('/') && !ptr.contains(['"', ' ']),
+        None => !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'),
+    }
+}
+
 /// Fills `{…}` placeholders through `lookup`; an unknown placeholder is an error naming it.
 pub fn fill(template: &str, mut lookup: impl FnMut(&str) -> Option<String>) -> Result<String, String> {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else {
-            return Err(format!("unclosed {{ in {template:?}"));
-        };
-        let name = &rest[open + 1..open + close];
-        match lookup(name) {
-            Some(v) => out.push_str(&v),
-            None => return Err(format!("{{{name}}} has no value")),
+        let after = &rest[open + 1..];
+        let name = after.find('}').map(|close| &after[..close]).filter(|n| is_placeholder(n));
+        match name {
+            Some(name) => {
+                match lookup(name) {
+                    Some(v) => out.push_str(&v),
+                    None => return Err(format!("{{{name}}} has no value")),
+                }
+                rest = &after[name.len() + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
         }
-        rest = &rest[open + close + 1..];
     }
     out.push_str(rest);
     Ok(out)
@@ -122,6 +137,11 @@ mod tests {
         let p = params("http://127.0.0.1:9000/api/v3", true);
         assert_eq!(p.render("Bearer {secrets.token} for {settings.org}").unwrap(), "Bearer s3cret for acme");
         assert!(p.render("{settings.nope}").unwrap_err().to_string().contains("settings.nope"));
+        assert_eq!(
+            p.render(r#"{"limit": 1000, "org": "{settings.org}", "q": {}}"#).unwrap(),
+            r#"{"limit": 1000, "org": "acme", "q": {}}"#,
+            "JSON braces are text"
+        );
         assert_eq!(
             p.absolute("https://oauth2.googleapis.com/token?x=1").unwrap().as_str(),
             "http://127.0.0.1:9000/api/v3/token?x=1"

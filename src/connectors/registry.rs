@@ -137,16 +137,14 @@ pub fn check(file: &str, text: &str) -> Result<Definition, Problem> {
     let check_refs = |template: &str, line: Option<usize>| -> Result<(), Problem> {
         let mut rest = template;
         while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}') else {
-                return Err(problem(line, format!("unclosed {{ in {template:?}")));
-            };
+            let Some(close) = rest[open..].find('}') else { break };
             let name = &rest[open + 1..open + close];
             if let Some((kind, key)) = name.split_once('.') {
                 if matches!(kind, "settings" | "secrets") && !declared(kind, key) {
                     return Err(problem(line, format!("{{{name}}} is used but [{kind}.{key}] is not declared")));
                 }
             }
-            rest = &rest[open + close + 1..];
+            rest = &rest[open + 1..];
         }
         Ok(())
     };

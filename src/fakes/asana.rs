@@ -1,5 +1,6 @@
 //! Asana API: `GET /api/1.0/workspaces/{workspace_gid}/users` and
-//! `GET /api/1.0/workspaces/{workspace_gid}/workspace_memberships` (`limit` 1–100 and an opaque
+//! `GET /api/1.0/workspaces/{workspace_gid}/workspace_memberships`, and `GET /api/1.0/users?workspace=`
+//! (the listing Asana points to beyond 2,000 users) (`limit` 1–100 and an opaque
 //! `offset` → `next_page{offset, path, uri}`, `null` on the last page). Personal access token
 //! as `Authorization: Bearer`. Errors as `{"errors": [{message, help}]}`. Seat type lives on the
 //! membership: `is_view_only` (no paid seat), `is_guest`, `is_admin`, `is_active`.
@@ -22,7 +23,8 @@ const HELP: &str = "For more information on API status codes and how to handle t
                     https://developers.asana.com/docs/errors";
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/1.0/workspaces/{workspace_gid}/users", web::get().to(users))
+    cfg.route("/api/1.0/users", web::get().to(all_users))
+        .route("/api/1.0/workspaces/{workspace_gid}/users", web::get().to(users))
         .route("/api/1.0/workspaces/{workspace_gid}/workspace_memberships", web::get().to(memberships));
 }
 
@@ -69,11 +71,12 @@ fn membership(u: &FakeUser) -> Value {
 }
 
 /// Checks auth, workspace and paging parameters, then answers one page of `render`ed users.
+/// `route` is the listing's path up to its paging parameters (`/workspaces/1/users?`).
 fn page(
     req: &HttpRequest,
     state: &FakeState,
     workspace: &str,
-    resource: &str,
+    route: &str,
     render: fn(&FakeUser) -> Value,
 ) -> HttpResponse {
     if !state.authorized(req, "Bearer") {
@@ -107,7 +110,7 @@ fn page(
     let (users, next) = dir.page(from, limit);
     let next_page = next.map(|n| {
         let offset = offset_for(n);
-        let mut path = format!("/workspaces/{workspace}/{resource}?limit={limit}&offset={offset}");
+        let mut path = format!("{route}limit={limit}&offset={offset}");
         if let Some(fields) = query_param(req, "opt_fields") {
             let encoded: String = form_urlencoded::byte_serialize(fields.as_bytes()).collect();
             path.push_str(&format!("&opt_fields={encoded}"));
@@ -118,11 +121,23 @@ fn page(
 }
 
 async fn users(req: HttpRequest, state: web::Data<FakeState>, workspace: web::Path<String>) -> HttpResponse {
-    page(&req, &state, &workspace, "users", user)
+    page(&req, &state, &workspace, &format!("/workspaces/{workspace}/users?"), user)
+}
+
+/// `GET /users?workspace=`: the fake has one workspace, so `workspace` is required.
+async fn all_users(req: HttpRequest, state: web::Data<FakeState>) -> HttpResponse {
+    if !state.authorized(&req, "Bearer") {
+        return error(StatusCode::UNAUTHORIZED, "Not Authorized");
+    }
+    let Some(workspace) = query_param(&req, "workspace") else {
+        return error(StatusCode::BAD_REQUEST, "workspace: Missing input");
+    };
+    let encoded: String = form_urlencoded::byte_serialize(workspace.as_bytes()).collect();
+    page(&req, &state, &workspace, &format!("/users?workspace={encoded}&"), user)
 }
 
 async fn memberships(req: HttpRequest, state: web::Data<FakeState>, workspace: web::Path<String>) -> HttpResponse {
-    page(&req, &state, &workspace, "workspace_memberships", membership)
+    page(&req, &state, &workspace, &format!("/workspaces/{workspace}/workspace_memberships?"), membership)
 }
 
 #[cfg(test)]
@@ -153,6 +168,14 @@ mod tests {
         let (_, third) = get(second["next_page"]["uri"].as_str().unwrap(), TOKEN).await;
         assert_eq!(third["data"].as_array().unwrap().len(), 49);
         assert!(third["next_page"].is_null());
+
+        let all = format!("{}/api/1.0/users?workspace={WORKSPACE_GID}&limit=100", fake.base_url);
+        let (_, listed) = get(&all, TOKEN).await;
+        assert_eq!(listed["data"].as_array().unwrap().len(), 100);
+        let next = listed["next_page"]["uri"].as_str().unwrap();
+        assert!(next.contains("/api/1.0/users?workspace="), "{next}");
+        let (status, _) = get(&format!("{}/api/1.0/users?limit=10", fake.base_url), TOKEN).await;
+        assert_eq!(status, 400, "the fake lists one workspace's users only");
 
         let fields = "user.email,is_active,is_admin,is_guest,is_view_only";
         let (_, m) = get(&format!("{base}/workspace_memberships?limit=10&opt_fields={fields}"), TOKEN).await;
