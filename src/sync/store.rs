@@ -298,6 +298,7 @@ fn apply_pools(
         let name = r.text("app").unwrap_or(&state.default_app).to_string();
         let app = resolve_app(conn, state, catalog, &name, now)?;
         counts.seen += 1;
+        #[allow(clippy::type_complexity)]
         let existing: Option<(i64, Option<String>, Option<i64>, Option<i64>, Option<NaiveDateTime>)> =
             licence_pools::table
                 .filter(licence_pools::connection_id.eq(state.connection))
