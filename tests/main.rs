@@ -11,6 +11,7 @@ mod ops;
 mod renewals;
 mod storage;
 mod support;
+mod vendor_reads;
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
@@ -30,5 +31,6 @@ fn main() {
     tests.extend(mail::tests());
     tests.extend(renewals::tests());
     tests.extend(cli::tests());
+    tests.extend(vendor_reads::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

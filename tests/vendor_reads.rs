@@ -1,0 +1,156 @@
+//! The builtin connector definitions against the vendor fakes: each reads its fake through the
+//! connector engine alone (no database), and the records, page counts, throttling waits and
+//! refusals are what the vendor's documented behaviour implies.
+
+use crate::once;
+use crate::support::Test;
+use secrecy::SecretString;
+use stackward::connectors::{self, Batch, ConnectorError, Outcome, Params, Record, RecordKind, Sink};
+use stackward::fakes::{FakeServer, FakeUser, Vendor, TOKEN};
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+pub fn tests() -> Vec<Test> {
+    vec![once!(github_reads_members_plan_and_copilot_seats)]
+}
+
+const USERS: usize = 250;
+
+/// Every page the engine hands over, in order.
+#[derive(Default)]
+struct Collected(Vec<Batch>);
+
+impl Sink for Collected {
+    async fn batch(&mut self, batch: Batch) -> Result<(), String> {
+        self.0.push(batch);
+        Ok(())
+    }
+}
+
+impl Collected {
+    fn records(&self, stream: &str, kind: RecordKind) -> Vec<&Record> {
+        self.0.iter().filter(|b| b.stream == stream).flat_map(|b| &b.records).filter(|r| r.kind == kind).collect()
+    }
+
+    /// Records of one stream and kind by a text field.
+    fn by(&self, stream: &str, kind: RecordKind, field: &str) -> HashMap<String, &Record> {
+        self.records(stream, kind).into_iter().filter_map(|r| Some((r.text(field)?.to_string(), r))).collect()
+    }
+
+    /// The last page number a stream handed over.
+    fn pages(&self, stream: &str) -> u64 {
+        self.0.iter().filter(|b| b.stream == stream).map(|b| b.page).max().unwrap_or(0)
+    }
+
+    fn batch(&self, stream: &str) -> &Batch {
+        self.0.iter().find(|b| b.stream == stream).unwrap_or_else(|| panic!("no page from stream {stream}"))
+    }
+}
+
+fn params(fake: &FakeServer, settings: &[(&str, &str)], secrets: &[(&str, &str)]) -> Params {
+    Params {
+        connection: "test".into(),
+        settings: settings.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+        secrets: secrets.iter().map(|(k, v)| (k.to_string(), SecretString::from(v.to_string()))).collect(),
+        base_url: fake.base_url.clone(),
+        overridden: true,
+    }
+}
+
+async fn read(name: &str, p: Params) -> Result<(Outcome, Collected, Duration), ConnectorError> {
+    let registry = connectors::Registry::load(None);
+    assert!(registry.problems().is_empty(), "{:?}", registry.problems());
+    let def = registry.get(name).unwrap_or_else(|| panic!("no builtin connector {name}"));
+    let mut sink = Collected::default();
+    let started = Instant::now();
+    let outcome = connectors::run(&def, p, connectors::http::client(), &mut sink).await?;
+    Ok((outcome, sink, started.elapsed()))
+}
+
+/// The directory's live users.
+fn users(fake: &FakeServer) -> Vec<FakeUser> {
+    let dir = fake.state.users();
+    dir.indices().filter_map(|i| dir.user(i)).collect()
+}
+
+fn user(fake: &FakeServer, index: usize) -> FakeUser {
+    fake.state.users().user(index).expect("a live user")
+}
+
+/// Seconds since the epoch of a record's time field (vendors write whole seconds or millis).
+fn secs(r: &Record, field: &str) -> Option<i64> {
+    r.time(field).map(|t| t.and_utc().timestamp())
+}
+
+fn last_active_secs(u: &FakeUser) -> Option<i64> {
+    u.last_active.map(|t| t.timestamp())
+}
+
+fn pages(items: usize, size: usize) -> u64 {
+    items.div_ceil(size).max(1) as u64
+}
+
+/// Asserts a run succeeded after waiting out one throttled reply for at least `hint`.
+fn assert_waited(run: &Result<(Outcome, Collected, Duration), ConnectorError>, calls: u64, hint: Duration) {
+    let (outcome, _, elapsed) = run.as_ref().expect("a throttled page is waited out");
+    assert_eq!(outcome.api_calls, calls + 1, "the throttled request is sent again");
+    assert!(*elapsed >= hint, "waited {elapsed:?}, the vendor asked for {hint:?}");
+    assert!(outcome.throttled_secs >= hint.as_secs(), "{outcome:?}");
+}
+
+fn assert_unauthorized(run: Result<(Outcome, Collected, Duration), ConnectorError>) {
+    match run {
+        Err(ConnectorError::Unauthorized(_)) => {}
+        Err(other) => panic!("expected Unauthorized, got {other}"),
+        Ok((o, _, _)) => panic!("expected Unauthorized, the run succeeded: {o:?}"),
+    }
+}
+
+async fn github_reads_members_plan_and_copilot_seats() {
+    let fake = FakeServer::start(Vendor::Github, USERS).await.unwrap();
+    let p = |token: &str| params(&fake, &[("org", "acme")], &[("token", token)]);
+    let (outcome, got, _) = read("github", p(TOKEN)).await.unwrap();
+    let live = users(&fake);
+    let seat_holders: Vec<&FakeUser> = live.iter().filter(|u| u.licensed).collect();
+    let (size, len) = {
+        let dir = fake.state.users();
+        (dir.size(), dir.len())
+    };
+
+    let plan = got.records("plan", RecordKind::LicencePool);
+    assert_eq!(plan.len(), 1);
+    assert_eq!((plan[0].text("sku"), plan[0].text("app")), (Some("github_team"), None));
+    assert_eq!((plan[0].int("purchased"), plan[0].int("consumed")), (Some(size as i64 + 10), Some(len as i64)));
+
+    let members = got.by("members", RecordKind::Account, "external_id");
+    assert_eq!(members.len(), live.len());
+    let m7 = members["1000007"];
+    assert_eq!((m7.text("username"), m7.text("app"), m7.time("last_active_at")), (Some("user7"), None, None));
+    assert!(!got.batch("members").tracks_activity, "GitHub reports no member activity");
+    assert_eq!(got.pages("members"), pages(live.len(), 100));
+
+    let copilot = got.records("copilot_billing", RecordKind::LicencePool);
+    assert_eq!(copilot.len(), 1);
+    assert_eq!(copilot[0].text("app"), Some("GitHub Copilot"));
+    assert_eq!((copilot[0].int("consumed"), copilot[0].int("purchased")), (Some(seat_holders.len() as i64), None));
+
+    let seats = got.by("copilot_seats", RecordKind::Account, "username");
+    assert_eq!(seats.len(), seat_holders.len());
+    assert!(seats.values().all(|s| s.text("app") == Some("GitHub Copilot") && s.text("licence") == Some("business")));
+    assert!(got.batch("copilot_seats").tracks_activity);
+    assert_eq!(secs(seats["user1"], "last_active_at"), last_active_secs(&user(&fake, 1)));
+    assert_eq!(seats["user1"].text("external_id"), Some("1000001"));
+    assert_eq!(seats["user3"].time("last_active_at"), None, "user3 never used Copilot");
+    assert!(!seats.contains_key("user6"), "user6 holds no seat");
+    assert_eq!(got.pages("copilot_seats"), pages(seat_holders.len(), 100));
+
+    let calls = 1 + pages(live.len(), 100) + 1 + pages(seat_holders.len(), 100);
+    assert_eq!(outcome.api_calls, calls);
+    assert!(outcome.skipped_streams.is_empty() && outcome.warning_count == 0, "{outcome:?}");
+
+    // The primary limit: 403 with x-ratelimit-remaining 0 and a reset one second ahead.
+    fake.throttle("/members", 1);
+    assert_waited(&read("github", p(TOKEN)).await, calls, Duration::from_secs(1));
+    assert_unauthorized(read("github", p("wrong")).await);
+    fake.stop().await;
+}
