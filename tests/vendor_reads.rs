@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 pub fn tests() -> Vec<Test> {
-    vec![once!(github_reads_members_plan_and_copilot_seats)]
+    vec![once!(github_reads_members_plan_and_copilot_seats), once!(google_workspace_reads_people_licences_and_grants)]
 }
 
 const USERS: usize = 250;
@@ -152,5 +152,67 @@ async fn github_reads_members_plan_and_copilot_seats() {
     fake.throttle("/members", 1);
     assert_waited(&read("github", p(TOKEN)).await, calls, Duration::from_secs(1));
     assert_unauthorized(read("github", p("wrong")).await);
+    fake.stop().await;
+}
+
+async fn google_workspace_reads_people_licences_and_grants() {
+    let fake = FakeServer::start(Vendor::GoogleWorkspace, USERS).await.unwrap();
+    let key = stackward::fakes::google_service_account_json(&format!("{}/token", fake.base_url));
+    let p = |admin: &str| {
+        params(&fake, &[("admin_email", admin), ("customer_id", "C0fake000")], &[("service_account_key", &key)])
+    };
+    let (outcome, got, _) = read("google_workspace", p("user0@example.com")).await.unwrap();
+    let live = users(&fake);
+
+    let people = got.by("users", RecordKind::Person, "email");
+    assert_eq!(people.len(), live.len());
+    let p12 = people["user12@example.com"];
+    assert_eq!(p12.text("manager_email"), Some("user10@example.com"));
+    assert_eq!(
+        (p12.text("department"), p12.text("status")),
+        (Some(user(&fake, 12).department.as_str()), Some("active"))
+    );
+    assert_eq!(people["user5@example.com"].text("status"), Some("suspended"));
+
+    let seats = got.by("users", RecordKind::Account, "email");
+    assert_eq!(seats.len(), live.len());
+    assert!(got.batch("users").tracks_activity);
+    assert_eq!(seats["user3@example.com"].time("last_active_at"), None, "epoch-zero lastLoginTime is never");
+    assert_eq!(secs(seats["user1@example.com"], "last_active_at"), last_active_secs(&user(&fake, 1)));
+    assert_eq!(seats["user5@example.com"].text("status"), Some("suspended"));
+    assert_eq!(seats["user0@example.com"].text("role"), Some("admin"));
+    assert_eq!(got.pages("users"), pages(live.len(), 500));
+
+    let licensed = live.iter().filter(|u| u.licensed).count();
+    let licences = got.by("licence_assignments", RecordKind::Activity, "key");
+    assert_eq!(licences.len(), licensed);
+    assert_eq!(got.batch("licence_assignments").merge_on, stackward::connectors::MergeOn::Email);
+    assert_eq!(licences["user0@example.com"].text("licence"), Some("Google Workspace Business Standard"));
+    assert_eq!(licences["user1@example.com"].text("licence"), Some("Google Workspace Business Starter"));
+    assert_eq!(licences["user1@example.com"].bool("billable"), Some(true));
+    assert!(!licences.contains_key("user6@example.com"));
+
+    let grants = got.records("oauth_grants", RecordKind::AppGrant);
+    let expected: usize = live
+        .iter()
+        .map(|u| [u.index % 4 == 1, u.index % 9 == 2, u.index % 25 == 7].iter().filter(|g| **g).count())
+        .sum();
+    assert_eq!(grants.len(), expected);
+    let calendly = grants.iter().find(|g| g.text("user_email") == Some("user1@example.com")).unwrap();
+    assert_eq!(calendly.text("client_id"), Some("123-calendly.apps.googleusercontent.com"));
+    assert_eq!(calendly.text("app_name"), Some("Calendly"));
+    assert!(calendly.text("scopes").unwrap().contains("https://www.googleapis.com/auth/calendar,openid"));
+    assert!(calendly.text("user_external_id").is_some());
+
+    // One users page, one licence page, one grants request per user.
+    let calls = pages(live.len(), 500) + pages(licensed, 1000) + live.len() as u64;
+    assert_eq!(outcome.api_calls, calls);
+    assert_eq!(outcome.warning_count, 0, "{outcome:?}");
+
+    // 403 userRateLimitExceeded carries no hint: backoff from one second.
+    fake.throttle("/admin/directory/v1/users?", 1);
+    assert_waited(&read("google_workspace", p("user0@example.com")).await, calls, Duration::from_secs(1));
+    // Domain-wide delegation refused for a subject who is no admin.
+    assert_unauthorized(read("google_workspace", p("user1@example.com")).await);
     fake.stop().await;
 }
