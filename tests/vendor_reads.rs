@@ -11,7 +11,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 pub fn tests() -> Vec<Test> {
-    vec![once!(github_reads_members_plan_and_copilot_seats), once!(google_workspace_reads_people_licences_and_grants)]
+    vec![
+        once!(github_reads_members_plan_and_copilot_seats),
+        once!(google_workspace_reads_people_licences_and_grants),
+        once!(microsoft_365_reads_skus_people_seats_and_grants),
+    ]
 }
 
 const USERS: usize = 250;
@@ -214,5 +218,66 @@ async fn google_workspace_reads_people_licences_and_grants() {
     assert_waited(&read("google_workspace", p("user0@example.com")).await, calls, Duration::from_secs(1));
     // Domain-wide delegation refused for a subject who is no admin.
     assert_unauthorized(read("google_workspace", p("user1@example.com")).await);
+    fake.stop().await;
+}
+
+async fn microsoft_365_reads_skus_people_seats_and_grants() {
+    let fake = FakeServer::start(Vendor::Microsoft365, USERS).await.unwrap();
+    let tenant = "5f0e8a3c-1d2b-4c5d-9e8f-0a1b2c3d4e5f";
+    let p = |secret: &str| {
+        params(
+            &fake,
+            &[("tenant_id", tenant), ("client_id", stackward::fakes::CLIENT_ID)],
+            &[("client_secret", secret)],
+        )
+    };
+    let (outcome, got, _) = read("microsoft_365", p(stackward::fakes::CLIENT_SECRET)).await.unwrap();
+    let live = users(&fake);
+
+    let pools = got.by("subscribed_skus", RecordKind::LicencePool, "sku");
+    let e5 = live.iter().filter(|u| u.licensed && u.admin).count() as i64;
+    let e3 = live.iter().filter(|u| u.licensed && !u.admin).count() as i64;
+    assert_eq!(pools.len(), 2);
+    assert_eq!((pools["SPE_E5"].int("purchased"), pools["SPE_E5"].int("consumed")), (Some(e5 + 5), Some(e5)));
+    assert_eq!((pools["SPE_E3"].int("purchased"), pools["SPE_E3"].int("consumed")), (Some(e3 + 5), Some(e3)));
+
+    let people = got.by("users", RecordKind::Person, "email");
+    assert_eq!(people.len(), live.len());
+    assert_eq!(people["user5@example.com"].text("status"), Some("suspended"), "accountEnabled false");
+    assert_eq!(people["user4@example.com"].text("title"), Some("Specialist"));
+
+    let seats = got.by("users", RecordKind::Account, "email");
+    assert_eq!(seats.len(), live.len());
+    let (s0, s1, s6) = (seats["user0@example.com"], seats["user1@example.com"], seats["user6@example.com"]);
+    assert_eq!((s0.text("licence"), s0.bool("billable")), (Some("SPE_E5"), Some(true)));
+    assert_eq!((s1.text("licence"), s1.bool("billable")), (Some("SPE_E3"), Some(true)));
+    assert_eq!((s6.text("licence"), s6.bool("billable")), (None, Some(false)));
+    assert_eq!(s1.text("external_id"), Some(user(&fake, 1).guid().as_str()));
+    assert_eq!(secs(s1, "last_active_at"), last_active_secs(&user(&fake, 1)), "the later of the two sign-ins");
+    assert_eq!(seats["user3@example.com"].time("last_active_at"), None);
+    assert_eq!(seats["user5@example.com"].text("status"), Some("suspended"));
+    assert_eq!(got.pages("users"), pages(live.len(), 999));
+
+    let grants = got.records("oauth2_permission_grants", RecordKind::AppGrant);
+    let expected: usize = live
+        .iter()
+        .map(|u| [u.index % 4 == 1, u.index % 9 == 2, u.index % 25 == 7].iter().filter(|g| **g).count())
+        .sum();
+    assert_eq!(grants.len(), expected);
+    let guid1 = user(&fake, 1).guid();
+    let calendly = grants.iter().find(|g| g.text("user_external_id") == Some(guid1.as_str())).unwrap();
+    assert_eq!(calendly.text("client_id"), Some("a1b2c3d4-1111-4aaa-8bbb-000000000001"), "the app's appId");
+    assert_eq!(calendly.text("app_name"), Some("Calendly"));
+    assert_eq!(calendly.text("scopes"), Some("User.Read Calendars.ReadWrite offline_access"));
+    // Graph's default page of grants is 100.
+    assert_eq!(got.pages("oauth2_permission_grants"), pages(expected, 100));
+
+    let calls = 1 + pages(live.len(), 999) + 2 + pages(expected, 100);
+    assert_eq!(outcome.api_calls, calls);
+    assert_eq!(outcome.warning_count, 0, "{outcome:?}");
+
+    fake.throttle("/v1.0/users", 1);
+    assert_waited(&read("microsoft_365", p(stackward::fakes::CLIENT_SECRET)).await, calls, Duration::from_secs(1));
+    assert_unauthorized(read("microsoft_365", p("wrong")).await);
     fake.stop().await;
 }
