@@ -15,6 +15,7 @@ pub fn tests() -> Vec<Test> {
         once!(github_reads_members_plan_and_copilot_seats),
         once!(google_workspace_reads_people_licences_and_grants),
         once!(microsoft_365_reads_skus_people_seats_and_grants),
+        once!(okta_reads_people_and_app_assignments),
     ]
 }
 
@@ -279,5 +280,49 @@ async fn microsoft_365_reads_skus_people_seats_and_grants() {
     fake.throttle("/v1.0/users", 1);
     assert_waited(&read("microsoft_365", p(stackward::fakes::CLIENT_SECRET)).await, calls, Duration::from_secs(1));
     assert_unauthorized(read("microsoft_365", p("wrong")).await);
+    fake.stop().await;
+}
+
+async fn okta_reads_people_and_app_assignments() {
+    let fake = FakeServer::start(Vendor::Okta, USERS).await.unwrap();
+    let p = |token: &str| params(&fake, &[], &[("token", token)]);
+    let (outcome, got, _) = read("okta", p(TOKEN)).await.unwrap();
+    let live = users(&fake);
+
+    let people = got.by("users", RecordKind::Person, "email");
+    assert_eq!(people.len(), live.len());
+    assert_eq!(people["user5@example.com"].text("status"), Some("suspended"));
+    assert_eq!(people["user12@example.com"].text("manager_email"), Some("user10@example.com"));
+    assert_eq!(people["user12@example.com"].text("name"), Some(user(&fake, 12).full_name().as_str()));
+
+    let seats = got.by("users", RecordKind::Account, "email");
+    assert_eq!(seats.len(), live.len());
+    assert!(seats.values().all(|s| s.text("app").is_none()), "seats in the definition's app, Okta");
+    assert_eq!(seats["user3@example.com"].time("last_active_at"), None);
+    assert_eq!(secs(seats["user1@example.com"], "last_active_at"), last_active_secs(&user(&fake, 1)));
+    assert_eq!(seats["user1@example.com"].text("external_id"), Some(user(&fake, 1).id("00u").as_str()));
+    assert_eq!(got.pages("users"), pages(live.len(), 200));
+
+    let app_seats = got.records("app_users", RecordKind::Account);
+    let count = |app: &str| app_seats.iter().filter(|s| s.text("app") == Some(app)).count();
+    assert_eq!(count("Slack"), live.iter().filter(|u| u.licensed).count());
+    assert_eq!(count("Zoom"), live.iter().filter(|u| u.index % 2 == 0).count());
+    assert_eq!(count("Miro"), live.iter().filter(|u| u.index % 3 == 0).count());
+    assert_eq!(count("Salesforce.com"), live.iter().filter(|u| u.index % 5 == 0).count());
+    assert_eq!(app_seats.len(), count("Slack") + count("Zoom") + count("Miro") + count("Salesforce.com"));
+    let zoom5 =
+        app_seats.iter().find(|s| s.text("app") == Some("Zoom") && s.text("email") == Some("user10@example.com"));
+    assert_eq!(zoom5.and_then(|s| s.text("status")), Some("active"));
+    assert!(app_seats.iter().all(|s| s.time("last_active_at").is_none()), "Okta knows no per-app activity");
+
+    // Users in pages of 200, one page of apps, one page (≤ 500) of assignments per app.
+    let calls = pages(live.len(), 200) + 1 + 4;
+    assert_eq!(outcome.api_calls, calls);
+    assert_eq!(outcome.warning_count, 0, "{outcome:?}");
+
+    // 429 E0000047 with X-Rate-Limit-Reset one second ahead.
+    fake.throttle("/api/v1/users", 1);
+    assert_waited(&read("okta", p(TOKEN)).await, calls, Duration::from_secs(1));
+    assert_unauthorized(read("okta", p("wrong")).await);
     fake.stop().await;
 }
