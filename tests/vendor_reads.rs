@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         once!(google_workspace_reads_people_licences_and_grants),
         once!(microsoft_365_reads_skus_people_seats_and_grants),
         once!(okta_reads_people_and_app_assignments),
+        once!(slack_reads_members_billing_and_access_logs),
     ]
 }
 
@@ -325,4 +326,61 @@ async fn okta_reads_people_and_app_assignments() {
     assert_waited(&read("okta", p(TOKEN)).await, calls, Duration::from_secs(1));
     assert_unauthorized(read("okta", p("wrong")).await);
     fake.stop().await;
+}
+
+async fn slack_reads_members_billing_and_access_logs() {
+    let fake = FakeServer::start(Vendor::Slack, USERS).await.unwrap();
+    let p = |fake: &FakeServer, token: &str| params(fake, &[], &[("token", token)]);
+    let (outcome, got, _) = read("slack", p(&fake, TOKEN)).await.unwrap();
+    let live = users(&fake);
+
+    let seats = got.by("users", RecordKind::Account, "external_id");
+    assert_eq!(seats.len(), live.len(), "the bot is no seat");
+    assert!(!seats.contains_key("U0FAKEBOT"));
+    let (s1, s5, s6) = (seats["U000001"], seats["U000005"], seats["U000006"]);
+    assert_eq!(
+        (s1.text("email"), s1.text("licence"), s1.text("status")),
+        (Some("user1@example.com"), Some("member"), Some("active"))
+    );
+    assert_eq!(s5.text("status"), Some("removed"), "deactivated members are deleted");
+    assert_eq!(s6.text("licence"), Some("guest"));
+    assert_eq!(seats["U000000"].text("role"), Some("admin"));
+    // users.list pages of 200, the bot taking a slot on the first.
+    assert_eq!(got.pages("users"), pages(live.len() + 1, 200));
+
+    let billable = got.by("billable", RecordKind::Activity, "key");
+    assert_eq!(billable.len(), live.len());
+    assert_eq!(got.batch("billable").merge_on, stackward::connectors::MergeOn::ExternalId);
+    assert_eq!(billable["U000001"].bool("billable"), Some(true));
+    assert_eq!(billable["U000005"].bool("billable"), Some(false));
+    assert_eq!(billable["U000006"].bool("billable"), Some(false));
+
+    let logins = got.records("access_logs", RecordKind::Activity);
+    let rows: usize = live.iter().filter(|u| u.last_active.is_some()).map(|u| 1 + usize::from(u.index % 5 == 0)).sum();
+    assert_eq!(logins.len(), rows);
+    let mut latest: HashMap<&str, i64> = HashMap::new();
+    for r in &logins {
+        let t = secs(r, "last_active_at").unwrap();
+        let e = latest.entry(r.text("key").unwrap()).or_insert(t);
+        *e = (*e).max(t);
+    }
+    assert_eq!(latest.get("U000001").copied(), last_active_secs(&user(&fake, 1)));
+    assert_eq!(latest.get("U00000A").copied(), last_active_secs(&user(&fake, 10)), "the latest of two clients");
+    assert!(!latest.contains_key("U000003"), "user3 never signed in");
+
+    let calls = pages(live.len() + 1, 200) + pages(live.len(), 200) + pages(rows, 1000);
+    assert_eq!(outcome.api_calls, calls);
+    assert!(outcome.skipped_streams.is_empty() && outcome.warning_count == 0, "{outcome:?}");
+
+    fake.throttle("users.list", 1);
+    assert_waited(&read("slack", p(&fake, TOKEN)).await, calls, Duration::from_secs(1));
+    assert_unauthorized(read("slack", p(&fake, "wrong")).await);
+    fake.stop().await;
+
+    // A free workspace (the fake plays one with no users) has no access logs: skipped, not failed.
+    let free = FakeServer::start(Vendor::Slack, 0).await.unwrap();
+    let (outcome, _, _) = read("slack", p(&free, TOKEN)).await.unwrap();
+    assert_eq!(outcome.skipped_streams.len(), 1, "{outcome:?}");
+    assert!(outcome.skipped_streams[0].starts_with("access_logs: paid_only"), "{outcome:?}");
+    free.stop().await;
 }
