@@ -17,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         once!(microsoft_365_reads_skus_people_seats_and_grants),
         once!(okta_reads_people_and_app_assignments),
         once!(slack_reads_members_billing_and_access_logs),
+        once!(zoom_reads_users_and_plan_usage),
     ]
 }
 
@@ -383,4 +384,55 @@ async fn slack_reads_members_billing_and_access_logs() {
     assert_eq!(outcome.skipped_streams.len(), 1, "{outcome:?}");
     assert!(outcome.skipped_streams[0].starts_with("access_logs: paid_only"), "{outcome:?}");
     free.stop().await;
+}
+
+async fn zoom_reads_users_and_plan_usage() {
+    let fake = FakeServer::start(Vendor::Zoom, USERS).await.unwrap();
+    let p = |secret: &str| {
+        params(
+            &fake,
+            &[("account_id", "fake-account"), ("client_id", stackward::fakes::CLIENT_ID)],
+            &[("client_secret", secret)],
+        )
+    };
+    let (outcome, got, _) = read("zoom", p(stackward::fakes::CLIENT_SECRET)).await.unwrap();
+    let live = users(&fake);
+    let active: Vec<&FakeUser> = live.iter().filter(|u| !u.suspended).collect();
+    let inactive: Vec<&FakeUser> = live.iter().filter(|u| u.suspended).collect();
+
+    let seats = got.by("active_users", RecordKind::Account, "email");
+    assert_eq!(seats.len(), active.len());
+    let (s1, s6) = (seats["user1@example.com"], seats["user6@example.com"]);
+    assert_eq!(
+        (s1.text("licence"), s1.bool("billable"), s1.text("status")),
+        (Some("Licensed"), Some(true), Some("active"))
+    );
+    assert_eq!((s6.text("licence"), s6.bool("billable")), (Some("Basic"), Some(false)));
+    assert_eq!(s1.text("role"), Some("member"));
+    assert_eq!(seats["user0@example.com"].text("role"), Some("owner"));
+    assert_eq!(secs(s1, "last_active_at"), last_active_secs(&user(&fake, 1)));
+    assert_eq!(seats["user3@example.com"].time("last_active_at"), None);
+    assert!(got.batch("active_users").tracks_activity);
+
+    let gone = got.by("inactive_users", RecordKind::Account, "email");
+    assert_eq!(gone.len(), inactive.len());
+    assert_eq!(gone["user5@example.com"].text("status"), Some("suspended"));
+
+    let pool = got.records("plan_usage", RecordKind::LicencePool);
+    let bought = (0..USERS).filter(|i| i % 7 != 6).count() as i64 + 5;
+    let used = live.iter().filter(|u| !u.suspended && u.licensed).count() as i64;
+    assert_eq!(pool.len(), 1);
+    assert_eq!(
+        (pool[0].text("sku"), pool[0].int("purchased"), pool[0].int("consumed")),
+        (Some("Licensed"), Some(bought), Some(used))
+    );
+
+    let calls = pages(active.len(), 300) + pages(inactive.len(), 300) + 1;
+    assert_eq!(outcome.api_calls, calls);
+    assert_eq!(outcome.warning_count, 0, "{outcome:?}");
+
+    fake.throttle("/v2/users", 1);
+    assert_waited(&read("zoom", p(stackward::fakes::CLIENT_SECRET)).await, calls, Duration::from_secs(1));
+    assert_unauthorized(read("zoom", p("wrong")).await);
+    fake.stop().await;
 }
