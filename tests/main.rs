@@ -15,6 +15,7 @@ mod requests;
 mod storage;
 mod support;
 mod sync;
+mod vendor_reads;
 
 fn main() {
     let args = libtest_mimic::Arguments::from_args();
@@ -38,5 +39,6 @@ fn main() {
     tests.extend(requests::tests());
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());
+    tests.extend(vendor_reads::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

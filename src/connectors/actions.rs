@@ -53,7 +53,9 @@ pub async fn run(
     let auth = Authenticator::new(def.auth.clone(), params.clone());
     let mut out = Vec::with_capacity(targets.len());
     for t in targets {
-        let lookup = |n: &str, encode: bool| t.value(n).map(|v| if encode { segment(&v) } else { v }).or_else(|| params.value(n));
+        let lookup = |n: &str, encode: bool| {
+            t.value(n).map(|v| if encode { segment(&v) } else { v }).or_else(|| params.value(n))
+        };
         let one = async {
             let path = fill(&action.path, |n| lookup(n, true)).map_err(ConnectorError::Definition)?;
             let url = if path.starts_with("http") { params.absolute(&path)? } else { params.under_base(&path)? };
@@ -69,7 +71,8 @@ pub async fn run(
             let authed = auth.apply(sender.client().request(method.clone(), url.clone())).await?;
             sender
                 .send(|| {
-                    let mut rb = authed.try_clone().unwrap_or_else(|| sender.client().request(method.clone(), url.clone()));
+                    let mut rb =
+                        authed.try_clone().unwrap_or_else(|| sender.client().request(method.clone(), url.clone()));
                     for (k, v) in &headers {
                         rb = rb.header(k.as_str(), v.as_str());
                     }
