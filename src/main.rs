@@ -353,6 +353,11 @@ async fn main() -> anyhow::Result<()> {
         Command::Requests { action } => {
             let ctx = Context::new(open(&settings)?, settings)?;
             requests(&ctx, action)?;
+            // An approved reclaim of synced seats runs through its connector now.
+            let ran = stackward::sync::reclaim::run_queued(&ctx).await?;
+            if ran > 0 {
+                eprintln!("{ran} reclaim(s) run through the connector");
+            }
         }
         Command::Export { kind, output } => {
             let db = open(&settings)?;

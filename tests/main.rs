@@ -9,6 +9,7 @@ mod csv_transfer;
 mod findings;
 mod mail;
 mod ops;
+mod reclaim;
 mod renewals;
 mod request_rules;
 mod requests;
@@ -36,6 +37,7 @@ fn main() {
     tests.extend(renewals::tests());
     tests.extend(cli::tests());
     tests.extend(sync::tests());
+    tests.extend(reclaim::tests());
     tests.extend(requests::tests());
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());

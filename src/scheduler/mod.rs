@@ -214,7 +214,10 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
             Ok(format!("{} reminders queued, {sent} emails sent", report.queued.len()))
         }
         JobKind::Outbox => Ok(format!("{} emails sent", deliver(ctx).await?)),
-        JobKind::ConnectionSyncs => Ok(format!("{} connections synced", crate::sync::run_due(ctx).await?)),
+        JobKind::ConnectionSyncs => {
+            let reclaims = crate::sync::reclaim::run_queued(ctx).await?;
+            Ok(format!("{} connections synced, {reclaims} reclaims run", crate::sync::run_due(ctx).await?))
+        }
         JobKind::Findings => {
             let (settings, catalog) = (crate::findings::RuleSettings::default(), ctx.catalog.clone());
             let r = ctx

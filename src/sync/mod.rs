@@ -6,6 +6,7 @@
 
 pub mod connections;
 pub mod oauth;
+pub mod reclaim;
 pub mod runs;
 pub mod store;
 

@@ -14,7 +14,7 @@ mod model;
 mod outcome;
 pub mod policy;
 mod policy_store;
-mod reclaim;
+pub mod reclaim;
 mod routing;
 pub mod sla;
 mod store;

@@ -174,6 +174,15 @@ pub async fn decide(
             workflow::decide(c, env, &who, id, input, now)
         })
         .await?;
+    if r.kind == crate::workflow::RequestKind::Reclaim && r.status == crate::workflow::RequestStatus::Approved {
+        // The connector's reclaim runs in the background; the scheduler retries it if this process stops.
+        let ctx = ctx.get_ref().clone();
+        tokio::spawn(async move {
+            if let Err(e) = crate::sync::reclaim::run_queued(&ctx).await {
+                tracing::error!(error = %e, "reclaim through the connector failed");
+            }
+        });
+    }
     Ok(HttpResponse::Ok().json(r))
 }
 
