@@ -12,7 +12,7 @@ use crate::workflow::{self, reclaim};
 
 /// Runs every queued reclaim; returns how many were handled.
 pub async fn run_queued(ctx: &Context) -> anyhow::Result<usize> {
-    let queued = ctx.db.run(|c| reclaim::queued(c)).await?;
+    let queued = ctx.db.run(reclaim::queued).await?;
     let mut handled = 0;
     for r in queued {
         let claimed = r.clone();
