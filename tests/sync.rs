@@ -19,6 +19,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(deleting_a_connection_keeps_its_runs_and_seats),
         per_backend!(due_connections_sync_on_schedule_once),
         once!(secrets_are_not_in_the_database_file_or_the_logs),
+        per_backend!(a_google_sync_finds_shadow_it_and_approving_the_app_ends_it),
     ]
 }
 
@@ -313,4 +314,31 @@ async fn secrets_are_not_in_the_database_file_or_the_logs() {
         let mode = std::fs::metadata(dir.path().join("stackward-secret.key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+}
+
+async fn a_google_sync_finds_shadow_it_and_approving_the_app_ends_it(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let fake = FakeServer::start(Vendor::GoogleWorkspace, 40).await.unwrap();
+    let key = stackward::fakes::google_service_account_json(&format!("{}/token", fake.base_url));
+    let body = json!({"connector": "google_workspace", "name": "workspace", "base_url": fake.base_url,
+        "settings": {"admin_email": "user0@example.com", "customer_id": "C0fake000"},
+        "secrets": {"service_account_key": key}});
+    let id = app.post("/api/v1/connections", body).await.expect(201)["id"].as_str().unwrap().to_string();
+    let run = sync(&app, &id).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let people = app.get("/api/v1/people?limit=500").await.expect(200);
+    assert_eq!(people["items"].as_array().unwrap().len(), 40, "the identity provider fills the directory");
+    let found = app.get("/api/v1/findings?kind=shadow_it").await.expect(200);
+    let items = found["items"].as_array().unwrap();
+    let calendly =
+        items.iter().find(|f| f["explanation"].as_str().unwrap_or("").contains("Calendly")).expect("Calendly grants");
+    // Users with index % 4 == 1 granted Calendly in the fake: 1, 5, 9 … 37.
+    assert_eq!(calendly["evidence"]["users"].as_array().unwrap().len(), 10, "{calendly}");
+    assert_eq!(calendly["annual_savings_cents"], Value::Null);
+    let again = sync(&app, &id).await;
+    assert_eq!(counts(&again).1 + counts(&again).2 + counts(&again).3, 0, "a re-run changes nothing: {again}");
+    app.post("/api/v1/apps", json!({"name": "Calendly", "status": "approved"})).await.expect(201);
+    app.post("/api/v1/findings/refresh", json!({})).await.expect(200);
+    let f = app.get(&format!("/api/v1/findings/{}", calendly["id"].as_str().unwrap())).await.expect(200);
+    assert_eq!(f["status"], "resolved", "approving the app resolves its shadow IT finding");
 }

@@ -2,7 +2,7 @@
 
 use super::FindingKind;
 use crate::catalog::Catalog;
-use crate::db::schema::{accounts, apps, finding_exclusions, people, subscriptions};
+use crate::db::schema::{accounts, app_grants, apps, finding_exclusions, people, subscriptions};
 use crate::db::Conn;
 use crate::inventory::{
     Account, AccountId, AccountStatus, App, AppId, AppStatus, Person, PersonId, Subscription, SubscriptionId,
@@ -42,6 +42,27 @@ pub struct Exclusion {
     pub kind: Option<String>,
 }
 
+/// A third-party app a user authorised, as a connector reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grant {
+    /// The OAuth client id.
+    pub client_id: String,
+    /// The app's name as the vendor shows it.
+    pub app_name: String,
+    /// Scopes granted.
+    pub scopes: Option<String>,
+    /// The user (email, or the vendor's user id).
+    pub user_key: String,
+    /// The connection that reported it.
+    pub connection_id: crate::sync::ConnectionId,
+    /// When first seen.
+    pub first_seen_at: NaiveDateTime,
+    /// The catalog's name for the app, when it knows it (by client id or name).
+    pub catalog_name: Option<String>,
+    /// The catalog's category key.
+    pub category: Option<String>,
+}
+
 /// Everything the rules read. Rows must not change once a rule has run (the index is built then).
 #[derive(Debug)]
 pub struct Snapshot {
@@ -57,6 +78,10 @@ pub struct Snapshot {
     pub people: HashMap<PersonId, Person>,
     /// Exclusions.
     pub exclusions: Vec<Exclusion>,
+    /// Third-party app grants still in place.
+    pub grants: Vec<Grant>,
+    /// Catalog names (lower-case) of apps in the inventory, each with whether it is approved.
+    pub known_apps: HashMap<String, bool>,
     /// Thresholds.
     pub settings: RuleSettings,
     /// Subscriptions by id and by app and each app's data freshness, built on first use.
@@ -80,6 +105,19 @@ impl Snapshot {
     ) -> QueryResult<Self> {
         let mut apps: Vec<App> =
             apps::table.filter(apps::status.ne(AppStatus::Retired)).select(App::as_select()).load(conn)?;
+        // Every name an inventory app goes by (its own and its catalog entry's), for shadow IT.
+        let mut known_apps = HashMap::new();
+        for app in &apps {
+            let approved = matches!(app.status, AppStatus::Approved | AppStatus::Deprecated);
+            let mut names = vec![crate::catalog::name_key(&app.name)];
+            if let Some(e) = catalog.and_then(|c| c.identify(Some(&app.name), &[], None)) {
+                names.push(crate::catalog::name_key(&e.name));
+            }
+            for n in names {
+                let known = known_apps.entry(n).or_insert(false);
+                *known |= approved;
+            }
+        }
         if let Some(catalog) = catalog {
             for app in apps.iter_mut().filter(|a| a.category.is_none()) {
                 let mut hosts: Vec<&str> = app.domains.iter().collect();
@@ -106,7 +144,38 @@ impl Snapshot {
                 finding_exclusions::kind,
             ))
             .load(conn)?;
+        type GrantRow = (String, String, Option<String>, String, crate::sync::ConnectionId, NaiveDateTime);
+        let rows: Vec<GrantRow> = app_grants::table
+            .filter(app_grants::removed_at.is_null())
+            .order(app_grants::id.asc())
+            .select((
+                app_grants::client_id,
+                app_grants::app_name,
+                app_grants::scopes,
+                app_grants::user_key,
+                app_grants::connection_id,
+                app_grants::first_seen_at,
+            ))
+            .load(conn)?;
+        let grants = rows
+            .into_iter()
+            .map(|(client_id, app_name, scopes, user_key, connection_id, first_seen_at)| {
+                let entry = catalog.and_then(|c| c.identify(Some(&app_name), &[], Some(&client_id)));
+                Grant {
+                    catalog_name: entry.map(|e| e.name.clone()),
+                    category: entry.map(|e| e.category.clone()),
+                    client_id,
+                    app_name,
+                    scopes,
+                    user_key,
+                    connection_id,
+                    first_seen_at,
+                }
+            })
+            .collect();
         Ok(Snapshot {
+            grants,
+            known_apps,
             today,
             apps: apps.into_iter().map(|a| (a.id, a)).collect(),
             subscriptions,
@@ -127,6 +196,8 @@ impl Snapshot {
             accounts: Vec::new(),
             people: HashMap::new(),
             exclusions: Vec::new(),
+            grants: Vec::new(),
+            known_apps: HashMap::new(),
             settings,
             index: Default::default(),
         }

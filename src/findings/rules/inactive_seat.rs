@@ -17,7 +17,8 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
     let mut groups: BTreeMap<Group, (usize, Vec<&Account>)> = BTreeMap::new();
     let mut cutoffs = std::collections::HashMap::new();
     for a in s.accounts.iter() {
-        if !s.is_billed_seat(KIND, a) {
+        // A seat whose source reports no activity (SCIM, HubSpot) is not "never used": unknown.
+        if !s.is_billed_seat(KIND, a) || !a.activity_tracked {
             continue;
         }
         let cutoff = *cutoffs.entry(a.app_id).or_insert_with(|| {
@@ -134,6 +135,8 @@ mod tests {
         assert!(got[0].explanation.ends_with("savings unknown (no price recorded)"), "{}", got[0].explanation);
         f.exclude(None, Some(15), None);
         assert_eq!(run(&f.0)[0].seats, Some(14), "an excluded service account is left out");
+        f.account(16, 1, "scim@x.com", 300, None).activity_tracked = false;
+        assert_eq!(run(&f.0)[0].seats, Some(14), "a seat whose source reports no activity is not counted");
         f.exclude(Some(1), None, Some("inactive_seat"));
         assert!(run(&f.0).is_empty(), "an excluded app yields nothing");
     }

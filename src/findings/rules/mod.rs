@@ -1,12 +1,13 @@
 //! The rules, one file each: pure functions from a snapshot to computed findings.
-//! Downgrade and shadow IT need data the connectors issue brings (licence feature use and
-//! third-party app grants); overlap uses the apps' categories.
+//! Shadow IT reads the app grants identity-provider connectors bring; overlap uses the apps'
+//! categories.
 
 mod duplicate_account;
 mod inactive_seat;
 mod orphaned_account;
 mod overlap;
 mod renewal_at_risk;
+mod shadow_it;
 mod unassigned_seats;
 
 use super::money::{self, Savings};
@@ -23,6 +24,7 @@ const RULES: &[(&str, Rule)] = &[
     ("duplicate_account", duplicate_account::run),
     ("renewal_at_risk", renewal_at_risk::run),
     ("overlap", overlap::run),
+    ("shadow_it", shadow_it::run),
 ];
 
 /// Every rule's findings for the snapshot.
