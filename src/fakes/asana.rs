@@ -5,12 +5,10 @@
 //! as `Authorization: Bearer`. Errors as `{"errors": [{message, help}]}`. Seat type lives on the
 //! membership: `is_view_only` (no paid seat), `is_guest`, `is_admin`, `is_active`.
 
-use super::server::{query_param, FakeState};
+use super::server::{cursor_for, index_of_cursor, query_param, FakeState};
 use super::FakeUser;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::{json, Value};
 
 /// The fake's one workspace.
@@ -37,15 +35,6 @@ pub(super) fn throttled() -> HttpResponse {
     resp.headers_mut()
         .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("1"));
     resp
-}
-
-fn offset_for(index: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("idx:{index}"))
-}
-
-fn index_of_offset(offset: &str) -> Option<usize> {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(offset).ok()?).ok()?;
-    raw.strip_prefix("idx:")?.parse().ok()
 }
 
 fn user_gid(u: &FakeUser) -> String {
@@ -94,7 +83,7 @@ fn page(
     };
     let from = match query_param(req, "offset") {
         None => 0,
-        Some(o) => match (index_of_offset(&o), limit) {
+        Some(o) => match (index_of_cursor(&o), limit) {
             (Some(i), Some(_)) => i,
             (None, _) => return error(StatusCode::BAD_REQUEST, "offset: Your pagination token is invalid."),
             (Some(_), None) => return error(StatusCode::BAD_REQUEST, "limit: Must be between 1 and 100"),
@@ -109,7 +98,7 @@ fn page(
     };
     let (users, next) = dir.page(from, limit);
     let next_page = next.map(|n| {
-        let offset = offset_for(n);
+        let offset = cursor_for(n);
         let mut path = format!("{route}limit={limit}&offset={offset}");
         if let Some(fields) = query_param(req, "opt_fields") {
             let encoded: String = form_urlencoded::byte_serialize(fields.as_bytes()).collect();

@@ -3,12 +3,10 @@
 //! Org API key as `Authorization: Bearer`. Billable seat: `access_billable`; activity:
 //! `last_active` and per-product `product_access[].last_active` as plain dates (`2026-11-20`).
 
-use super::server::{query_param, FakeState};
+use super::server::{cursor_for, index_of_cursor, query_param, FakeState};
 use super::FakeUser;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::{json, Value};
 
 /// Users per page (the API has no page-size parameter).
@@ -28,15 +26,6 @@ pub(super) fn throttled() -> HttpResponse {
     resp.headers_mut()
         .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("1"));
     resp
-}
-
-fn cursor_for(index: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("idx:{index}"))
-}
-
-fn index_of_cursor(cursor: &str) -> Option<usize> {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
-    raw.strip_prefix("idx:")?.parse().ok()
 }
 
 /// A 24-character Atlassian account id.

@@ -4,11 +4,9 @@
 //! rolling rate limit follow HubSpot's `{status: "error", message, correlationId, …}` bodies.
 //! The v3 user has no seat or last-login field: `superAdmin` and `roleId` are all there is.
 
-use super::server::{limit_param, query_param, FakeState};
+use super::server::{cursor_for, index_of_cursor, limit_param, query_param, FakeState};
 use super::FakeUser;
 use actix_web::{web, HttpRequest, HttpResponse};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde_json::{json, Value};
 
 const MAX_LIMIT: usize = 100;
@@ -45,15 +43,6 @@ fn unauthorized() -> HttpResponse {
     }))
 }
 
-fn after_for(index: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("idx:{index}"))
-}
-
-fn index_of_after(after: &str) -> Option<usize> {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(after).ok()?).ok()?;
-    raw.strip_prefix("idx:")?.parse().ok()
-}
-
 fn user(u: &FakeUser) -> Value {
     let mut out = json!({
         "id": u.number().to_string(),
@@ -80,7 +69,7 @@ async fn list(req: HttpRequest, state: web::Data<FakeState>) -> HttpResponse {
     }
     let from = match query_param(&req, "after") {
         None => 0,
-        Some(a) => match index_of_after(&a) {
+        Some(a) => match index_of_cursor(&a) {
             Some(i) => i,
             None => {
                 return HttpResponse::BadRequest().json(json!({
@@ -96,7 +85,7 @@ async fn list(req: HttpRequest, state: web::Data<FakeState>) -> HttpResponse {
     let (users, next) = state.users().page(from, limit);
     let mut body = json!({"results": users.iter().map(user).collect::<Vec<_>>()});
     if let Some(n) = next {
-        let after = after_for(n);
+        let after = cursor_for(n);
         let link = format!("{}/settings/v3/users?limit={limit}&after={after}", state.base());
         body["paging"] = json!({"next": {"after": after, "link": link}});
     }

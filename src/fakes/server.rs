@@ -140,6 +140,19 @@ pub fn limit_param(req: &HttpRequest, name: &str, default: usize, max: usize) ->
     query_param(req, name).and_then(|v| v.parse::<usize>().ok()).filter(|v| *v > 0).map_or(default, |v| v.min(max))
 }
 
+/// An opaque page token meaning "continue at user `index`" (vendors' cursors are opaque too).
+pub fn cursor_for(index: usize) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("idx:{index}"))
+}
+
+/// The user index a token from [`cursor_for`] continues at; None for one the fake never gave.
+pub fn index_of_cursor(token: &str) -> Option<usize> {
+    use base64::Engine;
+    let raw = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
+    raw.strip_prefix("idx:")?.parse().ok()
+}
+
 /// A running fake of one vendor's admin API.
 pub struct FakeServer {
     /// `http://127.0.0.1:PORT`: give it to a connection as `base_url`.

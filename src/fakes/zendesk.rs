@@ -6,10 +6,10 @@
 //! Roles: admins and licensed users are agents (paid seats); the rest are end-users.
 //! Dates in RFC 3339 with a `Z`: `2026-11-20T10:15:30Z`.
 
-use super::server::{header, limit_param, query_param, FakeState};
+use super::server::{cursor_for, header, index_of_cursor, limit_param, query_param, FakeState};
 use super::{Directory, FakeUser};
 use actix_web::{web, HttpRequest, HttpResponse};
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
@@ -99,15 +99,6 @@ fn filtered_page(dir: &Directory, from: usize, limit: usize, roles: &[String]) -
         at = next;
     }
     (out, None)
-}
-
-fn cursor_for(index: usize) -> String {
-    URL_SAFE_NO_PAD.encode(format!("idx:{index}"))
-}
-
-fn index_of_cursor(cursor: &str) -> Option<usize> {
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
-    raw.strip_prefix("idx:")?.parse().ok()
 }
 
 fn invalid_pagination(description: &str) -> HttpResponse {

@@ -8,7 +8,9 @@
 //! (`2024-05-01T09:00:00Z`); `last_login_time` and `last_client_version` are left out for a user
 //! who never signed in. Suspended users are `inactive`. Throttling: 429 with `Retry-After`.
 
-use super::server::{header, limit_param, query_param, FakeState, CLIENT_ID, CLIENT_SECRET};
+use super::server::{
+    cursor_for, header, index_of_cursor, limit_param, query_param, FakeState, CLIENT_ID, CLIENT_SECRET,
+};
 use super::{Directory, FakeUser};
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
@@ -136,15 +138,6 @@ fn user(u: &FakeUser, changes: &HashMap<String, u64>) -> Value {
     v
 }
 
-fn encode_token(index: usize) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("idx:{index}"))
-}
-
-fn decode_token(token: &str) -> Option<usize> {
-    let text = String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?).ok()?;
-    text.strip_prefix("idx:")?.parse().ok()
-}
-
 async fn users(req: HttpRequest, state: web::Data<FakeState>) -> HttpResponse {
     if !state.authorized(&req, "Bearer") {
         return unauthorized();
@@ -160,7 +153,7 @@ async fn users(req: HttpRequest, state: web::Data<FakeState>) -> HttpResponse {
     };
     let from = match query_param(&req, "next_page_token").filter(|t| !t.is_empty()) {
         None => 0,
-        Some(t) => match decode_token(&t) {
+        Some(t) => match index_of_cursor(&t) {
             Some(i) => i,
             None => return error(400, 300, "The next page token is invalid or expired."),
         },
@@ -172,7 +165,7 @@ async fn users(req: HttpRequest, state: web::Data<FakeState>) -> HttpResponse {
     let mut matching = dir.indices().skip_while(|i| *i < from).filter(|i| wanted(&dir, *i));
     let page: Vec<Value> =
         matching.by_ref().take(page_size).filter_map(|i| dir.user(i)).map(|u| user(&u, &changes)).collect();
-    let next = matching.next().map(encode_token).unwrap_or_default();
+    let next = matching.next().map(cursor_for).unwrap_or_default();
     HttpResponse::Ok().json(json!({
         "page_count": total.div_ceil(page_size),
         "page_number": 1,
