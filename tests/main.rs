@@ -15,6 +15,7 @@ mod requests;
 mod storage;
 mod support;
 mod sync;
+mod sync_all;
 mod vendor_reads;
 
 fn main() {
@@ -36,6 +37,7 @@ fn main() {
     tests.extend(renewals::tests());
     tests.extend(cli::tests());
     tests.extend(sync::tests());
+    tests.extend(sync_all::tests());
     tests.extend(requests::tests());
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());
