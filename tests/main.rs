@@ -16,6 +16,7 @@ mod requests;
 mod storage;
 mod support;
 mod sync;
+mod sync_all;
 mod vendor_reads;
 
 fn main() {
@@ -38,6 +39,7 @@ fn main() {
     tests.extend(cli::tests());
     tests.extend(sync::tests());
     tests.extend(reclaim::tests());
+    tests.extend(sync_all::tests());
     tests.extend(requests::tests());
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());

@@ -188,7 +188,9 @@ async fn sync_connection(ctx: &Context, run: &SyncRun, progress: Option<Progress
     })?;
     let params = row.params(&def, &ctx.secrets).map_err(fail)?;
     let default_app = params.render(&def.app).map_err(|e| fail(e.into()))?;
-    let state = store::RunState::new(id, default_app, tracks_activity(&def), def.identity_provider, run.started_at);
+    let mut state = store::RunState::new(id, default_app, tracks_activity(&def), def.identity_provider, run.started_at);
+    state.merged_fields =
+        def.streams.iter().filter_map(|s| s.activity.as_ref()).flat_map(|m| m.keys().cloned()).collect();
     let state = Arc::new(Mutex::new(state));
     let mut sink =
         DbSink { ctx: ctx.clone(), run: run.id, state: state.clone(), counts: Counts::default(), progress, pages: 0 };

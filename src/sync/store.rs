@@ -31,6 +31,9 @@ pub struct RunState {
     pub started: NaiveDateTime,
     /// Apps that received seats in this run.
     pub covered_apps: HashSet<AppId>,
+    /// Account fields the connector's activity streams merge in (role, licence, status …): a seat
+    /// record without them keeps the merged value rather than resetting it on every run.
+    pub merged_fields: HashSet<String>,
     apps: HashMap<String, AppId>,
 }
 
@@ -50,6 +53,7 @@ impl RunState {
             identity_provider,
             started,
             covered_apps: HashSet::new(),
+            merged_fields: HashSet::new(),
             apps: HashMap::new(),
         }
     }
@@ -170,15 +174,17 @@ fn apply_accounts(
             a.email = lower(r.text("email"));
             a.username = r.text("username").map(str::to_string);
             a.name = r.text("name").map(str::to_string);
-            a.role = r.text("role").map(str::to_string);
+            // A field an activity stream merges in is that stream's to say when the seat omits it.
+            let merged = |f: &str| before.id.0 != 0 && !r.fields.contains_key(f) && state.merged_fields.contains(f);
+            if !merged("role") {
+                a.role = r.text("role").map(str::to_string);
+            }
             if r.fields.contains_key("licence") || before.id.0 == 0 {
                 a.licence = r.text("licence").map(str::to_string);
             }
-            a.status = match r.text("status") {
-                Some("suspended") => AccountStatus::Suspended,
-                Some("removed") => AccountStatus::Removed,
-                _ => AccountStatus::Active,
-            };
+            if !merged("status") {
+                a.status = account_status(r.text("status"));
+            }
             if let Some(b) = r.bool("billable") {
                 a.billable = b;
             }
@@ -213,6 +219,14 @@ fn apply_accounts(
     }
     touch_accounts(conn, &unchanged, now)?;
     Ok(counts)
+}
+
+fn account_status(status: Option<&str>) -> AccountStatus {
+    match status {
+        Some("suspended") => AccountStatus::Suspended,
+        Some("removed") => AccountStatus::Removed,
+        _ => AccountStatus::Active,
+    }
 }
 
 fn apply_people(conn: &mut Conn, state: &RunState, records: Vec<&Record>, now: NaiveDateTime) -> QueryResult<Counts> {
@@ -456,6 +470,13 @@ fn apply_activity(
             }
             if let Some(role) = r.text("role") {
                 a.role = Some(role.to_string());
+            }
+            if let Some(status) = r.text("status") {
+                a.status = account_status(Some(status));
+                a.removed_at = match a.status {
+                    AccountStatus::Removed => before.removed_at.or(Some(now)),
+                    _ => None,
+                };
             }
             if a != before {
                 a.updated_at = now;
