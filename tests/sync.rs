@@ -20,6 +20,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(due_connections_sync_on_schedule_once),
         once!(secrets_are_not_in_the_database_file_or_the_logs),
         per_backend!(a_google_sync_finds_shadow_it_and_approving_the_app_ends_it),
+        per_backend!(a_zoom_sync_finds_licensed_seats_that_only_attend),
     ]
 }
 
@@ -341,4 +342,28 @@ async fn a_google_sync_finds_shadow_it_and_approving_the_app_ends_it(backend: Te
     app.post("/api/v1/findings/refresh", json!({})).await.expect(200);
     let f = app.get(&format!("/api/v1/findings/{}", calendly["id"].as_str().unwrap())).await.expect(200);
     assert_eq!(f["status"], "resolved", "approving the app resolves its shadow IT finding");
+}
+
+async fn a_zoom_sync_finds_licensed_seats_that_only_attend(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let fake = FakeServer::start(Vendor::Zoom, 60).await.unwrap();
+    let body = json!({"connector": "zoom", "name": "zoom", "base_url": fake.base_url,
+        "settings": {"account_id": "fake-account", "client_id": stackward::fakes::CLIENT_ID},
+        "secrets": {"client_secret": stackward::fakes::CLIENT_SECRET}});
+    let id = app.post("/api/v1/connections", body).await.expect(201)["id"].as_str().unwrap().to_string();
+    assert_eq!(sync(&app, &id).await["status"], "succeeded");
+    let zoom = app.get("/api/v1/apps?q=zoom").await.expect(200)["items"][0]["id"].as_str().unwrap().to_string();
+    let sub = json!({"app_id": zoom, "plan": "Business", "unit_price_cents": 1500, "currency": "USD",
+        "billing_frequency": "monthly", "term_start": "2026-01-01", "term_end": "2026-12-31"});
+    app.post("/api/v1/subscriptions", sub).await.expect(201);
+    app.post("/api/v1/findings/refresh", json!({})).await.expect(200);
+    let found = app.get("/api/v1/findings?kind=downgrade&status=open").await.expect(200);
+    let f = &found["items"][0];
+    // Licensed (index % 7 != 6), not suspended (index % 23 != 5), hosted nothing (index % 4 == 2).
+    let want = (0..60).filter(|i| i % 7 != 6 && i % 23 != 5 && i % 4 == 2).count();
+    assert_eq!(f["seats"].as_i64(), Some(want as i64), "{f}");
+    assert_eq!(f["annual_savings_cents"], Value::Null, "no cheaper plan on contract: unknown");
+    assert!(f["explanation"].as_str().unwrap().contains("Zoom Business seats hold a premium licence"), "{f}");
+    let again = sync(&app, &id).await;
+    assert_eq!((counts(&again).1, counts(&again).2, counts(&again).3), (0, 0, 0), "{again}");
 }

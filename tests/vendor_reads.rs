@@ -427,7 +427,13 @@ async fn zoom_reads_users_and_plan_usage() {
         (Some("Licensed"), Some(bought), Some(used))
     );
 
-    let calls = pages(active.len(), 300) + pages(inactive.len(), 300) + 1;
+    // The hosts reports: who hosted meetings (premium use) and who only attended.
+    let hosts = got.records("hosts_active", RecordKind::Activity);
+    let attendees = got.records("hosts_inactive", RecordKind::Activity);
+    assert!(hosts.iter().all(|r| r.bool("premium_used") == Some(true)));
+    assert!(attendees.iter().all(|r| r.bool("premium_used") == Some(false)));
+    assert_eq!(hosts.len() + attendees.len(), active.len(), "every active user is in one report");
+    let calls = pages(active.len(), 300) + pages(inactive.len(), 300) + 2 + 1;
     assert_eq!(outcome.api_calls, calls);
     assert_eq!(outcome.warning_count, 0, "{outcome:?}");
 

@@ -78,6 +78,14 @@ impl Params {
         if let Some(k) = name.strip_prefix("secrets.") {
             return self.secrets.get(k).map(|s| s.expose_secret().to_string());
         }
+        // Report windows: `{today}` and `{days_ago.30}`, UTC dates.
+        let today = chrono::Utc::now().date_naive();
+        if name == "today" {
+            return Some(today.to_string());
+        }
+        if let Some(n) = name.strip_prefix("days_ago.").and_then(|n| n.parse::<i64>().ok()) {
+            return Some((today - chrono::Duration::days(n)).to_string());
+        }
         (name == "base_url").then(|| self.base_url.trim_end_matches('/').to_string())
     }
 
@@ -136,6 +144,11 @@ mod tests {
     fn templates_and_base_url_override() {
         let p = params("http://127.0.0.1:9000/api/v3", true);
         assert_eq!(p.render("Bearer {secrets.token} for {settings.org}").unwrap(), "Bearer s3cret for acme");
+        let today = chrono::Utc::now().date_naive();
+        assert_eq!(
+            p.render("{days_ago.30}..{today}").unwrap(),
+            format!("{}..{today}", today - chrono::Duration::days(30))
+        );
         assert!(p.render("{settings.nope}").unwrap_err().to_string().contains("settings.nope"));
         assert_eq!(
             p.render(r#"{"limit": 1000, "org": "{settings.org}", "q": {}}"#).unwrap(),

@@ -60,6 +60,7 @@ impl RecordKind {
                 ("created_at", Time, false),
                 ("last_active_at", Time, false),
                 ("app", Text, false),
+                ("premium_used", Bool, false),
             ],
             RecordKind::LicencePool => &[
                 ("sku", Text, true),
@@ -83,6 +84,7 @@ impl RecordKind {
                 ("role", Text, false),
                 ("status", AccountStatus, false),
                 ("app", Text, false),
+                ("premium_used", Bool, false),
             ],
         }
     }

@@ -103,6 +103,7 @@ diesel::table! {
         updated_at -> Timestamp,
         connection_id -> Nullable<BigInt>,
         activity_tracked -> Bool,
+        premium_used -> Nullable<Bool>,
     }
 }
 

@@ -27,7 +27,60 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/oauth/token", web::post().to(token))
         .route("/v2/users", web::get().to(users))
         .route("/v2/users/{userId}", web::patch().to(update))
-        .route("/v2/accounts/me/plans/usage", web::get().to(plan_usage));
+        .route("/v2/accounts/me/plans/usage", web::get().to(plan_usage))
+        .route("/v2/report/users", web::get().to(host_report));
+}
+
+/// Whether user `i` hosted meetings in the report period: licensed hosts, except every fourth
+/// (index % 4 == 2), who only attend — the seats a downgrade to Basic would not miss.
+fn hosted(u: &FakeUser, changes: &HashMap<String, u64>) -> bool {
+    user_type(u, changes) == LICENSED && !u.suspended && u.index % 4 != 2
+}
+
+/// Active/inactive hosts report (`GET /report/users?type=active|inactive&from&to`): hosts who
+/// did (active) or did not (inactive) host a meeting in the period, with their meeting counts.
+async fn host_report(req: HttpRequest, state: web::Data<FakeState>) -> HttpResponse {
+    if !state.authorized(&req, "Bearer") {
+        return unauthorized();
+    }
+    let active = match query_param(&req, "type").as_deref() {
+        None | Some("active") => true,
+        Some("inactive") => false,
+        Some(_) => return error(400, 300, "Invalid field: type."),
+    };
+    let from = match query_param(&req, "next_page_token").filter(|t| !t.is_empty()) {
+        None => 0,
+        Some(t) => match index_of_cursor(&t) {
+            Some(i) => i,
+            None => return error(400, 300, "The next page token is invalid or expired."),
+        },
+    };
+    let page_size = limit_param(&req, "page_size", 30, MAX_PAGE_SIZE);
+    let changes = type_changes(&state);
+    let dir = state.users();
+    let wanted = |i: usize| dir.user(i).is_some_and(|u| !u.suspended && hosted(&u, &changes) == active);
+    let mut matching = dir.indices().skip_while(|i| *i < from).filter(|i| wanted(*i));
+    let page: Vec<Value> = matching
+        .by_ref()
+        .take(page_size)
+        .filter_map(|i| dir.user(i))
+        .map(|u| {
+            let meetings = if active { 1 + u.index % 9 } else { 0 };
+            json!({"id": zoom_id(u.index), "email": u.email, "user_name": u.full_name(),
+                "type": user_type(&u, &changes), "dept": u.department, "meetings": meetings,
+                "participants": meetings * 4, "meeting_minutes": meetings * 35,
+                "create_time": time(u.created)})
+        })
+        .collect();
+    let next = matching.next().map(cursor_for).unwrap_or_default();
+    let today = dir.now().date_naive();
+    HttpResponse::Ok().json(json!({
+        "from": query_param(&req, "from").unwrap_or_else(|| (today - chrono::Duration::days(30)).to_string()),
+        "to": query_param(&req, "to").unwrap_or_else(|| today.to_string()),
+        "page_size": page_size,
+        "next_page_token": next,
+        "users": page,
+    }))
 }
 
 fn error(status: u16, code: u32, message: &str) -> HttpResponse {

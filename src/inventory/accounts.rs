@@ -92,6 +92,8 @@ pub struct Account {
     pub connection_id: Option<ConnectionId>,
     /// False when the seat's source reports no activity, so a missing sign-in means "unknown", not "unused".
     pub activity_tracked: bool,
+    /// Whether the holder used their licence's premium features lately (e.g. hosted a Zoom meeting); null = unknown.
+    pub premium_used: Option<bool>,
 }
 
 impl Account {
@@ -119,6 +121,7 @@ impl Account {
             updated_at: now,
             connection_id: None,
             activity_tracked: true,
+            premium_used: None,
         }
     }
 }

@@ -188,6 +188,9 @@ fn apply_accounts(
             if let Some(b) = r.bool("billable") {
                 a.billable = b;
             }
+            if let Some(p) = r.bool("premium_used") {
+                a.premium_used = Some(p);
+            }
             a.vendor_created_at = r.time("created_at").or(before.vendor_created_at);
             // A stream that reports activity says "never" with a missing value; one that does not
             // leaves what an activity stream merged in.
@@ -470,6 +473,9 @@ fn apply_activity(
             }
             if let Some(role) = r.text("role") {
                 a.role = Some(role.to_string());
+            }
+            if let Some(p) = r.bool("premium_used") {
+                a.premium_used = Some(p);
             }
             if let Some(status) = r.text("status") {
                 a.status = account_status(Some(status));

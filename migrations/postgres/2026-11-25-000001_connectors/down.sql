@@ -1,6 +1,7 @@
 DROP INDEX accounts_connection_id;
 ALTER TABLE people DROP COLUMN last_synced_at;
 ALTER TABLE people DROP COLUMN source_connection_id;
+ALTER TABLE accounts DROP COLUMN premium_used;
 ALTER TABLE accounts DROP COLUMN activity_tracked;
 ALTER TABLE accounts DROP COLUMN connection_id;
 DROP TABLE app_grants;

@@ -75,6 +75,8 @@ CREATE UNIQUE INDEX app_grants_key ON app_grants (connection_id, client_id, user
 -- Seats and people a connection brought in; no foreign key, so down.sql can drop the columns.
 ALTER TABLE accounts ADD COLUMN connection_id BIGINT;
 ALTER TABLE accounts ADD COLUMN activity_tracked BOOLEAN NOT NULL DEFAULT TRUE;
+-- Whether the holder used their licence's premium features lately (null: unknown); for downgrades.
+ALTER TABLE accounts ADD COLUMN premium_used BOOLEAN;
 CREATE INDEX accounts_connection_id ON accounts (connection_id, last_seen_at);
 ALTER TABLE people ADD COLUMN source_connection_id BIGINT;
 ALTER TABLE people ADD COLUMN last_synced_at TIMESTAMP;

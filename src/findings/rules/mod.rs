@@ -2,6 +2,7 @@
 //! Shadow IT reads the app grants identity-provider connectors bring; overlap uses the apps'
 //! categories.
 
+mod downgrade;
 mod duplicate_account;
 mod inactive_seat;
 mod orphaned_account;
@@ -25,6 +26,7 @@ const RULES: &[(&str, Rule)] = &[
     ("renewal_at_risk", renewal_at_risk::run),
     ("overlap", overlap::run),
     ("shadow_it", shadow_it::run),
+    ("downgrade", downgrade::run),
 ];
 
 /// Every rule's findings for the snapshot.
