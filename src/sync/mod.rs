@@ -145,13 +145,16 @@ async fn execute(ctx: &Context, run: SyncRun, progress: Option<Progress>) -> Res
         Ok((c, calls)) => (*c, *calls, None),
         Err((c, calls, e)) => (*c, *calls, Some(e.to_string())),
     };
+    // Findings refresh before the run is marked finished, so whoever sees "succeeded" sees them too.
+    if outcome.is_ok() {
+        refresh_findings(ctx).await;
+    }
     let e = error.clone();
     let finished =
         ctx.db.run(move |c| runs::finish(c, run_id, counts, calls, e.as_deref()).map_err(DbError::from)).await?;
     match outcome {
         Ok(_) => {
             tracing::info!(run = %run_id, seen = counts.seen, added = counts.added, updated = counts.updated, removed = counts.removed, api_calls = calls, "sync finished");
-            refresh_findings(ctx).await;
             Ok(finished)
         }
         Err((_, _, e)) => Err(e),
