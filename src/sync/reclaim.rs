@@ -6,25 +6,24 @@
 use super::connections;
 use crate::connectors::actions::{self, Target};
 use crate::context::Context;
-use crate::db::DbError;
 use crate::inventory::AccountId;
-use crate::workflow::{self, reclaim};
+use crate::workflow::{self, reclaim, WorkflowError};
 
 /// Runs every queued reclaim; returns how many were handled.
 pub async fn run_queued(ctx: &Context) -> anyhow::Result<usize> {
-    let queued = ctx.db.run(reclaim::queued).await?;
+    let queued = ctx.db.run::<_, WorkflowError, _>(reclaim::queued).await?;
     let mut handled = 0;
     for r in queued {
         let claimed = r.clone();
-        if !ctx.db.run(move |c| reclaim::claim(c, &claimed)).await? {
+        if !ctx.db.run::<_, WorkflowError, _>(move |c| reclaim::claim(c, &claimed)).await? {
             continue;
         }
         let for_accounts = r.clone();
-        let seats = ctx.db.run(move |c| reclaim::accounts_of(c, &for_accounts)).await?;
+        let seats = ctx.db.run::<_, WorkflowError, _>(move |c| reclaim::accounts_of(c, &for_accounts)).await?;
         let results = remove_seats(ctx, &seats).await;
         let (catalog, public_url, id) = (ctx.catalog.clone(), ctx.settings.public_url(), r.id);
         ctx.db
-            .run(move |c| {
+            .run::<_, WorkflowError, _>(move |c| {
                 let env = workflow::Env { catalog: &catalog, public_url: &public_url };
                 reclaim::finish(c, env, id, &results, crate::time::now())
             })
@@ -65,11 +64,5 @@ async fn remove_seats(ctx: &Context, seats: &[crate::inventory::Account]) -> Vec
     match actions::run(&def, "reclaim", params, ctx.http.clone(), &targets).await {
         Ok(results) => seats.iter().zip(results).map(|(a, r)| (a.id, r.map_err(|e| e.to_string()))).collect(),
         Err(e) => fail_all(e.to_string()),
-    }
-}
-
-impl From<workflow::WorkflowError> for DbError {
-    fn from(e: workflow::WorkflowError) -> Self {
-        DbError::Task(e.to_string())
     }
 }

@@ -368,17 +368,14 @@ fn apply_pools(
 
 fn apply_grants(conn: &mut Conn, state: &RunState, records: Vec<&Record>, now: NaiveDateTime) -> QueryResult<Counts> {
     let mut counts = Counts::default();
+    let emails: Vec<String> = records.iter().filter_map(|r| lower(r.text("user_email"))).collect();
+    let persons = people_by_email(conn, &emails)?;
     for r in records {
         let (Some(client), Some(app_name)) = (r.text("client_id"), r.text("app_name")) else { continue };
         let email = lower(r.text("user_email"));
         let Some(user) = email.clone().or_else(|| r.text("user_external_id").map(str::to_string)) else { continue };
         counts.seen += 1;
-        let person = match &email {
-            Some(e) => {
-                people::table.filter(people::email.eq(e)).select(people::id).first::<PersonId>(conn).optional()?
-            }
-            None => None,
-        };
+        let person = email.as_ref().and_then(|e| persons.get(e).copied());
         let existing: Option<(i64, String, Option<String>, Option<NaiveDateTime>)> = app_grants::table
             .filter(app_grants::connection_id.eq(state.connection))
             .filter(app_grants::client_id.eq(client))
