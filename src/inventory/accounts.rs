@@ -9,7 +9,7 @@ use super::validate::{self, Invalid};
 use crate::audit::{self, Actor};
 use crate::db::schema::accounts;
 use crate::db::{Conn, Page};
-use crate::sync::ConnectionId;
+use crate::db::ConnectionId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -6,7 +6,7 @@ use super::validate::{self, Invalid};
 use crate::audit::{self, Actor};
 use crate::db::schema::{accounts, people};
 use crate::db::{Conn, Page};
-use crate::sync::ConnectionId;
+use crate::db::ConnectionId;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};

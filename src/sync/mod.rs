@@ -276,7 +276,7 @@ pub async fn run_due(ctx: &Context) -> anyhow::Result<usize> {
         .await?;
     let mut ran = 0;
     for row in due {
-        let next = crate::scheduler::parse_schedule("schedule", &row.schedule)
+        let next = crate::time::parse_schedule("schedule", &row.schedule)
             .ok()
             .flatten()
             .and_then(|c| connections::next_occurrence(&c));

@@ -69,7 +69,7 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
 mod tests {
     use super::*;
     use crate::findings::rules::fixture::{days_ago, Fixture};
-    use crate::sync::ConnectionId;
+    use crate::db::ConnectionId;
 
     fn grant(client: &str, app: &str, user: &str, catalog: Option<&str>) -> Grant {
         Grant {
