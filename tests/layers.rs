@@ -283,7 +283,10 @@ async fn an_upward_import_is_named_with_file_and_line() {
     ];
     let problems = violations(&files);
     assert_eq!(problems.len(), 3, "{problems:#?}");
-    assert!(problems[0].starts_with("src/context.rs:4: `context` (layer 4) imports `scheduler` (layer 8)"), "{problems:#?}");
+    assert!(
+        problems[0].starts_with("src/context.rs:4: `context` (layer 4) imports `scheduler` (layer 8)"),
+        "{problems:#?}"
+    );
     assert!(problems[1].starts_with("src/fakes/mod.rs:1: the vendor fakes import nothing"), "{problems:#?}");
     assert!(problems[2].starts_with("src/web/mod.rs:1: `web` uses the vendor fakes"), "{problems:#?}");
 }
@@ -302,7 +305,8 @@ async fn a_circle_within_a_layer_is_named() {
     assert_eq!(problems.len(), 2, "{problems:#?}");
     assert!(problems[0].contains("src/newthing: not in the layer table"), "{problems:#?}");
     assert!(
-        problems[1].contains("`sync` and `workflow` import each other (src/sync/reclaim.rs:2 and src/workflow/mod.rs:1)"),
+        problems[1]
+            .contains("`sync` and `workflow` import each other (src/sync/reclaim.rs:2 and src/workflow/mod.rs:1)"),
         "{problems:#?}"
     );
 }
@@ -313,7 +317,10 @@ async fn grouped_and_nested_paths_are_read() {
         file("inventory/mod.rs", "use crate::{\n    db::Conn,\n    sync::{self, X},\n};\ncrate::id_type!(A);\n"),
         file("audit/log.rs", "// crate::web is only named in a comment\nuse super::super::workflow::Request;\n"),
         file("main.rs", "use stackward::web;\n"),
-        file("config.rs", "const U: &str = \"https://example.com\"; // crate::web\nfn f() { super::scheduler::run(); }\n"),
+        file(
+            "config.rs",
+            "const U: &str = \"https://example.com\"; // crate::web\nfn f() { super::scheduler::run(); }\n",
+        ),
     ];
     let problems = violations(&files);
     assert_eq!(problems.len(), 3, "{problems:#?}");

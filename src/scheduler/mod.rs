@@ -76,8 +76,8 @@ pub fn schedules(settings: &Settings) -> Result<Vec<(JobKind, String, Cron)>, St
 
 /// The reminder settings, validated.
 pub fn reminder_settings(settings: &Settings) -> Result<ReminderSettings, String> {
-    let default_stages = crate::time::parse_stages(&settings.reminder_days)
-        .map_err(|e| format!("STACKWARD_REMINDER_DAYS: {e}"))?;
+    let default_stages =
+        crate::time::parse_stages(&settings.reminder_days).map_err(|e| format!("STACKWARD_REMINDER_DAYS: {e}"))?;
     Ok(ReminderSettings { default_stages, finance: settings.finance_list(), public_url: settings.public_url() })
 }
 
