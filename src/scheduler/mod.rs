@@ -176,15 +176,11 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
         }
         JobKind::Outbox => Ok(format!("{} emails sent", deliver(ctx).await?)),
         JobKind::ConnectionSyncs => {
-            let reclaims = crate::sync::reclaim::run_queued(ctx).await?;
+            let reclaims = crate::actions::run_queued(ctx).await?;
             Ok(format!("{} connections synced, {reclaims} reclaims run", crate::sync::run_due(ctx).await?))
         }
         JobKind::Findings => {
-            let (settings, catalog) = (crate::findings::RuleSettings::default(), ctx.catalog.clone());
-            let r = ctx
-                .db
-                .run(move |c| crate::findings::refresh(c, today, settings, Some(&catalog)).map_err(DbError::from))
-                .await?;
+            let r = crate::findings::refresh_now(ctx, today).await?;
             Ok(format!(
                 "findings: {} opened, {} updated, {} resolved, {} unchanged",
                 r.opened, r.updated, r.resolved, r.unchanged
