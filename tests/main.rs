@@ -14,6 +14,7 @@ mod reclaim;
 mod renewals;
 mod request_rules;
 mod requests;
+mod stack_audit;
 mod storage;
 mod support;
 mod sync;
@@ -46,5 +47,6 @@ fn main() {
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());
     tests.extend(vendor_reads::tests());
+    tests.extend(stack_audit::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

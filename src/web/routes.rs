@@ -120,7 +120,22 @@ pub fn build_app(
                 .service(api::requests::cancel)
                 .service(api::requests::complete)
                 .service(api::policy::get)
-                .service(api::policy::replace),
+                .service(api::policy::replace)
+                .service(api::audits::create)
+                .service(api::audits::list)
+                .service(api::audits::get)
+                .service(api::audits::download)
+                .service(api::access_reviews::create)
+                .service(api::access_reviews::list)
+                .service(api::access_reviews::get)
+                .service(api::access_reviews::items)
+                .service(api::access_reviews::decide)
+                .service(api::access_reviews::close)
+                .service(api::check_ins::start)
+                .service(api::check_ins::list)
+                .service(api::check_ins::get)
+                .service(api::check_ins::answer)
+                .service(api::check_ins::for_app),
         )
         .split_for_parts();
     let doc = web::Data::new(doc);
