@@ -9,6 +9,7 @@ mod csv_transfer;
 mod findings;
 mod mail;
 mod ops;
+mod pages;
 mod reclaim;
 mod renewals;
 mod request_rules;
@@ -44,5 +45,6 @@ fn main() {
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());
     tests.extend(vendor_reads::tests());
+    tests.extend(pages::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }
