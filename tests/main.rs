@@ -10,6 +10,7 @@ mod findings;
 mod layers;
 mod mail;
 mod ops;
+mod pages;
 mod reclaim;
 mod renewals;
 mod request_rules;
@@ -48,5 +49,6 @@ fn main() {
     tests.extend(connector_defs::tests());
     tests.extend(vendor_reads::tests());
     tests.extend(stack_audit::tests());
+    tests.extend(pages::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

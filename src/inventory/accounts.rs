@@ -378,3 +378,20 @@ pub fn remove(conn: &mut Conn, actor: &Actor, id: AccountId) -> Result<Account> 
     let changes = AccountChanges { status: Some(AccountStatus::Removed), ..Default::default() };
     update(conn, actor, id, changes)
 }
+
+/// Seats of one app: held (not removed) and active.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SeatCounts {
+    /// Seats someone holds (active or suspended, not removed).
+    pub assigned: i64,
+    /// Active seats.
+    pub active: i64,
+}
+
+/// Held and active seats of `app`.
+pub fn seat_counts(conn: &mut Conn, app: AppId) -> QueryResult<SeatCounts> {
+    let held = accounts::table.filter(accounts::app_id.eq(app)).filter(accounts::removed_at.is_null());
+    let assigned = held.count().get_result(conn)?;
+    let active = held.filter(accounts::status.eq(AccountStatus::Active)).count().get_result(conn)?;
+    Ok(SeatCounts { assigned, active })
+}

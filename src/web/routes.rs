@@ -51,6 +51,8 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
         // Registered before the /api/v1 scope, which would otherwise answer 404 for it.
         .map(|app| app.route("/api/v1/openapi.json", web::get().to(openapi_json)))
+        // The HTML pages; not API routes, so outside the OpenAPI document.
+        .map(|app| app.configure(super::ui::routes))
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
