@@ -88,6 +88,11 @@ enum Command {
         #[command(subcommand)]
         action: RequestsCommand,
     },
+    /// Take a quarterly audit, or write an audit's pack into a directory.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
     /// Export every record of a kind as CSV.
     Export {
         /// What to export: apps, subscriptions, people or accounts.
@@ -96,6 +101,24 @@ enum Command {
         /// Write here instead of standard output.
         #[arg(long, short)]
         output: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Freeze a snapshot of the stack for a quarter; prints the audit's id.
+    Create {
+        /// The quarter audited, e.g. 2026-Q4.
+        #[arg(long)]
+        quarter: String,
+    },
+    /// Write an audit's pack (report, workbook, CSVs, manifest) into a directory.
+    Pack {
+        /// The audit's id.
+        id: stackward::stack_audit::AuditId,
+        /// The directory to write into (created if missing).
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
 }
 
@@ -222,6 +245,30 @@ fn init_logging(settings: &Settings) {
     } else {
         builder.init();
     }
+}
+
+fn audit_command(db: &Db, action: AuditCommand) -> anyhow::Result<()> {
+    use stackward::stack_audit::{self, pack};
+    let mut conn = db.get()?;
+    match action {
+        AuditCommand::Create { quarter } => {
+            let audit = stack_audit::create(&mut conn, &Actor::cli(), &quarter)?;
+            let s = stack_audit::summary_of(&audit);
+            eprintln!(
+                "audit {} of {}: {} apps, {} seats, {} open findings, {} changes since the previous audit",
+                audit.id, audit.quarter, s.apps, s.seats_assigned, s.findings_open, s.changes
+            );
+            println!("{}", audit.id);
+        }
+        AuditCommand::Pack { id, out } => {
+            let files = pack::write_dir(&mut conn, id, &out)?;
+            for f in &files {
+                eprintln!("{}  {}  {} bytes", f.sha256, f.name, f.bytes);
+            }
+            eprintln!("wrote {} files and manifest.json into {}", files.len(), out.display());
+        }
+    }
+    Ok(())
 }
 
 fn open(settings: &Settings) -> anyhow::Result<Db> {
@@ -357,6 +404,7 @@ async fn main() -> anyhow::Result<()> {
                 eprintln!("{ran} reclaim(s) run through the connector");
             }
         }
+        Command::Audit { action } => audit_command(&open(&settings)?, action)?,
         Command::Export { kind, output } => {
             let db = open(&settings)?;
             let mut conn = db.get()?;
