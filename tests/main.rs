@@ -17,6 +17,7 @@ mod request_rules;
 mod requests;
 mod stack_audit;
 mod storage;
+mod strict_input;
 mod support;
 mod sync;
 mod sync_all;
@@ -35,6 +36,7 @@ fn main() {
     tests.extend(storage::tests());
     tests.extend(api_inventory::tests());
     tests.extend(api_auth::tests());
+    tests.extend(strict_input::tests());
     tests.extend(csv_transfer::tests());
     tests.extend(ops::tests());
     tests.extend(findings::tests());
