@@ -15,6 +15,7 @@ pub mod inventory;
 pub mod notify;
 pub mod renewals;
 pub mod scheduler;
+pub mod stack_audit;
 pub mod sync;
 pub mod time;
 pub mod web;
