@@ -87,6 +87,23 @@ const MATRIX: &[(&str, &str, &[Role])] = &[
     ("POST", "/api/v1/requests/{id}/complete", ANY),
     ("GET", "/api/v1/policy", READERS),
     ("PUT", "/api/v1/policy", &[Admin]),
+    ("POST", "/api/v1/audits", CONTRACTS),
+    ("GET", "/api/v1/audits", READERS),
+    ("GET", "/api/v1/audits/{id}", READERS),
+    ("GET", "/api/v1/audits/{id}/pack", READERS),
+    // Access reviews: reviewers hold any role; who decides is checked per item.
+    ("POST", "/api/v1/access-reviews", &[Admin, It, Security]),
+    ("GET", "/api/v1/access-reviews", READERS),
+    ("GET", "/api/v1/access-reviews/{id}", ANY),
+    ("GET", "/api/v1/access-reviews/{id}/items", ANY),
+    ("POST", "/api/v1/access-reviews/{id}/items/{item_id}/decision", ANY),
+    ("POST", "/api/v1/access-reviews/{id}/close", &[Admin, It, Security]),
+    // Check-ins: owners hold any role; who answers is checked per check-in.
+    ("POST", "/api/v1/check-ins", CONTRACTS),
+    ("GET", "/api/v1/check-ins", ANY),
+    ("GET", "/api/v1/check-ins/{id}", ANY),
+    ("POST", "/api/v1/check-ins/{id}/answers", ANY),
+    ("GET", "/api/v1/apps/{id}/check-ins", READERS),
 ];
 
 /// Routes a single-use `state` authenticates instead of a token (the OAuth callback).
@@ -95,7 +112,7 @@ const STATE_AUTHENTICATED: &[&str] = &["/api/v1/connections/{id}/oauth/callback"
 const OPEN: &[&str] = &["/healthz", "/readyz", "/metrics"];
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "999999").replace("{kind}", "apps")
+    path.replace("{id}", "999999").replace("{item_id}", "999999").replace("{kind}", "apps")
 }
 
 fn method(m: &str) -> Method {
