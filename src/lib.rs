@@ -4,6 +4,7 @@ pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod catalog;
+pub mod cli;
 pub mod config;
 pub mod connectors;
 pub mod context;

@@ -10,12 +10,14 @@ mod findings;
 mod layers;
 mod mail;
 mod ops;
+mod pages;
 mod reclaim;
 mod renewals;
 mod request_rules;
 mod requests;
 mod stack_audit;
 mod storage;
+mod strict_input;
 mod support;
 mod sync;
 mod sync_all;
@@ -34,6 +36,7 @@ fn main() {
     tests.extend(storage::tests());
     tests.extend(api_inventory::tests());
     tests.extend(api_auth::tests());
+    tests.extend(strict_input::tests());
     tests.extend(csv_transfer::tests());
     tests.extend(ops::tests());
     tests.extend(findings::tests());
@@ -48,5 +51,6 @@ fn main() {
     tests.extend(connector_defs::tests());
     tests.extend(vendor_reads::tests());
     tests.extend(stack_audit::tests());
+    tests.extend(pages::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

@@ -8,8 +8,11 @@ pub const ANYONE: &[Role] = &[Admin, It, Finance, Security, Approver, Employee, 
 pub const INVENTORY_READERS: &[Role] = &[Admin, It, Finance, Security, Approver, Auditor];
 /// Roles that change apps, people and accounts.
 pub const INVENTORY_WRITERS: &[Role] = &[Admin, It];
-/// Roles that change contracts.
-pub const CONTRACT_WRITERS: &[Role] = &[Admin, It, Finance];
+/// Roles that change contracts (subscriptions): finance owns spend; it runs the stack but does
+/// not sign for it.
+pub const CONTRACT_WRITERS: &[Role] = &[Admin, Finance];
+/// Roles that triage findings (acknowledge, dismiss, snooze, refresh, exclusions).
+pub const FINDING_TRIAGERS: &[Role] = &[Admin, It, Finance];
 /// Roles that read the audit log.
 pub const AUDIT_READERS: &[Role] = &[Admin, Security, Auditor];
 /// Roles that manage tokens.

@@ -37,6 +37,7 @@ pub struct RequestInput {
     /// The most sensitive data it will hold (new_tool: required; others default to internal).
     pub data_class: Option<DataClass>,
     /// When it is needed (renewal: default the notice deadline).
+    #[serde(default, deserialize_with = "crate::time::date_opt::deserialize")]
     #[schema(value_type = Option<String>, format = Date)]
     pub needed_by: Option<NaiveDate>,
     /// add_seats: the app.
@@ -68,6 +69,9 @@ fn absent<T>(field: &str, value: &Option<T>, kind: RequestKind) -> Result<()> {
 
 fn seats_at_least_one(seats: Option<i64>) -> Result<i64> {
     match seats {
+        Some(s) if s > validate::MAX_SEATS => {
+            Err(WorkflowError::invalid("seats", format!("must be at most {}", validate::MAX_SEATS)))
+        }
         Some(s) if s >= 1 => Ok(s),
         Some(_) => Err(WorkflowError::invalid("seats", "must be at least 1")),
         None => Err(WorkflowError::invalid("seats", "is required: how many seats")),
@@ -280,7 +284,7 @@ fn renewal(conn: &mut Conn, r: &mut Request, input: &RequestInput) -> Result<()>
     if r.seats.is_none() {
         r.seats = sub.seats_purchased;
     }
-    validate::not_negative("seats", r.seats).map_err(inv)?;
+    validate::at_most("seats", r.seats, validate::MAX_SEATS).map_err(inv)?;
     if r.annual_cost_cents.is_none() || input.seats.is_some() && input.annual_cost_cents.is_none() {
         r.annual_cost_cents = r.seats.and_then(|s| annual_cost(&sub, s));
     }
