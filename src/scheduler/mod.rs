@@ -179,10 +179,9 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
             let url = ctx.settings.public_url();
             let reviews = ctx.db.run(move |c| crate::stack_audit::reviews::remind_due(c, today, &url)).await?;
             let sent = deliver(ctx).await?;
-            Ok(format!(
-                "{} reminders queued, {reviews} access review reminders queued, {sent} emails sent",
-                report.queued.len()
-            ))
+            let reviews =
+                if reviews > 0 { format!("{reviews} access review reminders queued, ") } else { String::new() };
+            Ok(format!("{} reminders queued, {reviews}{sent} emails sent", report.queued.len()))
         }
         JobKind::Outbox => Ok(format!("{} emails sent", deliver(ctx).await?)),
         JobKind::ConnectionSyncs => {
