@@ -73,8 +73,10 @@ const MATRIX: &[(&str, &str, &[Role])] = &[
     ("PATCH", "/api/v1/connections/{id}", WRITERS),
     ("DELETE", "/api/v1/connections/{id}", WRITERS),
     ("POST", "/api/v1/connections/{id}/sync", WRITERS),
-    ("GET", "/api/v1/connections/{id}/runs", READERS),
-    ("GET", "/api/v1/sync-runs/{id}", READERS),
+    // A run's error may describe the vendor tenant: admin and it only.
+    ("GET", "/api/v1/connections/{id}/runs", WRITERS),
+    ("GET", "/api/v1/sync-runs/{id}", WRITERS),
+    ("GET", "/api/v1/licence-pools", READERS),
     ("GET", "/api/v1/connections/{id}/oauth/start", WRITERS),
     // Requests: anyone reaches them; who may read or decide is checked per request and step.
     ("GET", "/api/v1/requests", ANY),

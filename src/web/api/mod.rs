@@ -5,6 +5,7 @@ pub mod apps;
 pub mod audit_log;
 pub mod connections;
 pub mod findings;
+pub mod licence_pools;
 pub mod mail;
 pub mod people;
 pub mod policy;
