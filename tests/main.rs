@@ -7,6 +7,7 @@ mod cli;
 mod connector_defs;
 mod csv_transfer;
 mod findings;
+mod layers;
 mod mail;
 mod ops;
 mod reclaim;
@@ -29,6 +30,7 @@ fn main() {
         );
     }
     let mut tests = Vec::new();
+    tests.extend(layers::tests());
     tests.extend(storage::tests());
     tests.extend(api_inventory::tests());
     tests.extend(api_auth::tests());

@@ -141,8 +141,8 @@ fn rank(organisation_wide: bool, level: ScopeLevel) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::ConnectionId;
     use crate::findings::rules::fixture::{days_ago, Fixture};
-    use crate::sync::ConnectionId;
 
     fn grant(client: &str, app: &str, user: &str, catalog: Option<&str>) -> Grant {
         Grant {
