@@ -21,6 +21,7 @@ use std::sync::Arc;
 pub fn tests() -> Vec<Test> {
     vec![
         per_backend!(a_listing_a_proxy_truncates_fails_and_removes_nothing),
+        once!(a_listing_short_of_a_declared_total_fails),
         per_backend!(moving_a_connection_needs_an_admin_and_its_secrets_again),
         once!(addresses_are_checked_after_normalising),
         once!(resolved_addresses_are_checked_at_connect_time),
@@ -77,6 +78,38 @@ async fn a_listing_a_proxy_truncates_fails_and_removes_nothing(backend: TestBack
     mode.store(PASS, Ordering::SeqCst);
     let again = sync(&app, &id).await;
     assert_eq!((again["status"].as_str(), again["removed"].as_i64()), (Some("succeeded"), Some(0)), "{again}");
+}
+
+async fn a_listing_short_of_a_declared_total_fails() {
+    let app = TestApp::new(TestBackend::Sqlite).await;
+    let fake = FakeServer::start(Vendor::Salesforce, 450).await.unwrap();
+    let truncate = Arc::new(AtomicU8::new(PASS));
+    let flag = truncate.clone();
+    // A middlebox that says "done" after the first page of a SOQL query: totalSize still says 450.
+    let rewrite: Rewrite = Arc::new(move |_, status, mut body| {
+        if flag.load(Ordering::SeqCst) == TRUNCATE && body.get("nextRecordsUrl").is_some_and(|n| !n.is_null()) {
+            body["done"] = json!(true);
+            body.as_object_mut().map(|o| o.remove("nextRecordsUrl"));
+        }
+        (status, body)
+    });
+    let proxy = Proxy::start(&fake.base_url, rewrite).await;
+    let body = json!({"connector": "salesforce", "name": "sf", "base_url": proxy.base_url,
+        "settings": {"my_domain": "acme", "client_id": CLIENT_ID, "batch_size": "200"},
+        "secrets": {"client_secret": CLIENT_SECRET}});
+    let id = app.post("/api/v1/connections", body).await.expect(201)["id"].as_str().unwrap().to_string();
+    let first = sync(&app, &id).await;
+    assert_eq!((first["status"].as_str(), first["removed"].as_i64()), (Some("succeeded"), Some(0)), "{first}");
+    let before = accounts(&app, &id).await.len();
+    assert!(before > 200, "more than one page: {before}");
+
+    truncate.store(TRUNCATE, Ordering::SeqCst);
+    let run = sync(&app, &id).await;
+    assert_eq!(run["status"], "failed", "the definition's `total = \"/totalSize\"` was not reached: {run}");
+    assert_eq!(run["removed"], 0, "{run}");
+    let after = accounts(&app, &id).await;
+    assert_eq!(after.len(), before);
+    assert!(after.values().all(|a| a["removed_at"].is_null()), "nothing was swept");
 }
 
 async fn moving_a_connection_needs_an_admin_and_its_secrets_again(backend: TestBackend) {

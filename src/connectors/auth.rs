@@ -237,7 +237,8 @@ fn describe<E: std::error::Error>(e: &oauth2::RequestTokenError<E, oauth2::basic
     match e {
         oauth2::RequestTokenError::ServerResponse(r) => {
             let detail = r.error_description().cloned().unwrap_or_default();
-            format!("{} {detail}", r.error()).trim().to_string()
+            // The vendor's own fields only, bounded like every other vendor error.
+            format!("{} {detail}", r.error()).trim().chars().filter(|c| !c.is_control()).take(300).collect()
         }
         oauth2::RequestTokenError::Request(e) => format!("cannot reach the token endpoint: {e}"),
         oauth2::RequestTokenError::Parse(e, _) => format!("the token endpoint's reply is not OAuth JSON: {e}"),

@@ -28,9 +28,9 @@ async fn forward(req: HttpRequest, body: web::Bytes, route: web::Data<Route>) ->
     let path = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let method = reqwest::Method::from_bytes(req.method().as_str().as_bytes()).unwrap_or(reqwest::Method::GET);
     let mut out = route.client.request(method, format!("{}{path}", route.upstream)).body(body.to_vec());
-    for name in ["authorization", "content-type", "accept"] {
-        if let Some(v) = req.headers().get(name).and_then(|v| v.to_str().ok()) {
-            out = out.header(name, v);
+    for (name, value) in req.headers() {
+        if !matches!(name.as_str(), "host" | "content-length" | "connection" | "accept-encoding") {
+            out = out.header(name.as_str(), value.as_bytes());
         }
     }
     let Ok(reply) = out.send().await else { return HttpResponse::BadGateway().finish() };
