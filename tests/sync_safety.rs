@@ -27,6 +27,7 @@ pub fn tests() -> Vec<Test> {
         once!(resolved_addresses_are_checked_at_connect_time),
         per_backend!(a_vendor_error_body_is_not_echoed_and_runs_are_for_admin_and_it),
         per_backend!(one_bad_graph_user_is_skipped_and_not_swept),
+        once!(a_skipped_record_without_an_id_stops_the_sweep),
         per_backend!(tenant_wide_graph_grants_are_kept_and_rank_first),
         per_backend!(licence_pools_are_readable_and_unknown_stays_null),
     ]
@@ -276,6 +277,36 @@ async fn one_bad_graph_user_is_skipped_and_not_swept(backend: TestBackend) {
         .get_result::<i64>(&mut app.db.db.get().unwrap())
         .unwrap();
     assert_eq!(grants_after, grants_before, "the streams after the bad record still ran");
+}
+
+async fn a_skipped_record_without_an_id_stops_the_sweep() {
+    let app = TestApp::new(TestBackend::Sqlite).await;
+    let fake = FakeServer::start(Vendor::Scim, 20).await.unwrap();
+    let broken = Arc::new(AtomicU8::new(PASS));
+    let flag = broken.clone();
+    // The third resource loses its id: the run cannot tell whose seat it is.
+    let rewrite: Rewrite = Arc::new(move |_, status, mut body| {
+        if flag.load(Ordering::SeqCst) == FAIL {
+            if let Some(r) = body["Resources"].as_array_mut().and_then(|r| r.get_mut(2)) {
+                r.as_object_mut().map(|o| o.remove("id"));
+            }
+        }
+        (status, body)
+    });
+    let proxy = Proxy::start(&fake.base_url, rewrite).await;
+    let body = json!({"connector": "scim", "name": "figma", "base_url": proxy.base_url, "secrets": {"token": TOKEN}});
+    let id = app.post("/api/v1/connections", body).await.expect(201)["id"].as_str().unwrap().to_string();
+    assert_eq!(sync(&app, &id).await["status"], "succeeded");
+    fake.remove_user(9);
+    broken.store(FAIL, Ordering::SeqCst);
+    let run = sync(&app, &id).await;
+    assert_eq!((run["status"].as_str(), run["skipped"].as_i64()), (Some("succeeded"), Some(1)), "{run}");
+    assert_eq!(run["skipped_records"][0]["field"], "external_id", "{run}");
+    assert!(run["skipped_records"][0]["external_id"].is_null(), "{run}");
+    assert_eq!(run["removed"], 0, "an unidentified skipped record might be anyone: no sweep: {run}");
+    assert!(accounts(&app, &id).await.values().all(|a| a["removed_at"].is_null()));
+    broken.store(PASS, Ordering::SeqCst);
+    assert_eq!(sync(&app, &id).await["removed"], 1, "the next clean run sweeps");
 }
 
 async fn tenant_wide_graph_grants_are_kept_and_rank_first(backend: TestBackend) {
