@@ -10,10 +10,12 @@ mod findings;
 mod layers;
 mod mail;
 mod ops;
+mod pages;
 mod reclaim;
 mod renewals;
 mod request_rules;
 mod requests;
+mod stack_audit;
 mod storage;
 mod support;
 mod sync;
@@ -48,5 +50,7 @@ fn main() {
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());
     tests.extend(vendor_reads::tests());
+    tests.extend(stack_audit::tests());
+    tests.extend(pages::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

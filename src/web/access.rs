@@ -20,3 +20,9 @@ pub const OPERATORS: &[Role] = &[Admin, It, Auditor];
 pub const POLICY_ADMINS: &[Role] = &[Admin];
 /// Roles that read sync runs and their errors (a vendor's error may describe its tenant).
 pub const RUN_READERS: &[Role] = &[Admin, It];
+/// Roles that take quarterly audits.
+pub const AUDIT_TAKERS: &[Role] = &[Admin, It, Finance];
+/// Roles that start and close access reviews.
+pub const REVIEW_STARTERS: &[Role] = &[Admin, It, Security];
+/// Roles that start owner check-ins.
+pub const CHECK_IN_STARTERS: &[Role] = &[Admin, It, Finance];
