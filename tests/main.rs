@@ -27,6 +27,7 @@ mod strict_input;
 mod support;
 mod sync;
 mod sync_all;
+mod sync_safety;
 mod vendor_reads;
 
 fn main() {
@@ -52,6 +53,7 @@ fn main() {
     tests.extend(sync::tests());
     tests.extend(reclaim::tests());
     tests.extend(sync_all::tests());
+    tests.extend(sync_safety::tests());
     tests.extend(requests::tests());
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());

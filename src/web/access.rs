@@ -21,6 +21,8 @@ pub const TOKEN_ADMINS: &[Role] = &[Admin];
 pub const OPERATORS: &[Role] = &[Admin, It, Auditor];
 /// Roles that replace the approval policy.
 pub const POLICY_ADMINS: &[Role] = &[Admin];
+/// Roles that read sync runs and their errors (a vendor's error may describe its tenant).
+pub const RUN_READERS: &[Role] = &[Admin, It];
 /// Roles that take quarterly audits.
 pub const AUDIT_TAKERS: &[Role] = &[Admin, It, Finance];
 /// Roles that start and close access reviews.

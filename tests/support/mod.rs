@@ -2,6 +2,7 @@
 //! and `TestApp`, the real HTTP app on a loopback port with a token per role.
 
 pub mod db;
+pub mod proxy;
 pub mod registry;
 pub mod smtp;
 
