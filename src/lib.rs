@@ -12,6 +12,7 @@ pub mod findings;
 pub mod inventory;
 pub mod notify;
 pub mod renewals;
+pub mod savings;
 pub mod scheduler;
 pub mod sync;
 pub mod time;

@@ -24,6 +24,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("request_task.subject.txt", include_str!("templates/request_task.subject.txt")),
     ("request_task.txt", include_str!("templates/request_task.txt")),
     ("request_task.html", include_str!("templates/request_task.html")),
+    ("stale_sync.subject.txt", include_str!("templates/stale_sync.subject.txt")),
+    ("stale_sync.txt", include_str!("templates/stale_sync.txt")),
+    ("stale_sync.html", include_str!("templates/stale_sync.html")),
 ];
 
 fn env() -> &'static Environment<'static> {

@@ -210,8 +210,13 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
     match kind {
         JobKind::RenewalReminders => {
             let report = remind(ctx, today, false).await?;
+            let alerts = stale_alerts(ctx, today).await?;
             let sent = deliver(ctx).await?;
-            Ok(format!("{} reminders queued, {sent} emails sent", report.queued.len()))
+            let alerts = match alerts.len() {
+                0 => String::new(),
+                n => format!("; {n} stale-data alerts queued"),
+            };
+            Ok(format!("{} reminders queued, {sent} emails sent{alerts}", report.queued.len()))
         }
         JobKind::Outbox => Ok(format!("{} emails sent", deliver(ctx).await?)),
         JobKind::ConnectionSyncs => {
@@ -260,6 +265,15 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
 pub async fn remind(ctx: &Context, today: chrono::NaiveDate, dry_run: bool) -> anyhow::Result<PassReport> {
     let rs = reminder_settings(&ctx.settings).map_err(anyhow::Error::msg)?;
     Ok(ctx.db.run(move |c| reminders::run(c, &rs, today, dry_run)).await?)
+}
+
+/// Queues the stale-data alerts due `today` (one per app and notice deadline); returns those queued now.
+pub async fn stale_alerts(
+    ctx: &Context,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<Vec<crate::renewals::stale::StaleAlert>> {
+    let rs = reminder_settings(&ctx.settings).map_err(anyhow::Error::msg)?;
+    Ok(ctx.db.run(move |c| crate::renewals::stale::send(c, today, &rs.default_stages, &rs.public_url)).await?)
 }
 
 /// Delivers due outbox rows; without SMTP settings they wait. Returns how many were sent.
