@@ -18,3 +18,7 @@ pub const TOKEN_ADMINS: &[Role] = &[Admin];
 pub const OPERATORS: &[Role] = &[Admin, It, Auditor];
 /// Roles that replace the approval policy.
 pub const POLICY_ADMINS: &[Role] = &[Admin];
+/// Roles that push usage (a token with the `usage` scope may too, whatever its role).
+pub const USAGE_PUSHERS: &[Role] = &[Admin, It];
+/// Roles that read the savings ledger.
+pub const SAVINGS_READERS: &[Role] = &[Finance, Admin, It, Auditor];

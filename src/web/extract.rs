@@ -132,20 +132,41 @@ impl FromRequest for Auth {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let header = req.headers().get("authorization").and_then(|h| h.to_str().ok()).map(str::to_string);
-        let ctx = req.app_data::<web::Data<Context>>().cloned();
-        Box::pin(async move {
-            let Some(header) = header else {
-                return Err(ApiError::Unauthorized("send an API token as Authorization: Bearer TOKEN".into()));
-            };
-            let Some(secret) = header.strip_prefix("Bearer ").map(|s| s.trim().to_string()) else {
-                return Err(ApiError::Unauthorized("the Authorization header must be Bearer TOKEN".into()));
-            };
-            let ctx = ctx.ok_or(ApiError::Internal)?;
-            let found = ctx.db.run(move |c| auth::authenticate(c, &secret, auth::TokenScope::Api)).await?;
-            found.map(Auth).ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))
-        })
+        let pending = authenticate(req, &[auth::TokenScope::Api]);
+        Box::pin(async move { pending.await.map(|(p, _)| Auth(p)) })
     }
+}
+
+/// The principal behind a request's bearer token, tried in each of `scopes` in turn, with the
+/// scope it holds (for routes a narrow-scope token may use too, such as the usage push).
+pub fn authenticate(
+    req: &HttpRequest,
+    scopes: &[auth::TokenScope],
+) -> LocalBoxFuture<'static, Result<(Principal, auth::TokenScope), ApiError>> {
+    let header = req.headers().get("authorization").and_then(|h| h.to_str().ok()).map(str::to_string);
+    let ctx = req.app_data::<web::Data<Context>>().cloned();
+    let scopes = scopes.to_vec();
+    Box::pin(async move {
+        let Some(header) = header else {
+            return Err(ApiError::Unauthorized("send an API token as Authorization: Bearer TOKEN".into()));
+        };
+        let Some(secret) = header.strip_prefix("Bearer ").map(|s| s.trim().to_string()) else {
+            return Err(ApiError::Unauthorized("the Authorization header must be Bearer TOKEN".into()));
+        };
+        let ctx = ctx.ok_or(ApiError::Internal)?;
+        let found = ctx
+            .db
+            .run(move |c| {
+                for scope in scopes {
+                    if let Some(p) = auth::authenticate(c, &secret, scope)? {
+                        return Ok(Some((p, scope)));
+                    }
+                }
+                Ok::<_, auth::TokenError>(None)
+            })
+            .await?;
+        found.ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))
+    })
 }
 
 /// Parses a path id; one that is not a number is simply not found.

@@ -87,6 +87,7 @@ pub fn build_app(
                 .service(api::tokens::me)
                 .service(api::renewals::list)
                 .service(api::renewals::feed)
+                .service(api::renewals::stale_alerts)
                 .service(api::mail::jobs)
                 .service(api::mail::outbox_list)
                 .service(api::mail::test_mail)
@@ -120,7 +121,9 @@ pub fn build_app(
                 .service(api::requests::cancel)
                 .service(api::requests::complete)
                 .service(api::policy::get)
-                .service(api::policy::replace),
+                .service(api::policy::replace)
+                .service(api::usage::push)
+                .service(api::savings::list),
         )
         .split_for_parts();
     let doc = web::Data::new(doc);
