@@ -88,6 +88,23 @@ enum Command {
         #[command(subcommand)]
         action: RequestsCommand,
     },
+    /// Feed usage for an app no connector reaches.
+    Usage {
+        #[command(subcommand)]
+        action: UsageCommand,
+    },
+    /// The savings ledger: realised, avoided and potential savings per currency, and its entries.
+    Savings {
+        /// Output: table (for people) or csv (the entries).
+        #[arg(long, value_enum, default_value_t = SavingsFormat::Table)]
+        format: SavingsFormat,
+        /// First day of entries (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day of entries (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+    },
     /// Export every record of a kind as CSV.
     Export {
         /// What to export: apps, subscriptions, people or accounts.
@@ -104,6 +121,27 @@ enum Format {
     Table,
     Json,
     Csv,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SavingsFormat {
+    Table,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum UsageCommand {
+    /// Apply a CSV of `email,last_active_at` (RFC 3339) to an app's seats, as POST /api/v1/usage does.
+    Import {
+        /// The app, by name.
+        #[arg(long)]
+        app: String,
+        /// Create a seat for each email that matches none.
+        #[arg(long)]
+        create_seats: bool,
+        /// The CSV file, or - for standard input.
+        file: String,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -341,6 +379,15 @@ async fn main() -> anyhow::Result<()> {
             let rows = stackward::findings::store::list(&mut conn, &Default::default())?;
             print_findings(&rows, format)?;
         }
+        Command::Usage { action: UsageCommand::Import { app, create_seats, file } } => {
+            let db = open(&settings)?;
+            usage_import(&db, app, create_seats, &file)?;
+        }
+        Command::Savings { format, from, to } => {
+            let db = open(&settings)?;
+            let ledger = stackward::savings::ledger(&mut *db.get()?, from, to)?;
+            print_savings(&ledger, format)?;
+        }
         Command::Connectors { action } => connectors_command(&settings, action)?,
         Command::Connections { action } => {
             let ctx = Context::new(open(&settings)?, settings)?;
@@ -542,6 +589,112 @@ async fn connections_command(ctx: &Context, action: ConnectionsCommand) -> anyho
                 })
                 .await?;
             eprintln!("deleted connection {} (its runs and seats are kept)", c.id);
+        }
+    }
+    Ok(())
+}
+
+fn usage_import(db: &Db, app: String, create_seats: bool, file: &str) -> anyhow::Result<()> {
+    use stackward::inventory::{usage, InventoryError, UsageSource};
+    let input: Box<dyn std::io::Read> = if file == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(file).with_context(|| format!("cannot open {file}"))?)
+    };
+    let events = usage::events_from_csv(input).map_err(|e| anyhow::anyhow!("{file}: {}: {}", e.field, e.message))?;
+    let push = usage::UsagePush { app_id: None, app: Some(app), events, create_seats };
+    let report = match usage::push(&mut *db.get()?, &Actor::cli(), push, UsageSource::Csv) {
+        Ok(r) => r,
+        Err(InventoryError::Invalid(i)) => bail!("{file}: {}: {}", i.field, i.message),
+        Err(e) => return Err(e.into()),
+    };
+    eprintln!(
+        "usage imported: {} matched, {} moved forward, {} seats created, {} unknown",
+        report.matched,
+        report.updated,
+        report.created,
+        report.unknown.len()
+    );
+    for u in &report.unknown {
+        // Row numbers as in the file: 1 = the first row after the header.
+        eprintln!("  row {}: {}", u.index + 1, u.reason);
+    }
+    Ok(())
+}
+
+fn print_savings(ledger: &stackward::savings::Ledger, format: SavingsFormat) -> anyhow::Result<()> {
+    use stackward::renewals::upcoming::money;
+    let mut out = std::io::stdout().lock();
+    match format {
+        SavingsFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record([
+                "id",
+                "recorded_at",
+                "kind",
+                "action",
+                "app_id",
+                "subscription_id",
+                "request_id",
+                "seats_before",
+                "seats_after",
+                "unit_price_cents",
+                "annual_cents",
+                "currency",
+                "contract_lowered",
+                "actor",
+                "note",
+            ])?;
+            let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+            for e in &ledger.items {
+                w.write_record([
+                    e.id.to_string(),
+                    stackward::time::format(&e.recorded_at),
+                    e.kind.to_string(),
+                    e.action.to_string(),
+                    opt(e.app_id.map(|a| a.0)),
+                    opt(e.subscription_id.map(|s| s.0)),
+                    opt(e.request_id),
+                    opt(e.seats_before),
+                    opt(e.seats_after),
+                    opt(e.unit_price_cents),
+                    e.annual_cents.to_string(),
+                    e.currency.clone(),
+                    e.contract_lowered.to_string(),
+                    e.actor.clone(),
+                    e.note.clone(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        SavingsFormat::Table => {
+            writeln!(out, "{:<9} {:>22} {:>22} {:>22}", "CURRENCY", "POTENTIAL/YR", "REALISED/YR", "AVOIDED/YR")?;
+            for t in &ledger.totals {
+                writeln!(
+                    out,
+                    "{:<9} {:>22} {:>22} {:>22}",
+                    t.currency,
+                    money(t.potential_annual_cents, &t.currency),
+                    money(t.realised_annual_cents, &t.currency),
+                    money(t.avoided_annual_cents, &t.currency)
+                )?;
+            }
+            if !ledger.items.is_empty() {
+                writeln!(out)?;
+                writeln!(out, "{:<6} {:<10} {:<9} {:<18} {:>20}  NOTE", "ID", "DAY", "KIND", "ACTION", "PER YEAR")?;
+                for e in &ledger.items {
+                    writeln!(
+                        out,
+                        "{:<6} {:<10} {:<9} {:<18} {:>20}  {}",
+                        e.id,
+                        e.recorded_at.date(),
+                        e.kind,
+                        e.action,
+                        money(e.annual_cents, &e.currency),
+                        e.note
+                    )?;
+                }
+            }
         }
     }
     Ok(())
