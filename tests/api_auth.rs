@@ -87,6 +87,9 @@ const MATRIX: &[(&str, &str, &[Role])] = &[
     ("POST", "/api/v1/requests/{id}/complete", ANY),
     ("GET", "/api/v1/policy", READERS),
     ("PUT", "/api/v1/policy", &[Admin]),
+    ("POST", "/api/v1/usage", WRITERS),
+    ("GET", "/api/v1/savings", &[Admin, It, Finance, Auditor]),
+    ("GET", "/api/v1/stale-alerts", READERS),
 ];
 
 /// Routes a single-use `state` authenticates instead of a token (the OAuth callback).

@@ -5,6 +5,7 @@ mod api_auth;
 mod api_inventory;
 mod cli;
 mod connector_defs;
+mod coverage;
 mod csv_transfer;
 mod findings;
 mod mail;
@@ -13,6 +14,7 @@ mod reclaim;
 mod renewals;
 mod request_rules;
 mod requests;
+mod savings;
 mod storage;
 mod support;
 mod sync;
@@ -44,5 +46,7 @@ fn main() {
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());
     tests.extend(vendor_reads::tests());
+    tests.extend(coverage::tests());
+    tests.extend(savings::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }
