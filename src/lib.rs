@@ -1,5 +1,6 @@
 //! stackward: self-hosted SaaS tool-stack and licence governance.
 
+pub mod actions;
 pub mod audit;
 pub mod auth;
 pub mod catalog;

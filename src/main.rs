@@ -366,17 +366,15 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Findings { refresh, format } => {
             let ctx = Context::new(open(&settings)?, settings)?;
-            let mut conn = ctx.db.get()?;
             if refresh {
-                let today = chrono::Utc::now().date_naive();
-                let rules = stackward::findings::RuleSettings::default();
-                let r = stackward::findings::refresh(&mut conn, today, rules, Some(&ctx.catalog))?;
+                let r = stackward::findings::refresh_now(&ctx, chrono::Utc::now().date_naive()).await?;
                 eprintln!(
                     "findings: {} opened, {} updated, {} resolved, {} unchanged",
                     r.opened, r.updated, r.resolved, r.unchanged
                 );
             }
-            let rows = stackward::findings::store::list(&mut conn, &Default::default())?;
+            let rows =
+                ctx.db.get().map(|mut conn| stackward::findings::store::list(&mut conn, &Default::default()))??;
             print_findings(&rows, format)?;
         }
         Command::Usage { action: UsageCommand::Import { app, create_seats, file } } => {
@@ -401,7 +399,7 @@ async fn main() -> anyhow::Result<()> {
             let ctx = Context::new(open(&settings)?, settings)?;
             requests(&ctx, action)?;
             // An approved reclaim of synced seats runs through its connector now.
-            let ran = stackward::sync::reclaim::run_queued(&ctx).await?;
+            let ran = stackward::actions::run_queued(&ctx).await?;
             if ran > 0 {
                 eprintln!("{ran} reclaim(s) run through the connector");
             }

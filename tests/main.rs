@@ -8,6 +8,7 @@ mod connector_defs;
 mod coverage;
 mod csv_transfer;
 mod findings;
+mod layers;
 mod mail;
 mod ops;
 mod reclaim;
@@ -30,6 +31,7 @@ fn main() {
         );
     }
     let mut tests = Vec::new();
+    tests.extend(layers::tests());
     tests.extend(storage::tests());
     tests.extend(api_inventory::tests());
     tests.extend(api_auth::tests());

@@ -31,5 +31,5 @@ pub use policy::{Policy, PolicyStep};
 pub use policy_store::{current as current_policy, replace as replace_policy};
 pub use routing::Decider;
 pub use sla::{SlaReport, SlaSettings};
-pub use store::RequestFilter;
+pub use store::{find as find_request, record_event, save as save_request, NewEvent, RequestFilter};
 pub use view::{list, show, ListQuery, RequestDetail, StepView};
