@@ -152,7 +152,7 @@ mod tests {
         assert_eq!(run(&f.0)[0].seats, Some(14), "an excluded service account is left out");
         let scim = f.account(16, 1, "scim@x.com", 300, None);
         scim.activity_tracked = false;
-        scim.connection_id = Some(crate::sync::ConnectionId(1));
+        scim.connection_id = Some(crate::db::ConnectionId(1));
         assert_eq!(run(&f.0)[0].seats, Some(14), "a seat whose source reports no activity is not counted");
         assert!(run(&f.0)[0].explanation.ends_with("; activity unknown for 1 more seat(s), not counted"));
         f.exclude(Some(1), None, Some("inactive_seat"));

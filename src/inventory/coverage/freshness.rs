@@ -3,7 +3,7 @@
 
 use crate::db::schema::{connections, sync_runs};
 use crate::db::Conn;
-use crate::sync::ConnectionId;
+use crate::db::ConnectionId;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use std::collections::HashMap;

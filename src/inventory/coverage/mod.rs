@@ -108,7 +108,7 @@ pub fn score(c: &Coverage, fed: bool, manual_fresh: bool) -> u8 {
 
 #[derive(Default)]
 struct AppFacts {
-    connections: BTreeSet<crate::sync::ConnectionId>,
+    connections: BTreeSet<crate::db::ConnectionId>,
     connector_seats: i64,
     tracked_connector_seats: i64,
     other_seats: i64,
@@ -117,7 +117,7 @@ struct AppFacts {
 
 /// Coverage of the given apps (every app with data when `apps` is None), as of `now`.
 pub fn for_apps(conn: &mut Conn, apps: Option<&[AppId]>, now: NaiveDateTime) -> QueryResult<HashMap<AppId, Coverage>> {
-    type SeatRow = (AppId, Option<crate::sync::ConnectionId>, bool, i64, Option<String>);
+    type SeatRow = (AppId, Option<crate::db::ConnectionId>, bool, i64, Option<String>);
     // Boxed queries cannot group, so the filter is written out per case.
     macro_rules! seats {
         ($q:expr) => {
@@ -156,7 +156,7 @@ pub fn for_apps(conn: &mut Conn, apps: Option<&[AppId]>, now: NaiveDateTime) -> 
     if let Some(ids) = apps {
         q = q.filter(licence_pools::app_id.eq_any(ids.to_vec()));
     }
-    let pools: Vec<(AppId, crate::sync::ConnectionId)> =
+    let pools: Vec<(AppId, crate::db::ConnectionId)> =
         q.select((licence_pools::app_id, licence_pools::connection_id)).load(conn)?;
     for (app, connection) in pools {
         let f = facts.entry(app).or_default();
