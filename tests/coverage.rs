@@ -299,7 +299,7 @@ async fn a_usage_token_may_push_and_do_nothing_else(backend: TestBackend) {
         json!({"app_id": tool, "events": [{"email": "a@example.com", "last_active_at": "2026-04-01T09:00:00Z"}]});
     let r = app.call_as(&secret, Method::POST, "/api/v1/usage", Some(body.clone())).await.expect(200);
     assert_eq!(r["updated"], 1);
-    app.call_as(&secret, Method::GET, "/api/v1/apps", None).await.expect_error(401, "unauthorized", None);
+    app.call_as(&secret, Method::GET, "/api/v1/apps", None).await.expect_error(403, "forbidden", None);
     // Ordinary tokens: it and admin may push, others may not.
     app.call(Some(Role::It), Method::POST, "/api/v1/usage", Some(body.clone())).await.expect(200);
     for role in [Role::Finance, Role::Employee, Role::Auditor] {

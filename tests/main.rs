@@ -11,11 +11,13 @@ mod findings;
 mod layers;
 mod mail;
 mod ops;
+mod pages;
 mod reclaim;
 mod renewals;
 mod request_rules;
 mod requests;
 mod savings;
+mod stack_audit;
 mod storage;
 mod support;
 mod sync;
@@ -50,5 +52,7 @@ fn main() {
     tests.extend(vendor_reads::tests());
     tests.extend(coverage::tests());
     tests.extend(savings::tests());
+    tests.extend(stack_audit::tests());
+    tests.extend(pages::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

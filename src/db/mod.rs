@@ -106,6 +106,18 @@ impl Db {
     }
 }
 
+/// Escapes `\`, `%` and `_` so a search text matches literally in `LIKE … ESCAPE '\'`.
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// True when `err` is a unique-constraint violation, the portable signal of a duplicate.
 pub fn is_unique_violation(err: &DieselError) -> bool {
     matches!(err, DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))

@@ -22,3 +22,9 @@ pub const POLICY_ADMINS: &[Role] = &[Admin];
 pub const USAGE_PUSHERS: &[Role] = &[Admin, It];
 /// Roles that read the savings ledger.
 pub const SAVINGS_READERS: &[Role] = &[Finance, Admin, It, Auditor];
+/// Roles that take quarterly audits.
+pub const AUDIT_TAKERS: &[Role] = &[Admin, It, Finance];
+/// Roles that start and close access reviews.
+pub const REVIEW_STARTERS: &[Role] = &[Admin, It, Security];
+/// Roles that start owner check-ins.
+pub const CHECK_IN_STARTERS: &[Role] = &[Admin, It, Finance];

@@ -29,7 +29,7 @@ pub use input::RequestInput;
 pub use model::{DataClass, Decision, Event, Request, RequestId, RequestKind, RequestStatus, StepStatus};
 pub use policy::{Policy, PolicyStep};
 pub use policy_store::{current as current_policy, replace as replace_policy};
-pub use routing::Decider;
+pub use routing::{entitlement, Decider, Entitlement};
 pub use sla::{SlaReport, SlaSettings};
 pub use store::{find as find_request, record_event, save as save_request, NewEvent, RequestFilter};
 pub use view::{list, show, ListQuery, RequestDetail, StepView};
