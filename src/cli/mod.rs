@@ -2,6 +2,7 @@
 //! command's database work runs on the blocking pool through `Db::run`, as the service's does.
 //! Reads every setting (flags and `STACKWARD_*` variables) through [`Settings`].
 
+mod audit;
 mod connections;
 mod findings;
 mod mail;
@@ -113,6 +114,11 @@ enum Command {
         #[arg(long)]
         to: Option<chrono::NaiveDate>,
     },
+    /// Take a quarterly audit, or write an audit's pack into a directory.
+    Audit {
+        #[command(subcommand)]
+        action: audit::AuditCommand,
+    },
     /// Export every record of a kind as CSV.
     Export {
         /// What to export: apps, subscriptions, people or accounts.
@@ -143,6 +149,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Requests { action } => requests::run(&context(settings)?, action).await,
         Command::Usage { action } => usage::run(&open(&settings)?, action).await,
         Command::Savings { format, from, to } => savings::run(&open(&settings)?, format, from, to).await,
+        Command::Audit { action } => audit::run(&open(&settings)?, action).await,
     }
 }
 

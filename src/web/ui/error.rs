@@ -44,7 +44,9 @@ impl From<ApiError> for PageError {
             // A revoked or expired sign-in: start again from the home page.
             ApiError::Unauthorized(_) => PageError::SignIn("/".into()),
             ApiError::Invalid { field, message, .. } => PageError::Invalid { field, message },
-            ApiError::Malformed(m) => PageError::Invalid { field: None, message: m },
+            ApiError::Malformed(m) | ApiError::UnsupportedMediaType(m) => {
+                PageError::Invalid { field: None, message: m }
+            }
             ApiError::Forbidden(m) => PageError::Forbidden(m),
             ApiError::NotFound(m) => PageError::NotFound(m),
             ApiError::Conflict { message, .. } => PageError::Conflict(message),
