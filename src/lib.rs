@@ -14,6 +14,7 @@ pub mod findings;
 pub mod inventory;
 pub mod notify;
 pub mod renewals;
+pub mod savings;
 pub mod scheduler;
 pub mod stack_audit;
 pub mod sync;

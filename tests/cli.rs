@@ -10,6 +10,7 @@ pub fn tests() -> Vec<Test> {
         once!(serve_creates_the_sqlite_file_and_answers_with_a_cli_token),
         once!(import_and_export_round_trip_and_bad_rows_fail),
         once!(an_unknown_database_scheme_is_refused_clearly),
+        once!(usage_import_applies_a_csv_and_savings_prints_the_ledger),
     ]
 }
 
@@ -110,4 +111,46 @@ async fn an_unknown_database_scheme_is_refused_clearly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unsupported database URL scheme"), "{err}");
     assert!(!err.contains("hunter2"), "credentials never printed: {err}");
+}
+
+async fn usage_import_applies_a_csv_and_savings_prints_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, text).unwrap();
+        f
+    };
+    let apps = write("apps.csv", "name\nRetool\n");
+    assert!(run(stackward(dir.path()).args(["import", "--kind", "apps"]).arg(&apps)).status.success());
+    let seats = write("seats.csv", "app_id,email,status\n1,kim@example.com,active\n1,lee@example.com,active\n");
+    assert!(run(stackward(dir.path()).args(["import", "--kind", "accounts"]).arg(&seats)).status.success());
+
+    let usage = write(
+        "usage.csv",
+        "email,last_active_at\nkim@example.com,2026-11-30T09:00:00Z\nnobody@example.com,2026-11-30T09:00:00Z\n",
+    );
+    let out = run(stackward(dir.path()).args(["usage", "import", "--app", "retool"]).arg(&usage));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("1 matched, 1 moved forward, 0 seats created, 1 unknown"), "{err}");
+    assert!(err.contains("row 2: no seat of this app has email nobody@example.com"), "{err}");
+    let out = run(stackward(dir.path()).args(["export", "--kind", "accounts"]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2026-11-30T09:00:00Z"), "the time was applied");
+
+    let bad = write("bad.csv", "email,last_active_at\nkim@example.com,last tuesday\n");
+    let out = run(stackward(dir.path()).args(["usage", "import", "--app", "Retool"]).arg(&bad));
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("last_active_at: row 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(stackward(dir.path()).args(["usage", "import", "--app", "Nope"]).arg(&usage));
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("app: no app is named"));
+
+    let out = run(stackward(dir.path()).args(["savings", "--format", "csv"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("id,recorded_at,kind,action,"));
+    let out = run(stackward(dir.path()).args(["savings"]));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("CURRENCY"), "{}", String::from_utf8_lossy(&out.stdout));
 }

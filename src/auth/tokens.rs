@@ -26,6 +26,8 @@ crate::text_enum!(
         Api => "api",
         /// Only the renewals calendar feed, passed in the feed's URL.
         Calendar => "calendar",
+        /// Only pushing usage (`POST /api/v1/usage`), as a bearer token, whatever its role.
+        Usage => "usage",
     }
 );
 

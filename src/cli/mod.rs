@@ -7,9 +7,11 @@ mod connections;
 mod findings;
 mod mail;
 mod requests;
+mod savings;
 mod serve;
 mod tokens;
 mod transfer;
+mod usage;
 
 use crate::config::Settings;
 use crate::context::Context;
@@ -95,6 +97,23 @@ enum Command {
         #[command(subcommand)]
         action: requests::RequestsCommand,
     },
+    /// Feed usage for an app no connector reaches.
+    Usage {
+        #[command(subcommand)]
+        action: usage::UsageCommand,
+    },
+    /// The savings ledger: realised, avoided and potential savings per currency, and its entries.
+    Savings {
+        /// Output: table (for people) or csv (the entries).
+        #[arg(long, value_enum, default_value_t = savings::Format::Table)]
+        format: savings::Format,
+        /// First day of entries (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Last day of entries (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+    },
     /// Take a quarterly audit, or write an audit's pack into a directory.
     Audit {
         #[command(subcommand)]
@@ -128,6 +147,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connections { action } => connections::connections(&context(settings)?, action).await,
         Command::Sync { connection, all } => connections::sync(&context(settings)?, connection, all).await,
         Command::Requests { action } => requests::run(&context(settings)?, action).await,
+        Command::Usage { action } => usage::run(&open(&settings)?, action).await,
+        Command::Savings { format, from, to } => savings::run(&open(&settings)?, format, from, to).await,
         Command::Audit { action } => audit::run(&open(&settings)?, action).await,
     }
 }

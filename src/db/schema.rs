@@ -415,6 +415,44 @@ diesel::joinable!(request_events -> requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(requests, approval_steps, request_events, workflow_policies, apps);
 
+// Data coverage and the savings ledger.
+
+diesel::table! {
+    app_sources (app_id) {
+        app_id -> BigInt,
+        seats_source -> Nullable<Text>,
+        seats_updated_at -> Nullable<Timestamp>,
+        usage_source -> Nullable<Text>,
+        usage_updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    savings_entries (id) {
+        id -> BigInt,
+        entry_key -> Text,
+        kind -> Text,
+        action -> Text,
+        app_id -> Nullable<BigInt>,
+        subscription_id -> Nullable<BigInt>,
+        request_id -> Nullable<BigInt>,
+        term_number -> Nullable<Integer>,
+        seats_before -> Nullable<BigInt>,
+        seats_after -> Nullable<BigInt>,
+        unit_price_cents -> Nullable<BigInt>,
+        annual_cents -> BigInt,
+        currency -> Text,
+        contract_lowered -> Bool,
+        note -> Text,
+        actor -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(app_sources -> apps (app_id));
+diesel::joinable!(savings_entries -> apps (app_id));
+diesel::allow_tables_to_appear_in_same_query!(app_sources, savings_entries, apps);
+
 // The quarterly stack audit: audits and their frozen snapshot, access reviews, owner check-ins.
 
 diesel::table! {

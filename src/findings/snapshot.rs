@@ -84,6 +84,8 @@ pub struct Snapshot {
     pub grants: Vec<Grant>,
     /// Catalog names (lower-case) of apps in the inventory, each with whether it is approved.
     pub known_apps: HashMap<String, bool>,
+    /// Apps whose usage is fed without a connection (the usage push, a CSV file).
+    pub usage_fed: std::collections::HashSet<AppId>,
     /// Thresholds.
     pub settings: RuleSettings,
     /// Subscriptions by id and by app and each app's data freshness, built on first use.
@@ -177,7 +179,13 @@ impl Snapshot {
                 }
             })
             .collect();
+        let usage_fed = crate::inventory::sources::for_apps(conn, None)?
+            .into_values()
+            .filter(|s| s.usage_source.is_some())
+            .map(|s| s.app_id)
+            .collect();
         Ok(Snapshot {
+            usage_fed,
             grants,
             known_apps,
             today,
@@ -202,6 +210,7 @@ impl Snapshot {
             exclusions: Vec::new(),
             grants: Vec::new(),
             known_apps: HashMap::new(),
+            usage_fed: Default::default(),
             settings,
             index: Default::default(),
         }
@@ -256,6 +265,18 @@ impl Snapshot {
         match (subs.next(), subs.next()) {
             (Some(only), None) => Some(only),
             _ => None,
+        }
+    }
+
+    /// True when the seat's activity is known, so a missing sign-in means "never used": its
+    /// connection reports activity, or (for seats without a connection) usage is pushed or
+    /// imported for the app or a time was given; a push helps an untracked connection's seat
+    /// only where it gave that seat a time.
+    pub fn activity_known(&self, a: &Account) -> bool {
+        let fed = self.usage_fed.contains(&a.app_id);
+        match a.connection_id {
+            Some(_) => a.activity_tracked || (fed && a.last_active_at.is_some()),
+            None => fed || a.last_active_at.is_some(),
         }
     }
 

@@ -318,6 +318,21 @@ pub struct Totals {
     pub by_app: Vec<Total>,
     /// Per category and currency (apps without a category: `uncategorised`).
     pub by_category: Vec<Total>,
+    /// Per currency: how much of the annual spend has usage (activity) data behind it.
+    pub usage_coverage: Vec<UsageCovered>,
+}
+
+/// The share of annual spend, in one currency, on apps whose activity is known.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct UsageCovered {
+    /// Currency.
+    pub currency: String,
+    /// Yearly spend on active subscriptions with a known price, minor units.
+    pub annual_spend_cents: i64,
+    /// Of that, spend on apps whose usage is known (a connector, the usage push or a CSV).
+    pub usage_known_cents: i64,
+    /// usage_known_cents / annual_spend_cents, 0–1; null when nothing is spent.
+    pub share: Option<f64>,
 }
 
 /// Sums what acting on the open and acknowledged findings would save.
@@ -356,7 +371,7 @@ pub fn totals(rows: &[Finding], category_of: impl Fn(AppId) -> Option<String>) -
             })
             .collect()
     };
-    Totals { overall: out(overall), by_app: out(by_app), by_category: out(by_category) }
+    Totals { overall: out(overall), by_app: out(by_app), by_category: out(by_category), usage_coverage: Vec::new() }
 }
 
 /// Totals of every open and acknowledged finding, with app categories from the inventory.
@@ -365,7 +380,41 @@ pub fn summary(conn: &mut Conn) -> QueryResult<Totals> {
     let rows = list(conn, &FindingFilter::default())?;
     let categories: std::collections::HashMap<AppId, Option<String>> =
         apps::table.select((apps::id, apps::category)).load::<(AppId, Option<String>)>(conn)?.into_iter().collect();
-    Ok(totals(&rows, |id| categories.get(&id).cloned().flatten()))
+    let mut t = totals(&rows, |id| categories.get(&id).cloned().flatten());
+    t.usage_coverage = usage_coverage(conn)?;
+    Ok(t)
+}
+
+/// Per currency, the yearly spend of active subscriptions and the part on apps whose usage is
+/// known. A subscription without a seat count is priced by the seats in use.
+pub fn usage_coverage(conn: &mut Conn) -> QueryResult<Vec<UsageCovered>> {
+    use crate::db::schema::subscriptions;
+    use crate::inventory::{Subscription, SubscriptionStatus};
+    let subs: Vec<Subscription> = subscriptions::table
+        .filter(subscriptions::status.eq(SubscriptionStatus::Active))
+        .select(Subscription::as_select())
+        .load(conn)?;
+    let in_use = crate::inventory::accounts::active_count_by_app(conn)?;
+    let coverage = crate::inventory::coverage::for_apps(conn, None, crate::time::now())?;
+    let mut acc: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    for s in &subs {
+        let seats = s.seats_purchased.unwrap_or_else(|| in_use.get(&s.app_id).copied().unwrap_or(0));
+        let Some(savings) = super::money::for_seats(s, seats) else { continue };
+        let e = acc.entry(s.currency.clone()).or_default();
+        e.0 += savings.annual_cents;
+        if coverage.get(&s.app_id).is_some_and(|c| c.usage.is_known()) {
+            e.1 += savings.annual_cents;
+        }
+    }
+    Ok(acc
+        .into_iter()
+        .map(|(currency, (spend, known))| UsageCovered {
+            currency,
+            annual_spend_cents: spend,
+            usage_known_cents: known,
+            share: (spend > 0).then(|| (known as f64 / spend as f64 * 10_000.0).round() / 10_000.0),
+        })
+        .collect())
 }
 
 /// Finds one finding.

@@ -355,6 +355,8 @@ pub fn create(conn: &mut Conn, actor: &Actor, changes: AccountChanges) -> Result
             .returning(accounts::all_columns)
             .get_result(conn)
             .map_err(duplicate_external_id(&a))?;
+        // A seat entered by hand; a CSV import marks its own source after this.
+        super::sources::mark_seats(conn, a.app_id, super::SeatsSource::Manual, now)?;
         audit::record(conn, actor, "account.create", "account", a.id, None, Some(&a))?;
         Ok(a)
     })

@@ -3,18 +3,23 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod coverage;
 mod domains;
 mod error;
 pub mod people;
+pub mod sources;
 pub mod subscriptions;
 pub mod transfer;
+pub mod usage;
 pub mod validate;
 
 pub use accounts::{Account, AccountChanges, AccountFilter, AccountId, AccountStatus};
 pub use apps::{App, AppChanges, AppFilter, AppId, AppStatus};
+pub use coverage::{Coverage, SeatCoverage, UsageCoverage};
 pub use domains::Domains;
 pub use error::{InventoryError, Result};
 pub use people::{Person, PersonChanges, PersonFilter, PersonId, PersonStatus};
+pub use sources::{AppSources, SeatsSource, UsageSource};
 pub use subscriptions::{
     BillingFrequency, Renewal, RenewalType, Subscription, SubscriptionChanges, SubscriptionFilter, SubscriptionId,
     SubscriptionStatus, Term,

@@ -5,4 +5,5 @@ pub mod calendar;
 pub mod dates;
 pub mod digest;
 pub mod reminders;
+pub mod stale;
 pub mod upcoming;

@@ -175,13 +175,18 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
     match kind {
         JobKind::RenewalReminders => {
             let report = remind(ctx, today, false).await?;
+            let alerts = stale_alerts(ctx, today).await?;
             // Access reviews due soon remind their reviewers on the same daily pass.
             let url = ctx.settings.public_url();
             let reviews = ctx.db.run(move |c| crate::stack_audit::reviews::remind_due(c, today, &url)).await?;
             let sent = deliver(ctx).await?;
+            let alerts = match alerts.len() {
+                0 => String::new(),
+                n => format!("; {n} stale-data alerts queued"),
+            };
             let reviews =
                 if reviews > 0 { format!("{reviews} access review reminders queued, ") } else { String::new() };
-            Ok(format!("{} reminders queued, {reviews}{sent} emails sent", report.queued.len()))
+            Ok(format!("{} reminders queued, {reviews}{sent} emails sent{alerts}", report.queued.len()))
         }
         JobKind::Outbox => Ok(format!("{} emails sent", deliver(ctx).await?)),
         JobKind::ConnectionSyncs => {
@@ -237,6 +242,15 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
 pub async fn remind(ctx: &Context, today: chrono::NaiveDate, dry_run: bool) -> anyhow::Result<PassReport> {
     let rs = reminder_settings(&ctx.settings).map_err(anyhow::Error::msg)?;
     Ok(ctx.db.run(move |c| reminders::run(c, &rs, today, dry_run)).await?)
+}
+
+/// Queues the stale-data alerts due `today` (one per app and notice deadline); returns those queued now.
+pub async fn stale_alerts(
+    ctx: &Context,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<Vec<crate::renewals::stale::StaleAlert>> {
+    let rs = reminder_settings(&ctx.settings).map_err(anyhow::Error::msg)?;
+    Ok(ctx.db.run(move |c| crate::renewals::stale::send(c, today, &rs.default_stages, &rs.public_url)).await?)
 }
 
 /// Delivers due outbox rows; without SMTP settings they wait. Returns how many were sent.

@@ -23,6 +23,10 @@ pub const OPERATORS: &[Role] = &[Admin, It, Auditor];
 pub const POLICY_ADMINS: &[Role] = &[Admin];
 /// Roles that read sync runs and their errors (a vendor's error may describe its tenant).
 pub const RUN_READERS: &[Role] = &[Admin, It];
+/// Roles that push usage (a token with the `usage` scope may too, whatever its role).
+pub const USAGE_PUSHERS: &[Role] = &[Admin, It];
+/// Roles that read the savings ledger.
+pub const SAVINGS_READERS: &[Role] = &[Finance, Admin, It, Auditor];
 /// Roles that take quarterly audits.
 pub const AUDIT_TAKERS: &[Role] = &[Admin, It, Finance];
 /// Roles that start and close access reviews.

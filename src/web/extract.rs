@@ -223,6 +223,9 @@ impl FromRequest for Auth {
                 (None, Some(auth::TokenScope::Calendar)) => {
                     Err(ApiError::Forbidden("this token opens only the calendar feed".into()))
                 }
+                (None, Some(auth::TokenScope::Usage)) => {
+                    Err(ApiError::Forbidden("this token only pushes usage (POST /api/v1/usage)".into()))
+                }
                 (None, _) => Err(ApiError::Unauthorized("the token is unknown or revoked".into())),
             }
         })
@@ -239,6 +242,34 @@ pub fn bearer_secret(req: &HttpRequest) -> Result<Option<String>, ApiError> {
         return Err(ApiError::Unauthorized("the Authorization header must be Bearer TOKEN".into()));
     }
     Ok(Some(token.trim().to_string()))
+}
+
+/// The principal behind a request's bearer token, tried in each of `scopes` in turn, with the
+/// scope it holds (for routes a narrow-scope token may use too, such as the usage push).
+pub fn authenticate(
+    req: &HttpRequest,
+    scopes: &[auth::TokenScope],
+) -> LocalBoxFuture<'static, Result<(Principal, auth::TokenScope), ApiError>> {
+    let secret = bearer_secret(req);
+    let ctx = req.app_data::<web::Data<Context>>().cloned();
+    let scopes = scopes.to_vec();
+    Box::pin(async move {
+        let secret =
+            secret?.ok_or_else(|| ApiError::Unauthorized("send an API token as Authorization: Bearer TOKEN".into()))?;
+        let ctx = ctx.ok_or(ApiError::Internal)?;
+        let found = ctx
+            .db
+            .run(move |c| {
+                for scope in scopes {
+                    if let Some(p) = auth::authenticate(c, &secret, scope)? {
+                        return Ok(Some((p, scope)));
+                    }
+                }
+                Ok::<_, auth::TokenError>(None)
+            })
+            .await?;
+        found.ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))
+    })
 }
 
 /// Parses a path id; one that is not a number is simply not found.

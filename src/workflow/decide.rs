@@ -144,6 +144,7 @@ pub fn decide(
                 r.status = RequestStatus::Rejected;
                 r.closed_at = Some(now);
                 engine::after_rejection(conn, who, &mut r)?;
+                super::savings::request_rejected(conn, &who.actor, &r)?;
                 r = store::save(conn, &r, now)?;
                 mail::requester(conn, env.public_url, &r, update("rejected", "Your request was rejected."))?;
             }

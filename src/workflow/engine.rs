@@ -187,6 +187,10 @@ pub fn cancel(
         let r = store::save(conn, &r, now)?;
         let e = NewEvent { event: "cancelled", ..Default::default() };
         store::record_event(conn, id, &who.actor.0, e, now)?;
+        if own {
+            // The requester withdrawing after the advice named a tool the stack has: redirected.
+            super::savings::request_withdrawn(conn, &who.actor, &r)?;
+        }
         audit::record(conn, &who.actor, "request.cancel", "request", id, Some(&before), Some(&r))?;
         if !own {
             let u = Update {
@@ -239,6 +243,7 @@ pub fn complete(
         let r = store::save(conn, &r, now)?;
         let e = NewEvent { event: "done", step: None, comment: comment.as_deref(), details: None };
         store::record_event(conn, id, &who.actor.0, e, now)?;
+        super::savings::reclaim_done(conn, &who.actor, &r)?;
         audit::record(conn, &who.actor, "request.complete", "request", id, Some(&before), Some(&r))?;
         let u = Update {
             what: "done",

@@ -16,6 +16,7 @@ pub mod policy;
 mod policy_store;
 pub mod reclaim;
 mod routing;
+mod savings;
 pub mod sla;
 mod store;
 mod view;

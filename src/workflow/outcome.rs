@@ -47,7 +47,8 @@ pub fn renewal_rejected(conn: &mut Conn, actor: &Actor, r: &Request) -> Result<O
         no_action_needed: Some(false),
         ..Default::default()
     };
-    subscriptions::update(conn, actor, id, changes)?;
+    // Not renewing is a cancellation at renewal: the ledger records its yearly cost.
+    crate::savings::contracts::update(conn, actor, id, changes, Some(r.id.0))?;
     Ok(Some(json!({"action": "renewal_rejected", "subscription_id": id,
         "note": "the subscription is marked not to renew (renewal_type none): give the vendor notice by the deadline"})))
 }

@@ -1,5 +1,7 @@
 //! Inactive seats: billed seats with no activity for the app's threshold (default 60 days).
-//! A seat never used counts once it is older than the threshold; a new one does not yet.
+//! A seat never used counts once it is older than the threshold; a new one does not yet. A seat
+//! whose activity is unknown (its source reports none) is never guessed at: the finding says
+//! "activity unknown" for it instead.
 
 use super::{money_phrase, savings, who};
 use crate::findings::snapshot::Snapshot;
@@ -15,10 +17,15 @@ type Group = (AppId, Option<SubscriptionId>);
 /// One finding per app and paying subscription with inactive seats.
 pub fn run(s: &Snapshot) -> Vec<Computed> {
     let mut groups: BTreeMap<Group, (usize, Vec<&Account>)> = BTreeMap::new();
+    let mut unknown: BTreeMap<Group, usize> = BTreeMap::new();
     let mut cutoffs = std::collections::HashMap::new();
     for a in s.accounts.iter() {
-        // A seat whose source reports no activity (SCIM, HubSpot) is not "never used": unknown.
-        if !s.is_billed_seat(KIND, a) || !a.activity_tracked {
+        if !s.is_billed_seat(KIND, a) {
+            continue;
+        }
+        // A seat whose source reports no activity (SCIM, HubSpot, a CSV of seats) is not "never used": unknown.
+        if !s.activity_known(a) {
+            *unknown.entry((a.app_id, s.paying(a).map(|p| p.id))).or_default() += 1;
             continue;
         }
         let cutoff = *cutoffs.entry(a.app_id).or_insert_with(|| {
@@ -47,14 +54,20 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
         let paying = sub.and_then(|id| s.subscription(id));
         let (savings, currency) = savings(paying, n);
         let never_phrase = if never > 0 { format!(" ({never} never used)") } else { String::new() };
+        let unknown_seats = unknown.get(&(app, sub)).copied().unwrap_or(0);
+        let unknown_phrase = match unknown_seats {
+            0 => String::new(),
+            k => format!("; activity unknown for {k} more seat(s), not counted"),
+        };
         let explanation = format!(
-            "{n} of {total} {} seats had no sign-in for {days}+ days{never_phrase}{}",
+            "{n} of {total} {} seats had no sign-in for {days}+ days{never_phrase}{}{unknown_phrase}",
             s.label(app, sub),
             money_phrase(savings, currency.as_deref())
         );
         let evidence = serde_json::json!({
             "threshold_days": days,
             "seats_billed": total,
+            "seats_activity_unknown": unknown_seats,
             "usage_as_of": s.usage_as_of(app).map(|t| crate::time::format(&t)),
             "source": "accounts.last_active_at from the app's connector or import",
             "accounts": idle.iter().map(|a| serde_json::json!({
@@ -102,6 +115,7 @@ mod tests {
         for (label, active, seen, want) in cases {
             let mut f = Fixture::new();
             f.app(1, "Zoom");
+            f.0.usage_fed.insert(crate::inventory::AppId(1));
             f.sub(10, 1, Some(60), Some(1500));
             f.account(1, 1, "a@x.com", seen, active);
             f.account(2, 1, "b@x.com", 300, Some(1));
@@ -124,6 +138,7 @@ mod tests {
     fn per_app_threshold_unknown_price_and_exclusions() {
         let mut f = Fixture::new();
         f.app(1, "Zoom").inactive_days = Some(30);
+        f.0.usage_fed.insert(crate::inventory::AppId(1));
         f.sub(10, 1, Some(60), None);
         for i in 1..=14 {
             f.account(i, 1, &format!("u{i}@x.com"), 300, Some(45));
@@ -135,10 +150,32 @@ mod tests {
         assert!(got[0].explanation.ends_with("savings unknown (no price recorded)"), "{}", got[0].explanation);
         f.exclude(None, Some(15), None);
         assert_eq!(run(&f.0)[0].seats, Some(14), "an excluded service account is left out");
-        f.account(16, 1, "scim@x.com", 300, None).activity_tracked = false;
+        let scim = f.account(16, 1, "scim@x.com", 300, None);
+        scim.activity_tracked = false;
+        scim.connection_id = Some(crate::db::ConnectionId(1));
         assert_eq!(run(&f.0)[0].seats, Some(14), "a seat whose source reports no activity is not counted");
+        assert!(run(&f.0)[0].explanation.ends_with("; activity unknown for 1 more seat(s), not counted"));
         f.exclude(Some(1), None, Some("inactive_seat"));
         assert!(run(&f.0).is_empty(), "an excluded app yields nothing");
+    }
+
+    #[test]
+    fn seats_without_a_connection_or_usage_data_are_unknown_not_never_used() {
+        let mut f = Fixture::new();
+        f.app(1, "Figma");
+        f.sub(10, 1, Some(10), Some(1500));
+        f.account(1, 1, "csv1@x.com", 300, None);
+        f.account(2, 1, "csv2@x.com", 300, None);
+        f.account(3, 1, "idle@x.com", 300, Some(90));
+        let got = run(&f.0);
+        assert_eq!(got[0].seats, Some(1), "only the seat with a time given is judged");
+        assert_eq!(
+            got[0].explanation,
+            "1 of 1 Figma Business seats had no sign-in for 60+ days; USD 180.00/yr; activity unknown for 2 more seat(s), not counted"
+        );
+        assert_eq!(got[0].evidence["seats_activity_unknown"], 2);
+        f.0.usage_fed.insert(crate::inventory::AppId(1));
+        assert_eq!(run(&f.0)[0].seats, Some(3), "with usage pushed for the app, a seat with no time was never active");
     }
 
     #[test]

@@ -12,9 +12,13 @@ const KIND: FindingKind = FindingKind::RenewalAtRisk;
 /// One finding per subscription and deadline.
 pub fn run(s: &Snapshot) -> Vec<Computed> {
     let mut used: HashMap<_, i64> = HashMap::new();
+    let mut unknown: HashMap<_, i64> = HashMap::new();
     for a in s.accounts.iter().filter(|a| s.is_billed_seat(KIND, a)) {
         if let Some(p) = s.paying(a) {
             *used.entry(p.id).or_default() += 1;
+            if !s.activity_known(a) {
+                *unknown.entry(p.id).or_default() += 1;
+            }
         }
     }
     let mut out = Vec::new();
@@ -42,6 +46,13 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
             continue;
         }
         let (savings, currency) = savings(Some(sub), bought - held);
+        // Seats held are not seats used: where activity is unknown, say so rather than imply use.
+        let unknown_seats = unknown.get(&sub.id).copied().unwrap_or(0);
+        let activity = match unknown_seats {
+            0 => String::new(),
+            k if k == held => "; activity unknown: seats held are counted as in use".to_string(),
+            k => format!("; activity unknown for {k} of the {held} seats held"),
+        };
         out.push(Computed {
             kind: KIND,
             fingerprint: format!("renewal_at_risk:sub:{}:deadline:{}", sub.id, d.notice_deadline),
@@ -58,11 +69,12 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
                 share * 100.0,
                 d.notice_deadline,
                 money_phrase(savings, Some(&sub.currency))
-            ),
+            ) + &activity,
             evidence: serde_json::json!({
                 "renewal_date": d.renewal_date, "notice_deadline": d.notice_deadline, "days_to_deadline": days,
                 "seats_purchased": bought, "seats_used": held, "threshold": s.settings.renewal_min_utilisation,
                 "usage_as_of": s.usage_as_of(sub.app_id).map(|t| crate::time::format(&t)),
+                "seats_activity_unknown": unknown_seats,
             }),
         });
     }

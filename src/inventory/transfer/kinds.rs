@@ -353,9 +353,18 @@ fn import_account(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, 
             _ => None,
         },
     };
+    let active_given = matches!(changes.last_active_at, Some(Some(_)));
     let saved = match &existing {
         Some(e) => c.check(accounts::update(conn, actor, e.id, changes))?,
         None => c.check(accounts::create(conn, actor, changes))?,
     };
+    // Seats a connection brings stay the connection's; the rest are known from this file.
+    if saved.connection_id.is_none() {
+        let now = crate::time::now();
+        crate::inventory::sources::mark_seats(conn, saved.app_id, crate::inventory::SeatsSource::Csv, now)?;
+        if active_given {
+            crate::inventory::sources::mark_usage(conn, saved.app_id, crate::inventory::UsageSource::Csv, now)?;
+        }
+    }
     Ok(outcome(existing.as_ref(), &saved))
 }

@@ -2,7 +2,8 @@
 //! asking for a tool); admin and it change them. Retiring replaces deleting.
 
 use crate::context::Context;
-use crate::inventory::{apps, App, AppChanges, AppFilter, AppId, AppStatus};
+use crate::db::DbError;
+use crate::inventory::{apps, coverage, App, AppChanges, AppFilter, AppId, AppStatus, Coverage};
 use crate::web::access::{ANYONE, INVENTORY_WRITERS};
 use crate::web::api::licence_pools::LicencePoolView;
 use crate::web::error::{ApiError, ErrorBody};
@@ -27,16 +28,41 @@ pub struct AppListQuery {
     cursor: Option<String>,
 }
 
+/// An app with how well its seats, usage and tiers are known.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AppWithCoverage {
+    /// The app.
+    #[serde(flatten)]
+    pub app: App,
+    /// How its seat list, activity and tiers are known, and how fresh that is.
+    pub coverage: Coverage,
+}
+
 /// List apps.
 #[utoipa::path(tag = "apps", params(AppListQuery), description = "Roles: any.",
-    responses((status = 200, body = ListOf<App>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = ListOf<AppWithCoverage>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 #[get("/apps")]
 pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AppListQuery>) -> Result<HttpResponse, ApiError> {
     auth.require(ANYONE)?;
     let q = q.parse()?;
     let page = paging::page(q.limit, q.cursor.as_deref())?;
     let filter = AppFilter { status: q.status, category: q.category, q: q.q };
-    let (items, next) = ctx.db.run(move |c| apps::list(c, &filter, page)).await?;
+    let (items, next) = ctx
+        .db
+        .run(move |c| {
+            let (rows, next) = apps::list(c, &filter, page)?;
+            let ids: Vec<AppId> = rows.iter().map(|a| a.id).collect();
+            let mut cov = coverage::for_apps(c, Some(&ids), crate::time::now()).map_err(DbError::from)?;
+            let items: Vec<AppWithCoverage> = rows
+                .into_iter()
+                .map(|app| {
+                    let coverage = cov.remove(&app.id).unwrap_or_else(coverage::unknown);
+                    AppWithCoverage { app, coverage }
+                })
+                .collect();
+            Ok::<_, ApiError>((items, next))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
 }
 
@@ -46,6 +72,8 @@ pub struct AppDetail {
     /// The app.
     #[serde(flatten)]
     pub app: App,
+    /// How its seat list, activity and tiers are known, and how fresh that is.
+    pub coverage: Coverage,
     /// Its licence pools; a number the vendor does not give is null, never 0.
     pub licence_pools: Vec<LicencePoolView>,
 }
@@ -57,9 +85,16 @@ pub struct AppDetail {
 pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     auth.require(ANYONE)?;
     let id: AppId = path_id("app", &id)?;
-    let app = ctx.db.run(move |c| apps::find(c, id)).await?;
-    let pools = ctx.db.run(move |c| crate::sync::pools::list_for_app(c, id).map_err(crate::db::DbError::from)).await?;
-    Ok(HttpResponse::Ok().json(AppDetail { app, licence_pools: pools.into_iter().map(Into::into).collect() }))
+    let (app, coverage, pools) = ctx
+        .db
+        .run(move |c| {
+            let app = apps::find(c, id)?;
+            let coverage = coverage::for_app(c, id, crate::time::now()).map_err(DbError::from)?;
+            let pools = crate::sync::pools::list_for_app(c, id).map_err(DbError::from)?;
+            Ok::<_, ApiError>((app, coverage, pools))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(AppDetail { app, coverage, licence_pools: pools.into_iter().map(Into::into).collect() }))
 }
 
 /// Create an app.

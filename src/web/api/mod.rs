@@ -14,6 +14,8 @@ pub mod people;
 pub mod policy;
 pub mod renewals;
 pub mod requests;
+pub mod savings;
 pub mod subscriptions;
 pub mod tokens;
 pub mod transfer;
+pub mod usage;

@@ -115,3 +115,25 @@ pub async fn feed(ctx: web::Data<Context>, req: HttpRequest, q: Query<FeedQuery>
         .insert_header(("Cache-Control", "private, max-age=300"))
         .body(calendar::feed(&rows, &ctx.settings.public_url())))
 }
+
+/// Apps whose data is stale or failing with a notice deadline within 60 days (the dashboard's
+/// alert list), nearest deadline first.
+#[utoipa::path(tag = "renewals", description = "Roles: admin, it, finance, security, approver, auditor.",
+    responses((status = 200, body = Vec<crate::renewals::stale::StaleAlert>), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+#[get("/stale-alerts")]
+pub async fn stale_alerts(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    auth.require(INVENTORY_READERS)?;
+    let stages = crate::scheduler::reminder_settings(&ctx.settings).map_err(|e| {
+        tracing::error!(error = %e, "reminder settings");
+        ApiError::Internal
+    })?;
+    let today = chrono::Utc::now().date_naive();
+    let rows = ctx
+        .db
+        .run(move |c| {
+            crate::renewals::stale::stale_alerts(c, today, &stages.default_stages).map_err(crate::db::DbError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(rows))
+}

@@ -6,6 +6,7 @@ use crate::inventory::{
     subscriptions, AppId, Renewal, RenewalType, Subscription, SubscriptionChanges, SubscriptionFilter, SubscriptionId,
     SubscriptionStatus, Term,
 };
+use crate::savings::contracts;
 use crate::web::access::{CONTRACT_WRITERS, INVENTORY_READERS};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::extract::{path_id, Auth, Json, Query};
@@ -91,7 +92,7 @@ pub async fn update(
     let who = auth.require(CONTRACT_WRITERS)?;
     let changes = body.parse()?;
     let id: SubscriptionId = path_id("subscription", &id)?;
-    let s = ctx.db.run(move |c| subscriptions::update(c, &who.actor(), id, changes)).await?;
+    let s = ctx.db.run(move |c| contracts::update(c, &who.actor(), id, changes, None)).await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
@@ -103,7 +104,7 @@ pub async fn update(
 pub async fn cancel(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(CONTRACT_WRITERS)?;
     let id: SubscriptionId = path_id("subscription", &id)?;
-    let s = ctx.db.run(move |c| subscriptions::cancel(c, &who.actor(), id)).await?;
+    let s = ctx.db.run(move |c| contracts::cancel(c, &who.actor(), id)).await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
@@ -121,7 +122,7 @@ pub async fn renew(
     let who = auth.require(CONTRACT_WRITERS)?;
     let changes = body.parse()?;
     let id: SubscriptionId = path_id("subscription", &id)?;
-    let s = ctx.db.run(move |c| subscriptions::renew(c, &who.actor(), id, changes)).await?;
+    let s = ctx.db.run(move |c| contracts::renew(c, &who.actor(), id, changes)).await?;
     Ok(HttpResponse::Ok().json(s))
 }
 

@@ -18,7 +18,7 @@ pub struct TokenRequest {
     role: Role,
     /// The person it acts for (required for employee tokens).
     email: Option<String>,
-    /// `api` (default) or `calendar`: a token only for the renewals calendar feed URL.
+    /// `api` (default), `calendar` (only the renewals calendar feed URL) or `usage` (only `POST /api/v1/usage`).
     #[serde(default)]
     scope: Option<TokenScope>,
 }

@@ -1,0 +1,2 @@
+DROP TABLE savings_entries;
+DROP TABLE app_sources;
