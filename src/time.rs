@@ -1,6 +1,9 @@
-//! UTC time as stored (naive timestamps that always mean UTC) and as written (RFC 3339).
+//! UTC time as stored (naive timestamps that always mean UTC) and as written (RFC 3339), cron
+//! schedules as the scheduler reads them, and reminder day lists.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SubsecRound, Utc};
+use croner::parser::{CronParser, Seconds};
+use croner::Cron;
 
 /// Now, in UTC, truncated to microseconds so both backends store the same value.
 pub fn now() -> NaiveDateTime {
@@ -22,6 +25,44 @@ pub fn parse(s: &str) -> Result<NaiveDateTime, String> {
         return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default());
     }
     Err(format!("{s:?} is not an RFC 3339 time such as 2026-01-31T09:00:00Z"))
+}
+
+/// Parses a cron schedule (seconds first) as the scheduler will; blank means disabled.
+pub fn parse_schedule(setting: &str, expr: &str) -> Result<Option<Cron>, String> {
+    let expr = expr.trim();
+    if expr.is_empty() {
+        return Ok(None);
+    }
+    CronParser::builder()
+        .seconds(Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map(Some)
+        .map_err(|e| format!("{setting} {expr:?} is not a cron schedule with seconds (e.g. \"0 0 7 * * *\"): {e}"))
+}
+
+/// Parses a stage list such as "90,60,30,7" (any order, spaces allowed); sorted descending.
+pub fn parse_stages(s: &str) -> Result<Vec<u32>, String> {
+    let mut stages = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        if part.is_empty() {
+            continue;
+        }
+        let days: u32 = part.parse().map_err(|_| format!("{part:?} is not a whole number of days"))?;
+        if !(1..=3650).contains(&days) {
+            return Err(format!("{days} must be between 1 and 3650 days"));
+        }
+        if stages.contains(&days) {
+            return Err(format!("{days} appears twice"));
+        }
+        stages.push(days);
+    }
+    if stages.is_empty() {
+        return Err("needs at least one number of days, e.g. 90,30,7".into());
+    }
+    stages.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(stages)
 }
 
 /// Parses a calendar day written `YYYY-MM-DD`, with exactly four year digits: chrono alone
@@ -158,6 +199,16 @@ mod tests {
         assert_eq!(parse_date("2026-01-31").unwrap(), NaiveDate::from_ymd_opt(2026, 1, 31).unwrap());
         for bad in ["26-01-01", "026-01-01", "2026-1-01", "12026-01-01", "+2026-01-01", "2026-02-30", " 2026-01-01"] {
             assert!(parse_date(bad).unwrap_err().contains("four-digit year"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn parse_stages_table() {
+        assert_eq!(parse_stages("90,60,30,7"), Ok(vec![90, 60, 30, 7]));
+        assert_eq!(parse_stages(" 7, 90 ,30"), Ok(vec![90, 30, 7]));
+        assert_eq!(parse_stages("14"), Ok(vec![14]));
+        for bad in ["", " , ", "90,x", "0", "90,90", "4000", "-7", "7.5"] {
+            assert!(parse_stages(bad).is_err(), "{bad:?} must be refused");
         }
     }
 }

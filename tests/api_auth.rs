@@ -74,7 +74,7 @@ const STATE_AUTHENTICATED: &[&str] = &["/api/v1/connections/{id}/oauth/callback"
 const OPEN: &[&str] = &["/healthz", "/readyz", "/metrics"];
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "999999").replace("{kind}", "apps")
+    path.replace("{id}", "999999").replace("{item_id}", "999999").replace("{kind}", "apps")
 }
 
 fn method(m: &str) -> Method {

@@ -8,8 +8,8 @@ use super::subscriptions::{self, SubscriptionId};
 use super::validate::{self, Invalid};
 use crate::audit::{self, Actor};
 use crate::db::schema::accounts;
+use crate::db::ConnectionId;
 use crate::db::{Conn, Page};
-use crate::sync::ConnectionId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -385,4 +385,21 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: AccountId, changes: AccountCha
 pub fn remove(conn: &mut Conn, actor: &Actor, id: AccountId) -> Result<Account> {
     let changes = AccountChanges { status: Some(AccountStatus::Removed), ..Default::default() };
     update(conn, actor, id, changes)
+}
+
+/// Seats of one app: held (not removed) and active.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SeatCounts {
+    /// Seats someone holds (active or suspended, not removed).
+    pub assigned: i64,
+    /// Active seats.
+    pub active: i64,
+}
+
+/// Held and active seats of `app`.
+pub fn seat_counts(conn: &mut Conn, app: AppId) -> QueryResult<SeatCounts> {
+    let held = accounts::table.filter(accounts::app_id.eq(app)).filter(accounts::removed_at.is_null());
+    let assigned = held.count().get_result(conn)?;
+    let active = held.filter(accounts::status.eq(AccountStatus::Active)).count().get_result(conn)?;
+    Ok(SeatCounts { assigned, active })
 }

@@ -291,7 +291,7 @@ fn validate(conn: &mut Conn, s: &mut Subscription) -> Result<()> {
     validate::optional("cost_centre", &mut s.cost_centre)?;
     validate::optional("reminder_days", &mut s.reminder_days)?;
     if let Some(days) = s.reminder_days.as_mut() {
-        let stages = crate::renewals::dates::parse_stages(days).map_err(|m| Invalid::new("reminder_days", m))?;
+        let stages = crate::time::parse_stages(days).map_err(|m| Invalid::new("reminder_days", m))?;
         *days = stages.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     }
     Ok(())

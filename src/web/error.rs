@@ -227,3 +227,21 @@ impl From<crate::workflow::WorkflowError> for ApiError {
         }
     }
 }
+
+impl From<crate::stack_audit::StackAuditError> for ApiError {
+    fn from(e: crate::stack_audit::StackAuditError) -> Self {
+        use crate::stack_audit::StackAuditError;
+        match e {
+            StackAuditError::Invalid { field, message } => ApiError::Invalid { field: Some(field), message, row: None },
+            StackAuditError::Forbidden(m) => ApiError::Forbidden(m),
+            StackAuditError::NotFound(m) => ApiError::NotFound(m),
+            StackAuditError::Conflict(message) => ApiError::Conflict { field: None, message },
+            StackAuditError::Pack(m) => {
+                tracing::error!(error = %m, "audit pack");
+                ApiError::Internal
+            }
+            StackAuditError::Workflow(w) => w.into(),
+            StackAuditError::Db(db) => db.into(),
+        }
+    }
+}

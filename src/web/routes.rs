@@ -75,6 +75,8 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
         // Registered before the /api/v1 scope, which would otherwise answer 404 for it.
         .map(|app| app.route("/api/v1/openapi.json", web::get().to(openapi_json)))
+        // The HTML pages; not API routes, so outside the OpenAPI document.
+        .map(|app| app.configure(super::ui::routes))
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
@@ -144,7 +146,22 @@ pub fn build_app(
                 .service(api::requests::cancel)
                 .service(api::requests::complete)
                 .service(api::policy::get)
-                .service(api::policy::replace),
+                .service(api::policy::replace)
+                .service(api::audits::create)
+                .service(api::audits::list)
+                .service(api::audits::get)
+                .service(api::audits::download)
+                .service(api::access_reviews::create)
+                .service(api::access_reviews::list)
+                .service(api::access_reviews::get)
+                .service(api::access_reviews::items)
+                .service(api::access_reviews::decide)
+                .service(api::access_reviews::close)
+                .service(api::check_ins::start)
+                .service(api::check_ins::list)
+                .service(api::check_ins::get)
+                .service(api::check_ins::answer)
+                .service(api::check_ins::for_app),
         )
         .split_for_parts();
     // After the routes are in: a modifier on ApiDoc would see no paths yet.

@@ -301,7 +301,7 @@ fn renewal(conn: &mut Conn, r: &mut Request, input: &RequestInput) -> Result<()>
 fn reclaim(conn: &mut Conn, r: &mut Request, input: &RequestInput) -> Result<()> {
     no_tool_fields(r, input)?;
     absent("annual_cost_cents", &input.annual_cost_cents, r.kind)?;
-    let id = r.finding_id.ok_or_else(|| WorkflowError::invalid("finding_id", "is required: the finding to act on"))?;
+    let Some(id) = r.finding_id else { return reclaim_seats(conn, r) };
     let finding = crate::findings::store::find(conn, id)?
         .ok_or_else(|| WorkflowError::invalid("finding_id", format!("no finding has id {id}")))?;
     let app_id = finding
@@ -324,6 +324,31 @@ fn reclaim(conn: &mut Conn, r: &mut Request, input: &RequestInput) -> Result<()>
     r.vendor = app.vendor;
     r.seats = if ids.is_empty() { finding.seats } else { Some(ids.len() as i64) };
     r.currency = finding.currency;
+    r.known_vendor = true;
+    Ok(())
+}
+
+/// A reclaim of named seats with no finding behind it (an access review's revocations): the
+/// app and the accounts are required, and every account must be a live seat of that app.
+fn reclaim_seats(conn: &mut Conn, r: &mut Request) -> Result<()> {
+    let app_id = r.app_id.ok_or_else(|| {
+        WorkflowError::invalid("finding_id", "is required: the finding to act on (or app_id with account_ids)")
+    })?;
+    let app = found("app_id", "app", apps::find(conn, app_id))?;
+    let ids: Vec<AccountId> = serde_json::from_str(&r.account_ids).unwrap_or_default();
+    if ids.is_empty() {
+        return Err(WorkflowError::invalid("account_ids", "name the seats to reclaim when no finding_id is given"));
+    }
+    for a in &ids {
+        let account = found("account_ids", "account", accounts::find(conn, *a))?;
+        if account.app_id != app_id {
+            return Err(WorkflowError::invalid("account_ids", format!("account {a} is not in {}", app.name)));
+        }
+    }
+    r.subscription_id = None;
+    r.name = Some(app.name);
+    r.vendor = app.vendor;
+    r.seats = Some(ids.len() as i64);
     r.known_vendor = true;
     Ok(())
 }
