@@ -1,6 +1,12 @@
 //! The integration test binary: every area's tests, linked once. Storage and API tests run on
 //! SQLite and, when STACKWARD_TEST_POSTGRES_URL is set, on PostgreSQL (otherwise reported ignored).
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking, with the value it did not expect"
+)]
+
 mod api_auth;
 mod api_inventory;
 mod cli;

@@ -2,6 +2,7 @@
 //! command's database work runs on the blocking pool through `Db::run`, as the service's does.
 //! Reads every setting (flags and `STACKWARD_*` variables) through [`Settings`].
 
+mod audit;
 mod connections;
 mod findings;
 mod mail;
@@ -94,6 +95,11 @@ enum Command {
         #[command(subcommand)]
         action: requests::RequestsCommand,
     },
+    /// Take a quarterly audit, or write an audit's pack into a directory.
+    Audit {
+        #[command(subcommand)]
+        action: audit::AuditCommand,
+    },
     /// Export every record of a kind as CSV.
     Export {
         /// What to export: apps, subscriptions, people or accounts.
@@ -122,6 +128,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connections { action } => connections::connections(&context(settings)?, action).await,
         Command::Sync { connection, all } => connections::sync(&context(settings)?, connection, all).await,
         Command::Requests { action } => requests::run(&context(settings)?, action).await,
+        Command::Audit { action } => audit::run(&open(&settings)?, action).await,
     }
 }
 
