@@ -64,10 +64,10 @@ pub fn compare(
         let was = before.get(id);
         match (was.map(|w| live(w.row)), live(v.row)) {
             (None | Some(false), true) => {
-                out.push(row("app_added", v.row, None, None, None, format!("{} joined the stack", v.row.name)))
+                out.push(row("app_added", v.row, None, None, None, format!("{} joined the stack", v.row.name)));
             }
             (Some(true), false) => {
-                out.push(row("app_retired", v.row, None, None, None, format!("{} was retired", v.row.name)))
+                out.push(row("app_retired", v.row, None, None, None, format!("{} was retired", v.row.name)));
             }
             _ => {}
         }

@@ -184,6 +184,10 @@ fn clip(value: String, n: usize) -> String {
     format!("{} …", value.chars().take(n).collect::<String>())
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "the report templates are compiled in and covered by tests: a syntax error is a build defect"
+)]
 fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {

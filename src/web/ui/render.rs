@@ -58,6 +58,10 @@ fn words(value: String) -> String {
     value.replace('_', " ")
 }
 
+#[expect(
+    clippy::expect_used,
+    reason = "the page templates are compiled in and rendered by the page tests: a syntax error is a build defect"
+)]
 fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
