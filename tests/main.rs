@@ -13,6 +13,7 @@ mod reclaim;
 mod renewals;
 mod request_rules;
 mod requests;
+mod signin;
 mod storage;
 mod support;
 mod sync;
@@ -44,5 +45,6 @@ fn main() {
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());
     tests.extend(vendor_reads::tests());
+    tests.extend(signin::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }
