@@ -4,6 +4,7 @@
 
 mod error;
 pub mod links;
+pub mod oidc;
 mod opaque;
 mod principal;
 mod roles;
@@ -13,6 +14,7 @@ mod tokens;
 pub mod users;
 
 pub use error::SignInError;
+pub use oidc::{Oidc, OidcError};
 pub use principal::{Principal, Via};
 pub use roles::Role;
 pub use secrets::{SecretBox, SecretError, Secrets};

@@ -55,6 +55,7 @@ pub fn build_app(
         .map(|app| {
             app.service(signin::login)
                 .service(signin::mail_link)
+                .service(signin::callback)
                 .service(signin::logout)
                 .service(signin::link_get)
                 .service(signin::link_post)

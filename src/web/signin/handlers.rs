@@ -4,12 +4,17 @@
 
 use super::page::{render, urlencode};
 use super::{FormPost, PageError, Visitor};
-use crate::auth::{self, links, users, Role, SessionLimits, SignInMethod, UserId};
+use crate::auth::oidc::PendingSignIn;
+use crate::auth::{self, links, users, OidcError, Role, SessionLimits, SignInMethod, UserId};
 use crate::context::Context;
 use crate::web::session::{self, removal_cookie, session_cookie};
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+
+/// The cookie holding a started OpenID Connect sign-in (sealed), only for `/auth`.
+const PENDING_COOKIE: &str = "stackward_oidc";
 
 fn see_other(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
@@ -56,15 +61,95 @@ pub async fn login(
     if !signed_out && Visitor::of(&req, next.clone()).await.is_ok() {
         return Ok(see_other(&next));
     }
-    let page = LoginPage {
-        oidc: false,
+    let mut page = LoginPage {
+        oidc: ctx.oidc.is_some(),
         can_mail: ctx.mailer.is_some(),
         next: &next,
         next_query: urlencode(&next),
         signed_out,
         ..Default::default()
     };
+    if let (Some(oidc), false) = (&ctx.oidc, signed_out) {
+        match oidc.begin(&next).await {
+            Ok((url, pending)) => {
+                let sealed = pending.seal(&ctx.secrets).map_err(|e| {
+                    tracing::error!(error = %e, "cannot seal the sign-in state");
+                    PageError::Internal
+                })?;
+                let cookie = Cookie::build(PENDING_COOKIE, sealed)
+                    .path("/auth")
+                    .http_only(true)
+                    .same_site(SameSite::Lax)
+                    .secure(ctx.settings.public_url_is_https())
+                    .max_age(actix_web::cookie::time::Duration::minutes(10))
+                    .finish();
+                let mut resp = see_other(url.as_str());
+                resp.add_cookie(&cookie).map_err(|_| PageError::Internal)?;
+                return Ok(resp);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "single sign-on cannot start");
+                page.error = Some("The identity provider cannot be reached right now; try again in a minute.".into());
+                return render(StatusCode::BAD_GATEWAY, "login.html", &page);
+            }
+        }
+    }
     render(StatusCode::OK, "login.html", &page)
+}
+
+/// Query of the provider's redirect back.
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Where the identity provider sends the browser back: checks state, nonce and the ID token,
+/// finds or creates the person by email, sets their roles from the claim, signs them in.
+#[get("/auth/callback")]
+pub async fn callback(
+    ctx: web::Data<Context>,
+    req: HttpRequest,
+    q: web::Query<CallbackQuery>,
+) -> Result<HttpResponse, PageError> {
+    let Some(oidc) = ctx.oidc.clone() else {
+        return Err(PageError::NotFound("single sign-on is not configured here".into()));
+    };
+    let pending =
+        req.cookie(PENDING_COOKIE).and_then(|c| PendingSignIn::open(c.value(), &ctx.secrets)).ok_or_else(|| {
+            PageError::Invalid("This sign-in was not started in this browser, or took too long. Sign in again.".into())
+        })?;
+    if let Some(error) = &q.error {
+        let detail = q.error_description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+        return Err(PageError::Invalid(format!("The identity provider did not sign you in: {error}{detail}.")));
+    }
+    let (Some(code), Some(state)) = (q.code.as_deref(), q.state.as_deref()) else {
+        return Err(PageError::Invalid("The identity provider's answer has no code or state.".into()));
+    };
+    let next = pending.next().to_string();
+    let identity = oidc.finish(pending, code, state).await.map_err(|e| {
+        tracing::warn!(error = %e, "single sign-on refused");
+        match e {
+            OidcError::Refused(m) => PageError::Invalid(format!("Sign-in refused: {m}.")),
+            OidcError::Provider(_) | OidcError::Config(_) => {
+                PageError::Provider("The identity provider could not complete the sign-in; try again.".into())
+            }
+        }
+    })?;
+    let user = ctx
+        .db
+        .run(move |c| {
+            let user = users::find_or_create(c, &identity.email, identity.name.as_deref())?;
+            users::set_provider_roles(c, user.id, &identity.roles)?;
+            Ok::<_, auth::SignInError>(user)
+        })
+        .await?;
+    tracing::info!(email = %user.email, "signed in through the identity provider");
+    let mut resp = sign_in(&ctx, user.id, SignInMethod::Oidc, &next).await?;
+    resp.add_cookie(&removal_cookie(PENDING_COOKIE, "/auth", &ctx.settings)).map_err(|_| PageError::Internal)?;
+    Ok(resp)
 }
 
 /// The sign-out form.
@@ -226,7 +311,7 @@ pub async fn users_page(ctx: web::Data<Context>, visitor: Visitor) -> Result<Htt
         .collect();
     let page = UsersPage {
         users,
-        oidc: None,
+        oidc: ctx.oidc.as_ref().map(|o| o.issuer().to_string()),
         csrf_token: visitor.csrf_token,
         signed_in_as: visitor.principal.name,
         roles: Role::ALL.iter().map(|r| r.as_str()).collect(),

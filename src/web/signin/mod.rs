@@ -9,6 +9,6 @@ mod page;
 mod visitor;
 
 pub use form::FormPost;
-pub use handlers::{grant_role, link_get, link_post, login, logout, mail_link, users_page};
+pub use handlers::{callback, grant_role, link_get, link_post, login, logout, mail_link, users_page};
 pub use page::{render, PageError};
 pub use visitor::Visitor;
