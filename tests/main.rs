@@ -14,6 +14,7 @@ mod renewals;
 mod request_rules;
 mod requests;
 mod signin;
+mod signin_browser;
 mod storage;
 mod support;
 mod sync;
@@ -46,5 +47,8 @@ fn main() {
     tests.extend(connector_defs::tests());
     tests.extend(vendor_reads::tests());
     tests.extend(signin::tests());
-    libtest_mimic::run(&args, support::registry::trials(tests)).exit();
+    tests.extend(signin_browser::tests());
+    let conclusion = libtest_mimic::run(&args, support::registry::trials(tests));
+    support::browser::stop();
+    conclusion.exit();
 }

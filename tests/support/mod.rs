@@ -1,7 +1,9 @@
 //! Test support: the harness's test registry, a fresh database per test on either backend,
 //! and `TestApp`, the real HTTP app on a loopback port with a token per role.
 
+pub mod browser;
 pub mod db;
+pub mod oidc;
 pub mod registry;
 pub mod smtp;
 
