@@ -19,5 +19,5 @@ pub use principal::{Principal, Via};
 pub use roles::Role;
 pub use secrets::{SecretBox, SecretError, Secrets};
 pub use sessions::{SessionId, SessionLimits, SignInMethod};
-pub use tokens::{authenticate, create, list, revoke, ApiToken, NewToken, TokenError, TokenId, TokenScope};
+pub use tokens::{authenticate, create, list, live_scope, revoke, ApiToken, NewToken, TokenError, TokenId, TokenScope};
 pub use users::{User, UserId};

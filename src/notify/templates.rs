@@ -27,6 +27,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("signin_link.subject.txt", include_str!("templates/signin_link.subject.txt")),
     ("signin_link.txt", include_str!("templates/signin_link.txt")),
     ("signin_link.html", include_str!("templates/signin_link.html")),
+    ("access_review_start.subject.txt", include_str!("templates/access_review_start.subject.txt")),
+    ("access_review_start.txt", include_str!("templates/access_review_start.txt")),
+    ("access_review_start.html", include_str!("templates/access_review_start.html")),
+    ("access_review_reminder.subject.txt", include_str!("templates/access_review_reminder.subject.txt")),
+    ("access_review_reminder.txt", include_str!("templates/access_review_reminder.txt")),
+    ("access_review_reminder.html", include_str!("templates/access_review_reminder.html")),
+    ("check_in.subject.txt", include_str!("templates/check_in.subject.txt")),
+    ("check_in.txt", include_str!("templates/check_in.txt")),
+    ("check_in.html", include_str!("templates/check_in.html")),
 ];
 
 fn env() -> &'static Environment<'static> {

@@ -14,10 +14,7 @@ use crate::db::DbError;
 use crate::renewals::reminders::{self, PassReport, ReminderSettings};
 use crate::workflow::SlaSettings;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use croner::parser::{CronParser, Seconds};
 use croner::Cron;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
@@ -58,42 +55,6 @@ impl JobKind {
     }
 }
 
-/// When the scheduler last ticked, for `/readyz`.
-#[derive(Debug, Default)]
-pub struct Heartbeat {
-    last_tick: AtomicI64,
-}
-
-impl Heartbeat {
-    /// Records a tick now.
-    pub fn beat(&self) {
-        self.last_tick.store(Utc::now().timestamp(), Ordering::Relaxed);
-    }
-
-    /// Seconds since the last tick; None if it never ticked.
-    pub fn age_secs(&self) -> Option<i64> {
-        match self.last_tick.load(Ordering::Relaxed) {
-            0 => None,
-            t => Some(Utc::now().timestamp() - t),
-        }
-    }
-}
-
-/// Parses a cron schedule (seconds first) as the scheduler will; blank means disabled.
-pub fn parse_schedule(setting: &str, expr: &str) -> Result<Option<Cron>, String> {
-    let expr = expr.trim();
-    if expr.is_empty() {
-        return Ok(None);
-    }
-    CronParser::builder()
-        .seconds(Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expr)
-        .map(Some)
-        .map_err(|e| format!("{setting} {expr:?} is not a cron schedule with seconds (e.g. \"0 0 7 * * *\"): {e}"))
-}
-
 /// The enabled jobs and their schedules, validated.
 pub fn schedules(settings: &Settings) -> Result<Vec<(JobKind, String, Cron)>, String> {
     let all = [
@@ -106,7 +67,7 @@ pub fn schedules(settings: &Settings) -> Result<Vec<(JobKind, String, Cron)>, St
     ];
     let mut out = Vec::new();
     for (kind, setting, expr) in all {
-        if let Some(cron) = parse_schedule(setting, expr)? {
+        if let Some(cron) = crate::time::parse_schedule(setting, expr)? {
             out.push((kind, expr.trim().to_string(), cron));
         }
     }
@@ -115,8 +76,8 @@ pub fn schedules(settings: &Settings) -> Result<Vec<(JobKind, String, Cron)>, St
 
 /// The reminder settings, validated.
 pub fn reminder_settings(settings: &Settings) -> Result<ReminderSettings, String> {
-    let default_stages = crate::renewals::dates::parse_stages(&settings.reminder_days)
-        .map_err(|e| format!("STACKWARD_REMINDER_DAYS: {e}"))?;
+    let default_stages =
+        crate::time::parse_stages(&settings.reminder_days).map_err(|e| format!("STACKWARD_REMINDER_DAYS: {e}"))?;
     Ok(ReminderSettings { default_stages, finance: settings.finance_list(), public_url: settings.public_url() })
 }
 
@@ -215,15 +176,11 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
         }
         JobKind::Outbox => Ok(format!("{} emails sent", deliver(ctx).await?)),
         JobKind::ConnectionSyncs => {
-            let reclaims = crate::sync::reclaim::run_queued(ctx).await?;
+            let reclaims = crate::actions::run_queued(ctx).await?;
             Ok(format!("{} connections synced, {reclaims} reclaims run", crate::sync::run_due(ctx).await?))
         }
         JobKind::Findings => {
-            let (settings, catalog) = (crate::findings::RuleSettings::default(), ctx.catalog.clone());
-            let r = ctx
-                .db
-                .run(move |c| crate::findings::refresh(c, today, settings, Some(&catalog)).map_err(DbError::from))
-                .await?;
+            let r = crate::findings::refresh_now(ctx, today).await?;
             Ok(format!(
                 "findings: {} opened, {} updated, {} resolved, {} unchanged",
                 r.opened, r.updated, r.resolved, r.unchanged
@@ -271,6 +228,3 @@ pub async fn deliver(ctx: &Context) -> anyhow::Result<usize> {
     let report = crate::notify::deliver_due(&ctx.db, mailer, OUTBOX_BATCH).await?;
     Ok(report.sent.len())
 }
-
-/// Shared handle type for the heartbeat.
-pub type SharedHeartbeat = Arc<Heartbeat>;

@@ -12,6 +12,7 @@ mod paging;
 mod routes;
 pub mod session;
 pub mod signin;
+pub mod ui;
 
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;

@@ -1,31 +1,32 @@
 //! Runs approved reclaims whose seats a connection brought: the connector's `reclaim` action
-//! removes each seat at the vendor, outside any database transaction; the workflow records the
-//! result (done, or a task for the owner with what failed). Called after a decision and by the
-//! scheduler every minute, so a reclaim interrupted by a restart still runs.
+//! removes each seat at the vendor, outside any database transaction; the request records the
+//! result (done, or a task for the owner with what failed).
 
-use super::connections;
-use crate::connectors::actions::{self, Target};
+use super::request;
+use super::vendor::{self, Target};
 use crate::context::Context;
 use crate::inventory::AccountId;
-use crate::workflow::{self, reclaim, WorkflowError};
+use crate::sync::connections;
+use crate::workflow::{self, WorkflowError};
 
 /// Runs every queued reclaim; returns how many were handled.
 pub async fn run_queued(ctx: &Context) -> anyhow::Result<usize> {
-    let queued = ctx.db.run::<_, WorkflowError, _>(reclaim::queued).await?;
+    let queued = ctx.db.run::<_, WorkflowError, _>(request::queued).await?;
     let mut handled = 0;
     for r in queued {
         let claimed = r.clone();
-        if !ctx.db.run::<_, WorkflowError, _>(move |c| reclaim::claim(c, &claimed)).await? {
+        if !ctx.db.run::<_, WorkflowError, _>(move |c| request::claim(c, &claimed)).await? {
             continue;
         }
         let for_accounts = r.clone();
-        let seats = ctx.db.run::<_, WorkflowError, _>(move |c| reclaim::accounts_of(c, &for_accounts)).await?;
+        let seats =
+            ctx.db.run::<_, WorkflowError, _>(move |c| workflow::reclaim::accounts_of(c, &for_accounts)).await?;
         let results = remove_seats(ctx, &seats).await;
         let (catalog, public_url, id) = (ctx.catalog.clone(), ctx.settings.public_url(), r.id);
         ctx.db
             .run::<_, WorkflowError, _>(move |c| {
                 let env = workflow::Env { catalog: &catalog, public_url: &public_url };
-                reclaim::finish(c, env, id, &results, crate::time::now())
+                request::finish(c, env, id, &results, crate::time::now())
             })
             .await?;
         handled += 1;
@@ -61,7 +62,7 @@ async fn remove_seats(ctx: &Context, seats: &[crate::inventory::Account]) -> Vec
             licence: a.licence.clone(),
         })
         .collect();
-    match actions::run(&def, "reclaim", params, ctx.http.clone(), &targets).await {
+    match vendor::run(&def, "reclaim", params, ctx.http.clone(), &targets).await {
         Ok(results) => seats.iter().zip(results).map(|(a, r)| (a.id, r.map_err(|e| e.to_string()))).collect(),
         Err(e) => fail_all(e.to_string()),
     }

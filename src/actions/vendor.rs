@@ -1,11 +1,11 @@
-//! Write actions a definition offers (`[[action]]`, e.g. `reclaim`): one request per account,
-//! with the connection's auth and throttling. Like reads, they never touch the database.
+//! The connector call: a write action a definition offers (`[[action]]`, e.g. `reclaim`), one
+//! request per account, with the connection's auth and throttling. It never touches the
+//! database; the runner records what it did.
 
-use super::auth::Authenticator;
-use super::definition::Definition;
-use super::http::Sender;
-use super::params::{fill, Params};
-use super::ConnectorError;
+use crate::connectors::auth::Authenticator;
+use crate::connectors::http::Sender;
+use crate::connectors::params::fill;
+use crate::connectors::{ConnectorError, Definition, Params};
 
 /// The account an action acts on, as its templates see it (`{account.external_id}` …).
 #[derive(Debug, Clone, Default)]
