@@ -6,88 +6,67 @@ use crate::support::{Test, TestApp, TestBackend, EMPLOYEE_EMAIL};
 use reqwest::Method;
 use serde_json::json;
 use stackward::auth::Role::{self, *};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, HashSet};
 
 pub fn tests() -> Vec<Test> {
     vec![
         per_backend!(every_route_refuses_missing_and_bad_tokens),
-        per_backend!(every_route_refuses_roles_it_does_not_allow),
+        per_backend!(the_readme_role_table_is_what_the_server_does),
         per_backend!(an_employee_reads_only_their_own_person_and_accounts),
         per_backend!(tokens_are_shown_once_stored_hashed_and_revocable),
+        per_backend!(the_bearer_scheme_is_read_in_any_case),
+        per_backend!(a_calendar_token_opens_only_the_calendar_feed),
     ]
 }
 
-const ANY: &[Role] = &[Admin, It, Finance, Security, Approver, Employee, Auditor];
-const READERS: &[Role] = &[Admin, It, Finance, Security, Approver, Auditor];
-const WRITERS: &[Role] = &[Admin, It];
-const CONTRACTS: &[Role] = &[Admin, It, Finance];
+/// The README, whose route × role table is the one source of who may call what.
+const README: &str = include_str!("../README.md");
 
-/// Every API route and the roles it allows, as the issue and DESIGN.md define them.
-const MATRIX: &[(&str, &str, &[Role])] = &[
-    ("GET", "/api/v1/apps", ANY),
-    ("POST", "/api/v1/apps", WRITERS),
-    ("GET", "/api/v1/apps/{id}", ANY),
-    ("PATCH", "/api/v1/apps/{id}", WRITERS),
-    ("DELETE", "/api/v1/apps/{id}", WRITERS),
-    ("GET", "/api/v1/subscriptions", READERS),
-    ("POST", "/api/v1/subscriptions", CONTRACTS),
-    ("GET", "/api/v1/subscriptions/{id}", READERS),
-    ("PATCH", "/api/v1/subscriptions/{id}", CONTRACTS),
-    ("DELETE", "/api/v1/subscriptions/{id}", CONTRACTS),
-    ("POST", "/api/v1/subscriptions/{id}/renewals", CONTRACTS),
-    ("GET", "/api/v1/subscriptions/{id}/terms", READERS),
-    ("GET", "/api/v1/people", ANY),
-    ("POST", "/api/v1/people", WRITERS),
-    ("GET", "/api/v1/people/{id}", ANY),
-    ("PATCH", "/api/v1/people/{id}", WRITERS),
-    ("DELETE", "/api/v1/people/{id}", WRITERS),
-    ("GET", "/api/v1/accounts", ANY),
-    ("POST", "/api/v1/accounts", WRITERS),
-    ("GET", "/api/v1/accounts/{id}", ANY),
-    ("PATCH", "/api/v1/accounts/{id}", WRITERS),
-    ("DELETE", "/api/v1/accounts/{id}", WRITERS),
-    ("POST", "/api/v1/import/{kind}", WRITERS),
-    ("GET", "/api/v1/export/{kind}", READERS),
-    ("GET", "/api/v1/audit-log", &[Admin, Security, Auditor]),
-    ("GET", "/api/v1/tokens", &[Admin]),
-    ("POST", "/api/v1/tokens", &[Admin]),
-    ("DELETE", "/api/v1/tokens/{id}", &[Admin]),
-    ("GET", "/api/v1/me", ANY),
-    ("GET", "/api/v1/renewals", READERS),
-    ("GET", "/api/v1/renewals.ics", READERS),
-    ("GET", "/api/v1/jobs", &[Admin, It, Auditor]),
-    ("GET", "/api/v1/outbox", &[Admin, It, Auditor]),
-    ("POST", "/api/v1/mail/test", WRITERS),
-    ("GET", "/api/v1/findings", READERS),
-    ("GET", "/api/v1/findings/summary", READERS),
-    ("GET", "/api/v1/findings/{id}", READERS),
-    ("PATCH", "/api/v1/findings/{id}", CONTRACTS),
-    ("POST", "/api/v1/findings/refresh", CONTRACTS),
-    ("GET", "/api/v1/findings/exclusions", READERS),
-    ("POST", "/api/v1/findings/exclusions", CONTRACTS),
-    ("DELETE", "/api/v1/findings/exclusions/{id}", CONTRACTS),
-    ("GET", "/api/v1/connectors", READERS),
-    ("GET", "/api/v1/connections", READERS),
-    ("POST", "/api/v1/connections", WRITERS),
-    ("GET", "/api/v1/connections/{id}", READERS),
-    ("PATCH", "/api/v1/connections/{id}", WRITERS),
-    ("DELETE", "/api/v1/connections/{id}", WRITERS),
-    ("POST", "/api/v1/connections/{id}/sync", WRITERS),
-    ("GET", "/api/v1/connections/{id}/runs", READERS),
-    ("GET", "/api/v1/sync-runs/{id}", READERS),
-    ("GET", "/api/v1/connections/{id}/oauth/start", WRITERS),
-    // Requests: anyone reaches them; who may read or decide is checked per request and step.
-    ("GET", "/api/v1/requests", ANY),
-    ("POST", "/api/v1/requests", ANY),
-    ("POST", "/api/v1/requests/advice", ANY),
-    ("GET", "/api/v1/requests/{id}", ANY),
-    ("PATCH", "/api/v1/requests/{id}", ANY),
-    ("POST", "/api/v1/requests/{id}/decisions", ANY),
-    ("POST", "/api/v1/requests/{id}/cancel", ANY),
-    ("POST", "/api/v1/requests/{id}/complete", ANY),
-    ("GET", "/api/v1/policy", READERS),
-    ("PUT", "/api/v1/policy", &[Admin]),
-];
+/// The role columns of the README's table, in order.
+const COLUMNS: &[Role] = &[Admin, It, Finance, Security, Approver, Auditor, Employee];
+
+/// One row of the README's role table.
+struct Route {
+    method: String,
+    /// The full path, e.g. `/api/v1/apps/{id}` or `/api/v1/import/subscriptions`.
+    path: String,
+    allowed: Vec<Role>,
+}
+
+/// Parses the table between the README's `role-matrix` markers; a malformed row fails the test.
+fn matrix() -> Vec<Route> {
+    let begin = README.find("<!-- role-matrix:begin -->").expect("the README has a role-matrix table");
+    let end = README.find("<!-- role-matrix:end -->").expect("the role-matrix table ends");
+    let mut lines = README[begin..end].lines().skip(1).filter(|l| l.starts_with('|'));
+    let header: Vec<&str> = lines.next().expect("header").split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
+    let names: Vec<String> = COLUMNS.iter().map(|r| r.to_string()).collect();
+    assert_eq!(header[1..], names.iter().map(String::as_str).collect::<Vec<_>>()[..], "the table's role columns");
+    lines
+        .skip(1)
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 1 + COLUMNS.len(), "row {line}");
+            let route = cells[0].split('`').nth(1).unwrap_or_else(|| panic!("route in backticks: {line}"));
+            let (method, path) = route.split_once(' ').unwrap_or_else(|| panic!("METHOD /path: {line}"));
+            let allowed = COLUMNS
+                .iter()
+                .zip(&cells[1..])
+                .filter_map(|(role, mark)| match *mark {
+                    "✓" | "own" => Some(*role),
+                    "·" => None,
+                    other => panic!("unknown mark {other:?} in {line}"),
+                })
+                .collect();
+            Route { method: method.to_string(), path: format!("/api/v1{path}"), allowed }
+        })
+        .collect()
+}
+
+/// Whether concrete or templated `path` is an instance of the OpenAPI `template`.
+fn instance_of(template: &str, path: &str) -> bool {
+    let (t, p): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
+    t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| t == p || t.starts_with('{'))
+}
 
 /// Routes a single-use `state` authenticates instead of a token (the OAuth callback).
 const STATE_AUTHENTICATED: &[&str] = &["/api/v1/connections/{id}/oauth/callback"];
@@ -95,40 +74,53 @@ const STATE_AUTHENTICATED: &[&str] = &["/api/v1/connections/{id}/oauth/callback"
 const OPEN: &[&str] = &["/healthz", "/readyz", "/metrics"];
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "999999").replace("{kind}", "apps")
+    path.replace("{id}", "999999").replace("{item_id}", "999999").replace("{kind}", "apps")
 }
 
 fn method(m: &str) -> Method {
     Method::from_bytes(m.as_bytes()).expect("method")
 }
 
-/// The (method, path) pairs the OpenAPI document lists.
-async fn documented(app: &TestApp) -> BTreeSet<(String, String)> {
+/// Every operation of the OpenAPI document: (method, path) and its description.
+async fn documented(app: &TestApp) -> BTreeMap<(String, String), String> {
     let doc = app.call(None, Method::GET, "/api/v1/openapi.json", None).await.expect(200);
-    let mut ops = BTreeSet::new();
+    let mut ops = BTreeMap::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
-        for m in item.as_object().unwrap().keys() {
-            ops.insert((m.to_uppercase(), path.clone()));
+        for (m, op) in item.as_object().unwrap() {
+            let description = op["description"].as_str().unwrap_or_default().to_string();
+            ops.insert((m.to_uppercase(), path.clone()), description);
         }
     }
     ops
 }
 
+/// The roles an operation's description names in its leading `Roles: …` sentence.
+fn described_roles(description: &str) -> Option<HashSet<Role>> {
+    let rest = description.split("Roles: ").nth(1)?;
+    let list = rest.split(['.', ';', '(']).next().unwrap_or_default();
+    let mut roles = HashSet::new();
+    for name in list.split(',').map(str::trim) {
+        if name.starts_with("any") {
+            roles.extend(Role::ALL.iter().copied());
+        } else if name != "none" {
+            roles.insert(name.parse::<Role>().unwrap_or_else(|_| panic!("unknown role {name:?} in {description:?}")));
+        }
+    }
+    Some(roles)
+}
+
 async fn every_route_refuses_missing_and_bad_tokens(backend: TestBackend) {
     let app = TestApp::new(backend).await;
-    let table: BTreeSet<_> = MATRIX.iter().map(|(m, p, _)| (m.to_string(), p.to_string())).collect();
-    let doc: BTreeSet<_> = documented(&app)
-        .await
-        .into_iter()
-        .filter(|(_, p)| !OPEN.contains(&p.as_str()) && !STATE_AUTHENTICATED.contains(&p.as_str()))
-        .collect();
-    assert_eq!(doc, table, "the role table must name exactly the routes the OpenAPI document lists");
-    for (m, p, _) in MATRIX {
-        let path = concrete(p);
-        let r = app.call(None, method(m), &path, Some(json!({}))).await;
+    let table = matrix();
+    for r in &table {
+        let path = concrete(&r.path);
+        let r = app.call(None, method(&r.method), &path, Some(json!({}))).await;
         r.expect_error(401, "unauthorized", None);
+    }
+    for r in &table {
+        let path = concrete(&r.path);
         for header in ["Bearer sw_not-a-real-token", "Basic YWRtaW46YWRtaW4=", "Bearer "] {
-            app.with_authorization(method(m), &path, header).await.expect_error(401, "unauthorized", None);
+            app.with_authorization(method(&r.method), &path, header).await.expect_error(401, "unauthorized", None);
         }
     }
     for p in OPEN {
@@ -140,26 +132,95 @@ async fn every_route_refuses_missing_and_bad_tokens(backend: TestBackend) {
     }
 }
 
-async fn every_route_refuses_roles_it_does_not_allow(backend: TestBackend) {
+async fn the_readme_role_table_is_what_the_server_does(backend: TestBackend) {
     let app = TestApp::new(backend).await;
-    for (m, p, allowed) in MATRIX {
-        let path = concrete(p);
+    let table = matrix();
+    let doc = documented(&app).await;
+    // The table and the OpenAPI document name the same routes.
+    for ((m, p), description) in &doc {
+        if OPEN.contains(&p.as_str()) || STATE_AUTHENTICATED.contains(&p.as_str()) {
+            continue;
+        }
+        let row = table.iter().find(|r| &r.method == m && &r.path == p);
+        let row =
+            row.unwrap_or_else(|| panic!("{m} {p} is in the OpenAPI document but not in the README's role table"));
+        let want: HashSet<Role> = row.allowed.iter().copied().collect();
+        let said = described_roles(description).unwrap_or_else(|| panic!("{m} {p} states no roles: {description:?}"));
+        assert_eq!(said, want, "{m} {p}: the OpenAPI description's roles differ from the README's table");
+    }
+    for r in &table {
+        let known = doc.keys().any(|(m, p)| m == &r.method && instance_of(p, &r.path));
+        assert!(known, "{} {} is in the README's role table but the server has no such route", r.method, r.path);
+    }
+    // Each role on each route: allowed ones get past the role check, the others get 403.
+    for r in &table {
+        let path = concrete(&r.path);
         for role in Role::ALL {
             // A body that would fail validation: the role check must come first.
-            let r = app.call(Some(*role), method(m), &path, Some(json!({"not_a_field": true}))).await;
-            if allowed.contains(role) {
-                assert!(![401, 403].contains(&r.status.as_u16()), "{role} may {m} {p}, got {}: {}", r.status, r.text);
+            let reply = app.call(Some(*role), method(&r.method), &path, Some(json!({"not_a_field": true}))).await;
+            if r.allowed.contains(role) {
+                let status = reply.status.as_u16();
+                assert!(
+                    ![401, 403].contains(&status),
+                    "{role} may {} {}, got {status}: {}",
+                    r.method,
+                    r.path,
+                    reply.text
+                );
             } else {
-                assert_eq!(r.status, 403, "{role} must be refused {m} {p}: {}", r.text);
-                assert_eq!(r.body["error"]["code"], "forbidden");
+                assert_eq!(reply.status, 403, "{role} must be refused {} {}: {}", r.method, r.path, reply.text);
+                assert_eq!(reply.body["error"]["code"], "forbidden");
             }
         }
     }
-    // Finance may import subscriptions, though not other kinds.
-    let r = app.send_raw(Finance, Method::POST, "/api/v1/import/subscriptions", "text/csv", "plan\n".into()).await;
+    // CSV imports are judged by what they import: send a CSV body for every import row.
+    for r in table.iter().filter(|r| r.path.starts_with("/api/v1/import/")) {
+        let path = concrete(&r.path);
+        for role in Role::ALL {
+            let reply = app.send_raw(*role, Method::POST, &path, "text/csv", "name\n".into()).await;
+            let refused = reply.status == 403;
+            assert_eq!(refused, !r.allowed.contains(role), "{role} POST {path}: {} {}", reply.status, reply.text);
+        }
+    }
+}
+
+async fn the_bearer_scheme_is_read_in_any_case(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let token = app.token(Admin).to_string();
+    for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
+        let me = app.with_authorization(Method::GET, "/api/v1/me", &format!("{scheme} {token}")).await.expect(200);
+        assert_eq!(me["role"], "admin", "{scheme}");
+    }
+    app.with_authorization(Method::GET, "/api/v1/me", &format!("Bearertoken {token}")).await.expect_error(
+        401,
+        "unauthorized",
+        None,
+    );
+}
+
+async fn a_calendar_token_opens_only_the_calendar_feed(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let created =
+        app.post("/api/v1/tokens", json!({"name": "cal", "role": "finance", "scope": "calendar"})).await.expect(201);
+    let secret = created["secret"].as_str().unwrap().to_string();
+    for path in ["/api/v1/me", "/api/v1/renewals", "/api/v1/apps"] {
+        let r = app.with_authorization(Method::GET, path, &format!("Bearer {secret}")).await;
+        let body = r.expect_error(403, "forbidden", None);
+        assert_eq!(body["error"]["message"], "this token opens only the calendar feed", "{path}");
+    }
+    // The feed itself opens with it, by URL or as a bearer token.
+    let r = app.call(None, Method::GET, &format!("/api/v1/renewals.ics?token={secret}"), None).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = app.send_raw(Finance, Method::POST, "/api/v1/import/people", "text/csv", "email\n".into()).await;
-    r.expect_error(403, "forbidden", None);
+    let r = app.with_authorization(Method::GET, "/api/v1/renewals.ics", &format!("Bearer {secret}")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // A revoked calendar token is unknown, not forbidden.
+    let id = created["id"].as_str().unwrap();
+    app.delete(&format!("/api/v1/tokens/{id}")).await.expect(200);
+    app.with_authorization(Method::GET, "/api/v1/me", &format!("Bearer {secret}")).await.expect_error(
+        401,
+        "unauthorized",
+        None,
+    );
 }
 
 async fn an_employee_reads_only_their_own_person_and_accounts(backend: TestBackend) {

@@ -1,6 +1,12 @@
 //! The integration test binary: every area's tests, linked once. Storage and API tests run on
 //! SQLite and, when STACKWARD_TEST_POSTGRES_URL is set, on PostgreSQL (otherwise reported ignored).
 
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a test fails by panicking, with the value it did not expect"
+)]
+
 mod api_auth;
 mod api_inventory;
 mod cli;
@@ -19,9 +25,11 @@ mod signin;
 mod signin_browser;
 mod stack_audit;
 mod storage;
+mod strict_input;
 mod support;
 mod sync;
 mod sync_all;
+mod sync_safety;
 mod vendor_reads;
 
 fn main() {
@@ -37,6 +45,7 @@ fn main() {
     tests.extend(storage::tests());
     tests.extend(api_inventory::tests());
     tests.extend(api_auth::tests());
+    tests.extend(strict_input::tests());
     tests.extend(csv_transfer::tests());
     tests.extend(ops::tests());
     tests.extend(findings::tests());
@@ -46,6 +55,7 @@ fn main() {
     tests.extend(sync::tests());
     tests.extend(reclaim::tests());
     tests.extend(sync_all::tests());
+    tests.extend(sync_safety::tests());
     tests.extend(requests::tests());
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());

@@ -24,6 +24,8 @@ pub fn tests() -> Vec<Test> {
         per_backend!(reviewers_are_mailed_at_the_start_and_reminded_once_before_the_due_day),
         per_backend!(check_ins_are_mailed_answered_by_the_owner_and_shown_on_the_app_and_in_the_pack),
         once!(a_quarter_outside_q1_to_q4_is_refused_naming_quarter),
+        once!(the_check_in_job_is_off_by_default_and_starts_the_current_quarter),
+        once!(the_cli_takes_an_audit_and_writes_the_same_pack_twice),
     ]
 }
 
@@ -496,4 +498,64 @@ async fn a_quarter_outside_q1_to_q4_is_refused_naming_quarter() {
         "invalid",
         Some("due_on"),
     );
+}
+
+async fn the_check_in_job_is_off_by_default_and_starts_the_current_quarter() {
+    use stackward::scheduler::{self, JobKind};
+    let off = scheduler::schedules(&stackward::config::Settings::from_flags(&[]).unwrap()).unwrap();
+    assert!(!off.iter().any(|(k, _, _)| *k == JobKind::CheckIns), "blank by default");
+    let on = stackward::config::Settings::from_flags(&["--cron-check-ins", "0 0 9 1 1,4,7,10 *"]).unwrap();
+    assert!(scheduler::schedules(&on).unwrap().iter().any(|(k, _, _)| *k == JobKind::CheckIns));
+    let bad = stackward::config::Settings::from_flags(&["--cron-check-ins", "quarterly"]).unwrap();
+    assert!(scheduler::schedules(&bad).unwrap_err().contains("STACKWARD_CRON_CHECK_INS"));
+
+    let app = TestApp::new(TestBackend::Sqlite).await;
+    stack(&app).await;
+    let today: chrono::NaiveDate = "2027-02-10".parse().unwrap();
+    let said = scheduler::run_job(&app.ctx, JobKind::CheckIns, today).await.unwrap();
+    assert!(said.starts_with("2027-Q1 check-ins: 1 started"), "{said}");
+    let again = scheduler::run_job(&app.ctx, JobKind::CheckIns, today).await.unwrap();
+    assert!(again.starts_with("2027-Q1 check-ins: 0 started"), "{again}");
+    let listed = app.get("/api/v1/check-ins?quarter=2027-Q1").await.expect(200);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+fn stackward(dir: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_stackward"));
+    c.current_dir(dir).env_remove("STACKWARD_DATABASE_URL").env("STACKWARD_LOG", "warn");
+    c
+}
+
+async fn the_cli_takes_an_audit_and_writes_the_same_pack_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("apps.csv"), "name,owner_email\nZoom,olga@example.com\nFigma,\n").unwrap();
+    let out = stackward(dir.path()).args(["import", "--kind", "apps", "apps.csv"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bad = stackward(dir.path()).args(["audit", "create", "--quarter", "2026-Q5"]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("2026-Q5"), "{}", String::from_utf8_lossy(&bad.stderr));
+    let made = stackward(dir.path()).args(["audit", "create", "--quarter", "2026-Q4"]).output().unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let id = String::from_utf8(made.stdout).unwrap().trim().to_string();
+    assert_eq!(id, "1", "the id alone on standard output");
+    for out in ["first", "second"] {
+        let r = stackward(dir.path()).args(["audit", "pack", &id, "--out", out]).output().unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("first"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 14, "{names:?}");
+    for name in &names {
+        let a = std::fs::read(dir.path().join("first").join(name)).unwrap();
+        let b = std::fs::read(dir.path().join("second").join(name)).unwrap();
+        assert!(a == b, "{name} differs between two packs of one audit");
+    }
+    let apps = std::fs::read_to_string(dir.path().join("first/apps.csv")).unwrap();
+    assert!(apps.contains("Zoom") && apps.contains("olga@example.com"), "{apps}");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("first/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["quarter"], "2026-Q4");
 }

@@ -204,7 +204,9 @@ impl Case {
     /// The connection's app grants: (user key, app name, removed).
     fn grants(&self) -> Vec<(String, String, bool)> {
         let mut conn = self.app.db.db.get().unwrap();
+        // In id order: PostgreSQL returns updated rows in any order otherwise.
         let rows: Vec<(String, String, Option<NaiveDateTime>)> = app_grants::table
+            .order(app_grants::id.asc())
             .select((app_grants::user_key, app_grants::app_name, app_grants::removed_at))
             .load(&mut *conn)
             .unwrap();

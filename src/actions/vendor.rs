@@ -49,7 +49,9 @@ pub async fn run(
     };
     let method = reqwest::Method::from_bytes(action.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| ConnectorError::Definition(format!("action {name}: bad method")))?;
-    let sender = Sender::new(client, def.throttle.clone(), def.body_errors.clone(), 10 * targets.len() as u64 + 10);
+    // A refusal keeps the vendor's own error code and message (the definition's `[errors]`), never its body.
+    let sender = Sender::new(client, def.throttle.clone(), def.body_errors.clone(), 10 * targets.len() as u64 + 10)
+        .with_errors(def.errors.clone());
     let auth = Authenticator::new(def.auth.clone(), params.clone());
     let mut out = Vec::with_capacity(targets.len());
     for t in targets {

@@ -73,7 +73,7 @@ pub fn connectors(settings: &Settings, action: Option<ConnectorsCommand>) -> any
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             match crate::connectors::check(&file.display().to_string(), &text) {
                 Ok(d) => {
-                    writeln!(out, "{}: connector {} is valid ({} streams)", file.display(), d.name, d.streams.len())?
+                    writeln!(out, "{}: connector {} is valid ({} streams)", file.display(), d.name, d.streams.len())?;
                 }
                 Err(p) => bail!("{p}"),
             }

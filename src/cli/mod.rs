@@ -2,6 +2,7 @@
 //! command's database work runs on the blocking pool through `Db::run`, as the service's does.
 //! Reads every setting (flags and `STACKWARD_*` variables) through [`Settings`].
 
+mod audit;
 mod connections;
 mod findings;
 mod mail;
@@ -109,6 +110,11 @@ enum Command {
         #[command(subcommand)]
         action: users::UsersCommand,
     },
+    /// Take a quarterly audit, or write an audit's pack into a directory.
+    Audit {
+        #[command(subcommand)]
+        action: audit::AuditCommand,
+    },
     /// Export every record of a kind as CSV.
     Export {
         /// What to export: apps, subscriptions, people or accounts.
@@ -139,6 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Requests { action } => requests::run(&context(settings)?, action).await,
         Command::SigninLink { email, next } => users::signin_link(&settings, &open(&settings)?, email, next).await,
         Command::Users { action } => users::run(&open(&settings)?, action).await,
+        Command::Audit { action } => audit::run(&open(&settings)?, action).await,
     }
 }
 

@@ -24,6 +24,7 @@ pub const REFRESH_TOKEN: &str = "oauth_refresh_token";
 pub fn token_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(super::address::GuardedResolver::default()))
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap_or_default()
@@ -201,15 +202,21 @@ impl Authenticator {
         token: &str,
         expires: &str,
     ) -> Result<(SecretString, Option<Duration>), ConnectorError> {
-        let resp =
-            rb.send().await.map_err(|e| ConnectorError::Network(format!("token endpoint: {}", e.without_url())))?;
+        let request =
+            rb.build().map_err(|e| ConnectorError::Network(format!("token endpoint: {}", e.without_url())))?;
+        super::address::guard(request.url())?;
+        let resp = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| ConnectorError::Network(format!("token endpoint: {}", e.without_url())))?;
         let status = resp.status().as_u16();
         let raw = resp.text().await.unwrap_or_default();
         let body: Value = serde_json::from_str(&raw).unwrap_or(Value::Null);
         if !(200..300).contains(&status) {
             return Err(ConnectorError::Unauthorized(format!(
-                "the token endpoint answered {status}: {}",
-                super::http::message_of(&body, &raw)
+                "the token endpoint answered {status}{}",
+                super::colon(&super::http::vendor_error(&OAUTH_ERRORS, &body))
             )));
         }
         let token = body.pointer(token).and_then(Value::as_str).ok_or_else(|| {
@@ -220,12 +227,18 @@ impl Authenticator {
     }
 }
 
+/// RFC 6749 §5.2: a token endpoint's own error code and description.
+static OAUTH_ERRORS: std::sync::LazyLock<super::definition::ErrorFields> = std::sync::LazyLock::new(|| {
+    super::definition::ErrorFields { code: Some("/error".into()), message: Some("/error_description".into()) }
+});
+
 /// A token endpoint's refusal in words, without echoing any secret it was sent.
 fn describe<E: std::error::Error>(e: &oauth2::RequestTokenError<E, oauth2::basic::BasicErrorResponse>) -> String {
     match e {
         oauth2::RequestTokenError::ServerResponse(r) => {
             let detail = r.error_description().cloned().unwrap_or_default();
-            format!("{} {detail}", r.error()).trim().to_string()
+            // The vendor's own fields only, bounded like every other vendor error.
+            format!("{} {detail}", r.error()).trim().chars().filter(|c| !c.is_control()).take(300).collect()
         }
         oauth2::RequestTokenError::Request(e) => format!("cannot reach the token endpoint: {e}"),
         oauth2::RequestTokenError::Parse(e, _) => format!("the token endpoint's reply is not OAuth JSON: {e}"),

@@ -39,6 +39,10 @@ pub struct Definition {
     /// Errors the vendor reports inside a 200 reply (Slack's `ok: false`).
     #[serde(default)]
     pub body_errors: Option<BodyErrors>,
+    /// Where the vendor's error replies keep their own code and message; only these (and the
+    /// status) are kept from an error reply, never the body itself.
+    #[serde(default)]
+    pub errors: ErrorFields,
     /// Most requests in flight at once during fan-out (default 4).
     #[serde(default)]
     pub concurrency: Option<usize>,
@@ -250,6 +254,19 @@ pub struct BodyErrors {
     pub message: String,
 }
 
+/// Pointers to the code and message in a vendor's error reply (Graph `/error/code` and
+/// `/error/message`, SCIM `/scimType` and `/detail`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorFields {
+    /// Pointer to the vendor's error code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Pointer to the vendor's error message.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
 /// One endpoint to read.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -289,6 +306,11 @@ pub struct Stream {
     /// How pages continue.
     #[serde(default)]
     pub paging: Paging,
+    /// JSON pointer to the number of records the vendor says the whole listing holds (SCIM
+    /// `totalResults`, Salesforce `totalSize`); SCIM paging reads `/totalResults` without it. A
+    /// listing that ends before that number fails the run, so nothing is swept.
+    #[serde(default)]
+    pub total: Option<String>,
     /// Run once per record of this earlier stream; templates and `^/…` pointers read that record.
     #[serde(default)]
     pub for_each: Option<String>,

@@ -7,7 +7,7 @@ use super::definition::{Definition, Paging, Stream};
 use super::http::{Reply, Sender};
 use super::mapping::{self, FieldError, Lookups, Scope};
 use super::params::{fill, Params};
-use super::records::{Batch, MergeOn, RecordKind};
+use super::records::{Batch, MergeOn, RecordKind, Skipped};
 use super::ConnectorError;
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use url::Url;
 
 /// Receives each page of records as it is read.
-#[allow(async_fn_in_trait)]
+#[expect(async_fn_in_trait, reason = "only this crate implements Sink, and its futures need not be Send")]
 pub trait Sink {
     /// Stores one page; an error stops the run.
     async fn batch(&mut self, batch: Batch) -> Result<(), String>;
@@ -37,7 +37,14 @@ pub struct Outcome {
     pub tokens: Option<crate::auth::Secrets>,
     /// Seconds spent waiting out throttling.
     pub throttled_secs: u64,
+    /// Records skipped for a missing or unreadable required field (the first few).
+    pub skipped: Vec<Skipped>,
+    /// How many records were skipped in all.
+    pub skipped_count: u64,
 }
+
+/// How many skipped records a run keeps to show.
+pub const SKIPPED_KEPT: usize = 10;
 
 /// The next request of a stream.
 #[derive(Debug, Clone)]
@@ -56,6 +63,7 @@ struct Engine<'a> {
     lookups: std::sync::Mutex<Lookups>,
     pages: HashMap<String, AtomicU64>,
     warnings: std::sync::Mutex<(Vec<String>, u64)>,
+    skipped: std::sync::Mutex<(Vec<Skipped>, u64)>,
 }
 
 fn encode_segment(v: &str) -> String {
@@ -72,12 +80,14 @@ pub async fn run<S: Sink>(
     let budget = def.request_budget.unwrap_or(1_000_000);
     let engine = Engine {
         def,
-        sender: Sender::new(client, def.throttle.clone(), def.body_errors.clone(), budget),
+        sender: Sender::new(client, def.throttle.clone(), def.body_errors.clone(), budget)
+            .with_errors(def.errors.clone()),
         auth: Authenticator::new(def.auth.clone(), params.clone()),
         params,
         lookups: Default::default(),
         pages: def.streams.iter().map(|s| (s.name.clone(), AtomicU64::new(0))).collect(),
         warnings: Default::default(),
+        skipped: Default::default(),
     };
     let mut skipped = Vec::new();
     for stream in def.streams.iter().filter(|s| s.for_each.is_none()) {
@@ -93,6 +103,7 @@ pub async fn run<S: Sink>(
         }
     }
     let (warnings, warning_count) = engine.warnings.lock().map(|w| w.clone()).unwrap_or_default();
+    let (skipped_kept, skipped_count) = engine.skipped.lock().map(|w| w.clone()).unwrap_or_default();
     Ok(Outcome {
         api_calls: engine.sender.calls(),
         warnings,
@@ -100,6 +111,8 @@ pub async fn run<S: Sink>(
         skipped_streams: skipped,
         tokens: engine.auth.changed_tokens(),
         throttled_secs: engine.sender.waited().as_secs(),
+        skipped: skipped_kept,
+        skipped_count,
     })
 }
 
@@ -203,15 +216,24 @@ impl Engine<'_> {
         let mut seen_cursors = std::collections::HashSet::new();
         let mut offset = 0u64;
         let mut fetched = 0u64;
+        // The largest total the vendor stated on any page: the listing must reach it.
+        let mut stated: Option<u64> = None;
         loop {
             let reply = self.request(s, parent, &next).await?;
             let page = self.pages.get(&s.name).map(|c| c.fetch_add(1, Ordering::Relaxed) + 1).unwrap_or(1);
             let records = self.records(s, &reply.body, page)?;
             let count = records.len() as u64;
             fetched += 1;
+            if let Some(t) = self.total_of(s, &reply.body) {
+                stated = Some(stated.map_or(t, |s| s.max(t)));
+            }
+            // An empty page before the stated end is a broken listing (a proxy, a vendor fault), not its end.
+            if count == 0 && stated.is_some_and(|t| offset < t) {
+                return Err(self.incomplete(s, offset, stated));
+            }
             self.keep(s, &records);
             let batch = self.map(s, parent, &records, page)?;
-            if !batch.records.is_empty() {
+            if !batch.records.is_empty() || !batch.skipped.is_empty() {
                 sink.batch(batch).await.map_err(ConnectorError::Sink)?;
             }
             let children = self.children(&s.name);
@@ -221,6 +243,7 @@ impl Engine<'_> {
             offset += count;
             next = match self.next(s, &reply, count, offset, fetched)? {
                 Some(n) => n,
+                None if stated.is_some_and(|t| offset < t) => return Err(self.incomplete(s, offset, stated)),
                 None => return Ok(()),
             };
             let key = format!("{next:?}");
@@ -301,6 +324,23 @@ impl Engine<'_> {
         }
     }
 
+    /// The total the vendor states for the listing: the stream's `total` pointer, SCIM's `totalResults`.
+    fn total_of(&self, s: &Stream, body: &Value) -> Option<u64> {
+        let pointer = match (&s.total, &s.paging) {
+            (Some(p), _) => p.as_str(),
+            (None, Paging::Scim { .. }) => "/totalResults",
+            (None, _) => return None,
+        };
+        let v = body.pointer(pointer)?;
+        v.as_u64().or_else(|| v.as_str().and_then(|t| t.trim().parse().ok()))
+    }
+
+    fn incomplete(&self, s: &Stream, seen: u64, total: Option<u64>) -> ConnectorError {
+        let total = total.unwrap_or(seen);
+        tracing::warn!(connector = %self.def.name, stream = %s.name, seen, total, "listing ended before the stated total");
+        ConnectorError::Incomplete { stream: s.name.clone(), seen, total }
+    }
+
     fn field_error(&self, s: &Stream, page: u64, e: FieldError) -> ConnectorError {
         ConnectorError::Field {
             connector: self.def.name.clone(),
@@ -315,6 +355,7 @@ impl Engine<'_> {
         let lookups = self.lookups.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let mut out = Vec::new();
         let mut warnings = Vec::new();
+        let mut skipped = Vec::new();
         let mappings: Vec<(RecordKind, &super::definition::Mapping)> = RecordKind::ALL
             .iter()
             .filter_map(|k| {
@@ -337,14 +378,37 @@ impl Engine<'_> {
             };
             for element in elements {
                 let scope = Scope { record: r, parent, element, lookups: &lookups };
+                let mut mapped = Vec::new();
+                let mut failed = None;
                 for (kind, m) in &mappings {
-                    if let Some(rec) = mapping::map_record(*kind, m, &scope, &mut warnings)
-                        .map_err(|e| self.field_error(s, page, e))?
-                    {
-                        out.push(rec);
+                    match mapping::map_record(*kind, m, &scope, &mut warnings) {
+                        Ok(Some(rec)) => mapped.push(rec),
+                        Ok(None) => {}
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
                     }
                 }
+                // One unreadable record is left out whole (all its kinds); the listing carries on.
+                match failed {
+                    None => out.extend(mapped),
+                    Some(e) => skipped.push(Skipped {
+                        stream: s.name.clone(),
+                        page,
+                        field: e.field,
+                        problem: e.message,
+                        external_id: external_id_of(&mappings, &scope),
+                    }),
+                }
             }
+        }
+        if !skipped.is_empty() {
+            let mut kept = self.skipped.lock().unwrap_or_else(|e| e.into_inner());
+            kept.1 += skipped.len() as u64;
+            let room = SKIPPED_KEPT.saturating_sub(kept.0.len());
+            kept.0.extend(skipped.iter().take(room).cloned());
+            tracing::warn!(connector = %self.def.name, stream = %s.name, page, skipped = skipped.len(), "records skipped: a required field is missing or unreadable");
         }
         if !warnings.is_empty() {
             let mut w = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
@@ -359,7 +423,7 @@ impl Engine<'_> {
             _ => MergeOn::ExternalId,
         };
         let tracks_activity = s.account.as_ref().is_some_and(|m| m.contains_key("last_active_at"));
-        Ok(Batch { stream: s.name.clone(), page, records: out, merge_on, tracks_activity })
+        Ok(Batch { stream: s.name.clone(), page, records: out, skipped, merge_on, tracks_activity })
     }
 
     fn next(
@@ -413,7 +477,7 @@ impl Engine<'_> {
                 }
             }
             Paging::Scim { count: _ } => {
-                let total = reply.body.pointer("/totalResults").and_then(Value::as_u64).unwrap_or(0);
+                let total = self.total_of(s, &reply.body).unwrap_or(0);
                 if count == 0 || offset >= total {
                     None
                 } else {
@@ -447,6 +511,16 @@ impl Engine<'_> {
         }
         Ok(url)
     }
+}
+
+/// The vendor's id of a record, read through the seat's or the person's `external_id` mapping.
+fn external_id_of(mappings: &[(RecordKind, &super::definition::Mapping)], scope: &Scope) -> Option<String> {
+    mappings.iter().filter(|(k, _)| matches!(k, RecordKind::Account | RecordKind::Person)).find_map(|(_, m)| {
+        match mapping::read("external_id", super::records::Target::Text, m.get("external_id")?, scope) {
+            Ok(Some(super::records::Val::Text(id))) if !id.is_empty() => Some(id),
+            _ => None,
+        }
+    })
 }
 
 struct Collect(Vec<Batch>);

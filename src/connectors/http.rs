@@ -3,7 +3,8 @@
 //! waits from Retry-After or a reset header, exponential backoff with jitter otherwise, a cap on
 //! any one wait and on retries, a per-run request budget. Never retries in a hot loop.
 
-use super::definition::{BodyErrors, BodyMatch, Throttle};
+use super::address::GuardedResolver;
+use super::definition::{BodyErrors, BodyMatch, ErrorFields, Throttle};
 use super::ConnectorError;
 use chrono::{DateTime, Utc};
 use reqwest::header::HeaderMap;
@@ -12,8 +13,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use url::Url;
 
-/// The one outbound client: 60 s timeout, a user agent, at most 5 redirects and only on the same host.
+/// The one outbound client: 60 s timeout, a user agent, at most 5 redirects and only on the same
+/// host, and a resolver that refuses link-local, metadata and (by DNS) loopback addresses.
 pub fn client() -> reqwest::Client {
+    client_with(GuardedResolver::default())
+}
+
+/// The outbound client over a given resolver (tests point names at loopback listeners).
+pub fn client_with(resolver: GuardedResolver) -> reqwest::Client {
     let policy = reqwest::redirect::Policy::custom(|attempt| {
         let same_host = attempt.previous().last().map(|u| u.host_str()) == Some(attempt.url().host_str());
         if attempt.previous().len() >= 5 || !same_host {
@@ -27,26 +34,12 @@ pub fn client() -> reqwest::Client {
         .timeout(Duration::from_secs(60))
         .connect_timeout(Duration::from_secs(15))
         .redirect(policy)
+        .dns_resolver(std::sync::Arc::new(resolver))
         .build()
         .unwrap_or_default()
 }
 
-/// Refuses link-local targets (cloud metadata at 169.254.169.254, fe80::/10).
-pub fn guard(url: &Url) -> Result<(), ConnectorError> {
-    let link_local = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_link_local(),
-        Some(url::Host::Ipv6(ip)) => (ip.segments()[0] & 0xffc0) == 0xfe80,
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("metadata.google.internal"),
-        None => true,
-    };
-    if link_local || !matches!(url.scheme(), "http" | "https") {
-        return Err(ConnectorError::Definition(format!(
-            "refusing to call {}: not an http(s) address stackward may reach",
-            url.origin().ascii_serialization()
-        )));
-    }
-    Ok(())
-}
+pub use super::address::guard;
 
 /// A reply: status, headers, the body as JSON (Null when empty) and the URL it came from.
 #[derive(Debug)]
@@ -66,6 +59,7 @@ pub struct Sender {
     client: reqwest::Client,
     throttle: Throttle,
     body_errors: Option<BodyErrors>,
+    errors: ErrorFields,
     budget: u64,
     calls: AtomicU64,
     waited_ms: AtomicU64,
@@ -95,30 +89,44 @@ fn matches(rules: &[BodyMatch], status: u16, body: &Value) -> bool {
     })
 }
 
-/// A short message from an error body: the usual fields, else the start of the text.
-pub fn message_of(body: &Value, raw: &str) -> String {
-    let pointers = [
-        "/error/message",
-        "/error_description",
-        "/message",
-        "/errorSummary",
-        "/detail",
-        "/error_summary",
-        "/0/message",
-        "/errors/0/message",
-        "/error",
-    ];
-    let scope = super::mapping::Scope { record: body, parent: None, element: None, lookups: &Default::default() };
-    let found =
-        pointers.iter().find_map(|p| super::mapping::resolve(&scope, p).first().map(|v| super::mapping::as_text(v)));
-    let text = found.unwrap_or_else(|| raw.trim().to_string());
-    text.chars().take(300).collect()
+/// What stackward keeps of an error reply: the vendor's own code and message where the
+/// definition names them (`[errors]`), at most 300 characters. Never the body itself: a vendor
+/// or a proxy may put anything there, and the run's error is shown and logged.
+pub fn vendor_error(fields: &ErrorFields, body: &Value) -> String {
+    let pick = |p: &Option<String>| {
+        p.as_deref()
+            .and_then(|p| body.pointer(p))
+            .filter(|v| v.is_string() || v.is_number())
+            .map(super::mapping::as_text)
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+    };
+    let text = match (pick(&fields.code), pick(&fields.message)) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(x), None) | (None, Some(x)) => x,
+        (None, None) => String::new(),
+    };
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).take(300).collect()
 }
 
 impl Sender {
     /// A sender with the definition's throttling rules and request budget.
     pub fn new(client: reqwest::Client, throttle: Throttle, body_errors: Option<BodyErrors>, budget: u64) -> Self {
-        Sender { client, throttle, body_errors, budget, calls: AtomicU64::new(0), waited_ms: AtomicU64::new(0) }
+        Sender {
+            client,
+            throttle,
+            body_errors,
+            errors: ErrorFields::default(),
+            budget,
+            calls: AtomicU64::new(0),
+            waited_ms: AtomicU64::new(0),
+        }
+    }
+
+    /// Keeps the vendor's own error code and message from error replies (status alone without).
+    pub fn with_errors(mut self, errors: ErrorFields) -> Self {
+        self.errors = errors;
+        self
     }
 
     /// Requests made so far.
@@ -139,7 +147,7 @@ impl Sender {
     fn judge(&self, status: u16, headers: &HeaderMap, body: &Value, attempt: u32) -> Verdict {
         let t = &self.throttle;
         if matches(&t.exhausted, status, body) {
-            return Verdict::Exhausted(message_of(body, ""));
+            return Verdict::Exhausted(vendor_error(&self.errors, body));
         }
         let remaining_zero = t.remaining_header.as_deref().and_then(|h| header(headers, h)).is_some_and(|v| v == "0");
         let throttled = t.statuses.contains(&status)
@@ -233,19 +241,22 @@ impl Sender {
                 continue;
             }
             if status == 401 {
-                return Err(ConnectorError::Unauthorized(message_of(&body, &raw)));
+                return Err(ConnectorError::Unauthorized(vendor_error(&self.errors, &body)));
             }
             if !(200..300).contains(&status) {
-                return Err(ConnectorError::Upstream { status, message: message_of(&body, &raw) });
+                return Err(ConnectorError::Upstream { status, message: vendor_error(&self.errors, &body) });
             }
             if let Some(be) = &self.body_errors {
                 let scope =
                     super::mapping::Scope { record: &body, parent: None, element: None, lookups: &Default::default() };
                 if super::mapping::resolve(&scope, &be.ok).first().and_then(|v| v.as_bool()) == Some(false) {
-                    let message = super::mapping::resolve(&scope, &be.message)
+                    let message: String = super::mapping::resolve(&scope, &be.message)
                         .first()
                         .map(|v| super::mapping::as_text(v))
-                        .unwrap_or_default();
+                        .unwrap_or_default()
+                        .chars()
+                        .take(300)
+                        .collect();
                     if matches!(message.as_str(), "invalid_auth" | "not_authed" | "token_revoked" | "account_inactive")
                     {
                         return Err(ConnectorError::Unauthorized(message));
@@ -316,20 +327,22 @@ mod tests {
             ..Default::default()
         };
         let body = json!([{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}]);
+        let salesforce_errors = ErrorFields { code: Some("/0/errorCode".into()), message: Some("/0/message".into()) };
         assert_eq!(
-            sender(sf).judge(403, &HeaderMap::new(), &body, 0),
-            Verdict::Exhausted("TotalRequests Limit exceeded.".into())
+            sender(sf).with_errors(salesforce_errors).judge(403, &HeaderMap::new(), &body, 0),
+            Verdict::Exhausted("REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded.".into())
         );
     }
 
     #[test]
-    fn link_local_targets_are_refused() {
-        assert!(guard(&Url::parse("http://169.254.169.254/latest/meta-data").unwrap()).is_err());
-        assert!(guard(&Url::parse("http://[fe80::1]/").unwrap()).is_err());
-        assert!(
-            guard(&Url::parse("http://127.0.0.1:8080/x").unwrap()).is_ok(),
-            "loopback is an admin's explicit choice"
-        );
-        assert!(guard(&Url::parse("file:///etc/passwd").unwrap()).is_err());
+    fn error_replies_keep_only_the_named_fields() {
+        let graph = ErrorFields { code: Some("/error/code".into()), message: Some("/error/message".into()) };
+        let body = json!({"error": {"code": "Request_ResourceNotFound", "message": "Resource 'x' does not exist.",
+            "innerError": {"request-id": "secret-tenant-detail"}}, "debug": "stack trace with a token"});
+        let kept = vendor_error(&graph, &body);
+        assert_eq!(kept, "Request_ResourceNotFound: Resource 'x' does not exist.");
+        assert_eq!(vendor_error(&ErrorFields::default(), &body), "", "no named fields: the status alone");
+        let long = json!({"error": {"code": "E", "message": "x".repeat(5000)}});
+        assert_eq!(vendor_error(&graph, &long).chars().count(), 300);
     }
 }

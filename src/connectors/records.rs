@@ -75,6 +75,7 @@ impl RecordKind {
                 ("scopes", Text, false),
                 ("user_email", Text, false),
                 ("user_external_id", Text, false),
+                ("organisation_wide", Bool, false),
             ],
             RecordKind::Activity => &[
                 ("key", Text, true),
@@ -174,6 +175,22 @@ impl Record {
     }
 }
 
+/// A vendor record left out because a required field was missing or unreadable; the rest of the
+/// listing carries on.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Skipped {
+    /// The stream that read it.
+    pub stream: String,
+    /// The page it was on (1-based).
+    pub page: u64,
+    /// The canonical field at fault.
+    pub field: String,
+    /// What is wrong with it.
+    pub problem: String,
+    /// The vendor's id of the record, when it could be read.
+    pub external_id: Option<String>,
+}
+
 /// One page of records from one stream, as handed to the sync.
 #[derive(Debug, Clone)]
 pub struct Batch {
@@ -183,6 +200,8 @@ pub struct Batch {
     pub page: u64,
     /// The records, in the vendor's order.
     pub records: Vec<Record>,
+    /// Records of this page that were skipped (their seats still count as seen).
+    pub skipped: Vec<Skipped>,
     /// For `activity` records: the account field their `key` matches.
     pub merge_on: MergeOn,
     /// True when the stream maps `last_active_at` for its seats (so a missing one means "never").

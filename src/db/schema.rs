@@ -253,6 +253,8 @@ diesel::table! {
         removed -> BigInt,
         api_calls -> BigInt,
         error -> Nullable<Text>,
+        skipped -> BigInt,
+        skipped_records -> Text,
     }
 }
 
@@ -293,6 +295,7 @@ diesel::table! {
         first_seen_at -> Timestamp,
         last_seen_at -> Timestamp,
         removed_at -> Nullable<Timestamp>,
+        organisation_wide -> Bool,
     }
 }
 

@@ -51,8 +51,10 @@ pub struct Grant {
     pub app_name: String,
     /// Scopes granted.
     pub scopes: Option<String>,
-    /// The user (email, or the vendor's user id).
+    /// The user (email, or the vendor's user id); `(organisation)` for an organisation-wide grant.
     pub user_key: String,
+    /// Granted for every user of the organisation at once (admin consent).
+    pub organisation_wide: bool,
     /// The connection that reported it.
     pub connection_id: crate::db::ConnectionId,
     /// When first seen.
@@ -144,7 +146,7 @@ impl Snapshot {
                 finding_exclusions::kind,
             ))
             .load(conn)?;
-        type GrantRow = (String, String, Option<String>, String, crate::db::ConnectionId, NaiveDateTime);
+        type GrantRow = (String, String, Option<String>, String, crate::db::ConnectionId, NaiveDateTime, bool);
         let rows: Vec<GrantRow> = app_grants::table
             .filter(app_grants::removed_at.is_null())
             .order(app_grants::id.asc())
@@ -155,11 +157,12 @@ impl Snapshot {
                 app_grants::user_key,
                 app_grants::connection_id,
                 app_grants::first_seen_at,
+                app_grants::organisation_wide,
             ))
             .load(conn)?;
         let grants = rows
             .into_iter()
-            .map(|(client_id, app_name, scopes, user_key, connection_id, first_seen_at)| {
+            .map(|(client_id, app_name, scopes, user_key, connection_id, first_seen_at, organisation_wide)| {
                 let entry = catalog.and_then(|c| c.identify(Some(&app_name), &[], Some(&client_id)));
                 Grant {
                     catalog_name: entry.map(|e| e.name.clone()),
@@ -168,6 +171,7 @@ impl Snapshot {
                     app_name,
                     scopes,
                     user_key,
+                    organisation_wide,
                     connection_id,
                     first_seen_at,
                 }

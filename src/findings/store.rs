@@ -258,7 +258,7 @@ pub struct FindingFilter {
     pub status: Option<FindingStatus>,
 }
 
-/// Findings sorted by annual savings, largest first (unknown savings last), then id.
+/// Findings sorted by annual savings, largest first (unknown savings last), then by risk rank, then id.
 pub fn list(conn: &mut Conn, filter: &FindingFilter) -> QueryResult<Vec<Finding>> {
     let mut q = findings::table.into_boxed();
     if let Some(k) = filter.kind {
@@ -271,7 +271,14 @@ pub fn list(conn: &mut Conn, filter: &FindingFilter) -> QueryResult<Vec<Finding>
         q = q.filter(findings::status.eq(s));
     }
     let mut rows: Vec<Finding> = q.select(Finding::as_select()).load(conn)?;
-    rows.sort_by_key(|f| (std::cmp::Reverse(f.annual_savings_cents.unwrap_or(-1)), f.id));
+    // Among equal savings (shadow IT has none), the riskier first: the rule's `risk.rank`.
+    rows.sort_by_cached_key(|f| {
+        let rank = serde_json::from_str::<serde_json::Value>(&f.evidence)
+            .ok()
+            .and_then(|e| e.pointer("/risk/rank").and_then(serde_json::Value::as_i64))
+            .unwrap_or(0);
+        (std::cmp::Reverse(f.annual_savings_cents.unwrap_or(-1)), std::cmp::Reverse(rank), f.id)
+    });
     Ok(rows)
 }
 

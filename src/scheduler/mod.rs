@@ -1,7 +1,7 @@
-//! Scheduler: cron jobs (findings, renewal reminders, outbox delivery, weekly owner digest,
-//! request SLAs) run by tokio-cron-scheduler in every process. A tick only claims the period's
-//! lease in the database and runs the job if it won, so with several replicas each job runs
-//! once per period. Reads the `cron_*` settings: cron with seconds, UTC; blank disables a job;
+//! Scheduler: cron jobs (findings, renewal and access review reminders, outbox delivery, weekly
+//! owner digest, request SLAs, quarterly owner check-ins) run by tokio-cron-scheduler in every
+//! process. A tick only claims the period's lease in the database and runs the job if it won,
+//! so with several replicas each job runs once per period. Reads the `cron_*` settings: cron with seconds, UTC; blank disables a job;
 //! and `request_changes_max_days`.
 
 pub mod leases;
@@ -39,6 +39,8 @@ pub enum JobKind {
     ConnectionSyncs,
     /// Remind and escalate late approval steps, close requests left waiting for changes.
     RequestSlas,
+    /// Start the current quarter's owner check-ins (apps already asked are not asked again).
+    CheckIns,
 }
 
 impl JobKind {
@@ -51,6 +53,7 @@ impl JobKind {
             JobKind::Findings => "findings",
             JobKind::ConnectionSyncs => "connection_syncs",
             JobKind::RequestSlas => "request_slas",
+            JobKind::CheckIns => "check_ins",
         }
     }
 }
@@ -64,6 +67,7 @@ pub fn schedules(settings: &Settings) -> Result<Vec<(JobKind, String, Cron)>, St
         (JobKind::Findings, "STACKWARD_CRON_FINDINGS", &settings.cron_findings),
         (JobKind::ConnectionSyncs, "STACKWARD_CRON_SYNC", &settings.cron_sync),
         (JobKind::RequestSlas, "STACKWARD_CRON_REQUESTS", &settings.cron_requests),
+        (JobKind::CheckIns, "STACKWARD_CRON_CHECK_INS", &settings.cron_check_ins),
     ];
     let mut out = Vec::new();
     for (kind, setting, expr) in all {
@@ -171,8 +175,13 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
     match kind {
         JobKind::RenewalReminders => {
             let report = remind(ctx, today, false).await?;
+            // Access reviews due soon remind their reviewers on the same daily pass.
+            let url = ctx.settings.public_url();
+            let reviews = ctx.db.run(move |c| crate::stack_audit::reviews::remind_due(c, today, &url)).await?;
             let sent = deliver(ctx).await?;
-            Ok(format!("{} reminders queued, {sent} emails sent", report.queued.len()))
+            let reviews =
+                if reviews > 0 { format!("{reviews} access review reminders queued, ") } else { String::new() };
+            Ok(format!("{} reminders queued, {reviews}{sent} emails sent", report.queued.len()))
         }
         JobKind::Outbox => Ok(format!("{} emails sent", deliver(ctx).await?)),
         JobKind::ConnectionSyncs => {
@@ -185,6 +194,17 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
                 "findings: {} opened, {} updated, {} resolved, {} unchanged",
                 r.opened, r.updated, r.resolved, r.unchanged
             ))
+        }
+        JobKind::CheckIns => {
+            let quarter = crate::stack_audit::Quarter::of(today);
+            let url = ctx.settings.public_url();
+            let actor = crate::audit::Actor("scheduler".into());
+            let made = ctx
+                .db
+                .run(move |c| crate::stack_audit::checkins::start(c, &actor, quarter, &url, crate::time::now()))
+                .await?;
+            let sent = deliver(ctx).await?;
+            Ok(format!("{quarter} check-ins: {} started; {sent} emails sent", made.len()))
         }
         JobKind::RequestSlas => {
             let s = sla_settings(&ctx.settings).map_err(anyhow::Error::msg)?;

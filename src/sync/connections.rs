@@ -335,7 +335,57 @@ pub fn create(
     })
 }
 
-/// Changes a connection; settings and secrets merge; the result is checked again.
+/// Settings whose value is part of a URL the connector calls (`https://{settings.subdomain}…`,
+/// a tenant in a token URL): changing one sends the connection's secrets somewhere else.
+fn host_settings(def: &Definition) -> Vec<String> {
+    use crate::connectors::definition::Auth;
+    let mut templates: Vec<&str> = def.base_url.iter().map(String::as_str).collect();
+    templates.extend(def.streams.iter().filter_map(|s| s.url.as_deref()));
+    match &def.auth {
+        Auth::Oauth2ClientCredentials { token_url, .. }
+        | Auth::JwtBearer { token_url, .. }
+        | Auth::TokenExchange { token_url, .. } => templates.push(token_url),
+        Auth::Oauth2AuthorizationCode { authorize_url, token_url, .. } => {
+            templates.extend([authorize_url.as_str(), token_url.as_str()])
+        }
+        Auth::None | Auth::Bearer { .. } | Auth::Basic { .. } | Auth::Header { .. } => {}
+    }
+    def.settings
+        .keys()
+        .filter(|k| templates.iter().any(|t| t.contains(&format!("{{settings.{k}}}"))))
+        .cloned()
+        .collect()
+}
+
+/// What a host move asks for: the stored secrets were given for the old host, so they must be
+/// given again, in the same request, for the new one (signed-in tokens are dropped: sign in again).
+fn secrets_for_new_host(
+    def: &Definition,
+    stored: &Secrets,
+    given: &BTreeMap<String, Option<String>>,
+) -> Result<Secrets, SyncError> {
+    let missing: Vec<&str> = def
+        .secrets
+        .iter()
+        .filter(|(k, p)| p.is_required() || stored.contains_key(*k))
+        .filter(|(k, _)| !matches!(given.get(*k), Some(Some(v)) if !v.is_empty()))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(invalid(
+            "secrets",
+            format!(
+                "moving the connection to another host needs its secrets again in the same request: {}",
+                missing.join(", ")
+            ),
+        ));
+    }
+    Ok(given.iter().filter_map(|(k, v)| v.as_ref().map(|v| (k.clone(), SecretString::from(v.clone())))).collect())
+}
+
+/// Changes a connection; settings and secrets merge; the result is checked again. A change that
+/// moves the connection's requests to another host (its base URL, or a setting inside a URL)
+/// needs `may_move_host` (admins) and its secrets again in the same request.
 pub fn update(
     conn: &mut Conn,
     actor: &Actor,
@@ -343,6 +393,7 @@ pub fn update(
     sealer: &SecretBox,
     id: ConnectionId,
     changes: ConnectionChanges,
+    may_move_host: bool,
 ) -> Result<Connection, SyncError> {
     crate::db::write_tx(conn, |conn| {
         let row = find(conn, id)?;
@@ -356,23 +407,41 @@ pub fn update(
             .get(&row.connector)
             .ok_or_else(|| invalid("connector", format!("connector {} is no longer installed", row.connector)))?;
         let before = row.view(sealer);
-        let mut settings: BTreeMap<String, String> = serde_json::from_str(&row.settings).unwrap_or_default();
+        let stored_settings: BTreeMap<String, String> = serde_json::from_str(&row.settings).unwrap_or_default();
+        let mut settings = stored_settings.clone();
         for (k, v) in changes.settings {
             match v {
                 Some(v) => settings.insert(k, v),
                 None => settings.remove(&k),
             };
         }
-        let mut secrets = sealer.open_secrets(&row.secrets)?;
-        for (k, v) in changes.secrets {
-            match v {
-                Some(v) => secrets.insert(k, SecretString::from(v)),
-                None => secrets.remove(&k),
-            };
-        }
         let mut base_url = match changes.base_url {
             Some(b) => b.filter(|u| !u.trim().is_empty()),
             None => row.base_url.clone(),
+        };
+        if let Some(u) = base_url.as_mut() {
+            *u = u.trim().trim_end_matches('/').to_string();
+        }
+        let moved_setting = host_settings(&def).into_iter().find(|k| settings.get(k) != stored_settings.get(k));
+        let moves_host = base_url != row.base_url || moved_setting.is_some();
+        let stored = sealer.open_secrets(&row.secrets)?;
+        let secrets = if moves_host {
+            if !may_move_host {
+                let what = moved_setting.map(|k| format!("settings.{k}")).unwrap_or_else(|| "base_url".into());
+                return Err(SyncError::Forbidden(format!(
+                    "only an admin may change {what}: it moves where the connection's secrets are sent"
+                )));
+            }
+            secrets_for_new_host(&def, &stored, &changes.secrets)?
+        } else {
+            let mut secrets = stored;
+            for (k, v) in changes.secrets {
+                match v {
+                    Some(v) => secrets.insert(k, SecretString::from(v)),
+                    None => secrets.remove(&k),
+                };
+            }
+            secrets
         };
         validate(&def, &mut base_url, &settings, &secrets)?;
         let name = changes.name.map(|n| n.trim().to_string()).unwrap_or(row.name.clone());

@@ -6,11 +6,12 @@
 
 pub mod connections;
 pub mod oauth;
+pub mod pools;
 pub mod runs;
 pub mod store;
 
 pub use connections::{Connection, ConnectionChanges, ConnectionId, ConnectionRow, NewConnection};
-pub use runs::{Counts, SyncRun, SyncRunId};
+pub use runs::{Counts, SkippedRecords, SyncRun, SyncRunId};
 
 use crate::connectors::{self, Batch, ConnectorError, Definition, RecordKind};
 use crate::context::Context;
@@ -39,6 +40,9 @@ pub enum SyncError {
         /// What clashes.
         message: String,
     },
+    /// The caller's role may not make this change (moving a connection to another host).
+    #[error("{0}")]
+    Forbidden(String),
     /// The connector failed.
     #[error(transparent)]
     Connector(#[from] ConnectorError),
@@ -140,17 +144,19 @@ pub async fn run_now(
 async fn execute(ctx: &Context, run: SyncRun, progress: Option<Progress>) -> Result<SyncRun, SyncError> {
     let run_id = run.id;
     let outcome = sync_connection(ctx, &run, progress).await;
-    let (counts, calls, error) = match &outcome {
-        Ok((c, calls)) => (*c, *calls, None),
-        Err((c, calls, e)) => (*c, *calls, Some(e.to_string())),
+    let (counts, calls, skipped, error) = match &outcome {
+        Ok((c, calls, skipped)) => (*c, *calls, skipped.clone(), None),
+        Err((c, calls, e)) => (*c, *calls, SkippedRecords::default(), Some(e.to_string())),
     };
     // Findings refresh before the run is marked finished, so whoever sees "succeeded" sees them too.
     if outcome.is_ok() {
         refresh_findings(ctx).await;
     }
     let e = error.clone();
-    let finished =
-        ctx.db.run(move |c| runs::finish(c, run_id, counts, calls, e.as_deref()).map_err(DbError::from)).await?;
+    let finished = ctx
+        .db
+        .run(move |c| runs::finish(c, run_id, counts, calls, &skipped, e.as_deref()).map_err(DbError::from))
+        .await?;
     match outcome {
         Ok(_) => {
             tracing::info!(run = %run_id, seen = counts.seen, added = counts.added, updated = counts.updated, removed = counts.removed, api_calls = calls, "sync finished");
@@ -167,7 +173,7 @@ async fn refresh_findings(ctx: &Context) {
     }
 }
 
-type RunResult = Result<(Counts, u64), (Counts, u64, SyncError)>;
+type RunResult = Result<(Counts, u64, SkippedRecords), (Counts, u64, SyncError)>;
 
 async fn sync_connection(ctx: &Context, run: &SyncRun, progress: Option<Progress>) -> RunResult {
     let id = run.connection_id;
@@ -231,7 +237,8 @@ async fn sync_connection(ctx: &Context, run: &SyncRun, progress: Option<Progress
         .map_err(|e| (counts, outcome.api_calls, SyncError::Db(e)))?;
     let mut counts = counts;
     counts.removed += removed;
-    Ok((counts, outcome.api_calls))
+    let skipped = SkippedRecords { count: outcome.skipped_count, first: outcome.skipped.clone() };
+    Ok((counts, outcome.api_calls, skipped))
 }
 
 /// Which record kinds a connector emits (for listings).

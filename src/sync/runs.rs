@@ -50,8 +50,21 @@ pub struct SyncRun {
     pub removed: i64,
     /// Requests made to the vendor.
     pub api_calls: i64,
-    /// Why it failed.
+    /// Why it failed: the vendor's status and its own error code and message, never its reply body.
     pub error: Option<String>,
+    /// Records left out for a missing or unreadable required field; a succeeded run with some
+    /// succeeded with warnings.
+    pub skipped: i64,
+    /// The first few skipped records: stream, page, field and the vendor's id.
+    #[serde(serialize_with = "skipped_list")]
+    #[schema(value_type = Vec<crate::connectors::Skipped>)]
+    pub skipped_records: String,
+}
+
+/// The stored JSON list of skipped records, written out as a list.
+fn skipped_list<S: serde::Serializer>(raw: &str, s: S) -> Result<S::Ok, S::Error> {
+    let list: Vec<crate::connectors::Skipped> = serde_json::from_str(raw).unwrap_or_default();
+    serde::Serialize::serialize(&list, s)
 }
 
 /// Counts a run adds up.
@@ -116,6 +129,8 @@ pub fn start(conn: &mut Conn, connection: ConnectionId, trigger: &str) -> Result
                 sync_runs::updated.eq(0),
                 sync_runs::removed.eq(0),
                 sync_runs::api_calls.eq(0),
+                sync_runs::skipped.eq(0),
+                sync_runs::skipped_records.eq("[]"),
             ))
             .returning(sync_runs::all_columns)
             .get_result(conn)?)
@@ -135,8 +150,25 @@ pub fn progress(conn: &mut Conn, id: SyncRunId, c: Counts) -> QueryResult<()> {
     Ok(())
 }
 
+/// Records skipped by a run: how many, and the first few.
+#[derive(Debug, Clone, Default)]
+pub struct SkippedRecords {
+    /// How many in all.
+    pub count: u64,
+    /// The first few.
+    pub first: Vec<crate::connectors::Skipped>,
+}
+
 /// Ends a run.
-pub fn finish(conn: &mut Conn, id: SyncRunId, c: Counts, api_calls: u64, error: Option<&str>) -> QueryResult<SyncRun> {
+pub fn finish(
+    conn: &mut Conn,
+    id: SyncRunId,
+    c: Counts,
+    api_calls: u64,
+    skipped: &SkippedRecords,
+    error: Option<&str>,
+) -> QueryResult<SyncRun> {
+    let first = serde_json::to_string(&skipped.first).unwrap_or_else(|_| "[]".into());
     diesel::update(sync_runs::table.find(id))
         .set((
             sync_runs::status.eq(if error.is_some() { "failed" } else { "succeeded" }),
@@ -147,6 +179,8 @@ pub fn finish(conn: &mut Conn, id: SyncRunId, c: Counts, api_calls: u64, error: 
             sync_runs::removed.eq(c.removed),
             sync_runs::api_calls.eq(api_calls as i64),
             sync_runs::error.eq(error),
+            sync_runs::skipped.eq(skipped.count as i64),
+            sync_runs::skipped_records.eq(first),
         ))
         .returning(sync_runs::all_columns)
         .get_result(conn)

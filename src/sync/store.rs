@@ -6,7 +6,7 @@
 use super::runs::Counts;
 use super::ConnectionId;
 use crate::catalog::Catalog;
-use crate::connectors::{Batch, MergeOn, Record, RecordKind};
+use crate::connectors::{Batch, MergeOn, Record, RecordKind, Skipped};
 use crate::db::schema::{accounts, app_grants, apps, licence_pools, people};
 use crate::db::Conn;
 use crate::inventory::{
@@ -34,6 +34,9 @@ pub struct RunState {
     /// Account fields the connector's activity streams merge in (role, licence, status …): a seat
     /// record without them keeps the merged value rather than resetting it on every run.
     pub merged_fields: HashSet<String>,
+    /// Why this run must not sweep: a skipped record that could not be tied to a stored seat or
+    /// person might be one of them.
+    pub sweep_blocked: Option<String>,
     apps: HashMap<String, AppId>,
 }
 
@@ -54,6 +57,7 @@ impl RunState {
             started,
             covered_apps: HashSet::new(),
             merged_fields: HashSet::new(),
+            sweep_blocked: None,
             apps: HashMap::new(),
         }
     }
@@ -125,8 +129,57 @@ pub fn apply(conn: &mut Conn, state: &mut RunState, catalog: &Catalog, batch: &B
         counts += apply_pools(conn, state, catalog, of(RecordKind::LicencePool).collect(), now)?;
         counts += apply_grants(conn, state, of(RecordKind::AppGrant).collect(), now)?;
         counts += apply_activity(conn, state, catalog, of(RecordKind::Activity).collect(), batch.merge_on)?;
+        keep_skipped(conn, state, &batch.skipped, now)?;
         Ok(counts)
     })
+}
+
+/// Skipped records count as seen: the seats of this connection with their external id, and the
+/// people those seats belong to, keep their "last seen" time moving, so the sweep leaves them.
+/// A skipped record with no readable id blocks this run's sweep instead: it might be anyone.
+fn keep_skipped(conn: &mut Conn, state: &mut RunState, skipped: &[Skipped], now: NaiveDateTime) -> QueryResult<()> {
+    if skipped.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = skipped.iter().filter_map(|s| s.external_id.as_deref()).collect();
+    if ids.len() < skipped.len() {
+        state.sweep_blocked.get_or_insert_with(|| "a skipped record has no readable external id".into());
+    }
+    let seats: Vec<Option<PersonId>> = accounts::table
+        .filter(accounts::connection_id.eq(state.connection))
+        .filter(accounts::external_id.eq_any(&ids))
+        .select(accounts::person_id)
+        .load(conn)?;
+    touch_by_external_id(conn, state.connection, &ids, now)?;
+    if state.identity_provider {
+        let people: Vec<PersonId> = seats.into_iter().flatten().collect();
+        for chunk in people.chunks(500) {
+            diesel::update(
+                people::table
+                    .filter(people::id.eq_any(chunk))
+                    .filter(people::source_connection_id.eq(state.connection)),
+            )
+            .set(people::last_synced_at.eq(Some(now)))
+            .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+fn touch_by_external_id(
+    conn: &mut Conn,
+    connection: ConnectionId,
+    ids: &[&str],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    for chunk in ids.chunks(500) {
+        diesel::update(
+            accounts::table.filter(accounts::connection_id.eq(connection)).filter(accounts::external_id.eq_any(chunk)),
+        )
+        .set(accounts::last_seen_at.eq(now))
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 fn apply_accounts(
@@ -366,14 +419,22 @@ fn apply_pools(
     Ok(counts)
 }
 
+/// The user key of a grant made for everyone in the organisation (admin consent for all users).
+pub const ORGANISATION: &str = "(organisation)";
+
 fn apply_grants(conn: &mut Conn, state: &RunState, records: Vec<&Record>, now: NaiveDateTime) -> QueryResult<Counts> {
     let mut counts = Counts::default();
     let emails: Vec<String> = records.iter().filter_map(|r| lower(r.text("user_email"))).collect();
     let persons = people_by_email(conn, &emails)?;
     for r in records {
         let (Some(client), Some(app_name)) = (r.text("client_id"), r.text("app_name")) else { continue };
-        let email = lower(r.text("user_email"));
-        let Some(user) = email.clone().or_else(|| r.text("user_external_id").map(str::to_string)) else { continue };
+        let organisation_wide = r.bool("organisation_wide").unwrap_or(false);
+        let email = if organisation_wide { None } else { lower(r.text("user_email")) };
+        let user = match (organisation_wide, email.clone().or_else(|| r.text("user_external_id").map(str::to_string))) {
+            (true, _) => ORGANISATION.to_string(),
+            (false, Some(user)) => user,
+            (false, None) => continue,
+        };
         counts.seen += 1;
         let person = email.as_ref().and_then(|e| persons.get(e).copied());
         let existing: Option<(i64, String, Option<String>, Option<NaiveDateTime>)> = app_grants::table
@@ -396,6 +457,7 @@ fn apply_grants(conn: &mut Conn, state: &RunState, records: Vec<&Record>, now: N
                         app_grants::person_id.eq(person),
                         app_grants::first_seen_at.eq(now),
                         app_grants::last_seen_at.eq(now),
+                        app_grants::organisation_wide.eq(organisation_wide),
                     ))
                     .execute(conn)?;
                 counts.added += 1;
@@ -411,6 +473,7 @@ fn apply_grants(conn: &mut Conn, state: &RunState, records: Vec<&Record>, now: N
                         app_grants::person_id.eq(person),
                         app_grants::last_seen_at.eq(now),
                         app_grants::removed_at.eq(None::<NaiveDateTime>),
+                        app_grants::organisation_wide.eq(organisation_wide),
                     ))
                     .execute(conn)?;
             }
@@ -494,6 +557,10 @@ fn apply_activity(
 /// After a complete run: seats of covered apps, people of an identity provider, pools and
 /// grants not seen since the run started are marked removed (departed for people).
 pub fn sweep(conn: &mut Conn, state: &RunState) -> QueryResult<i64> {
+    if let Some(why) = &state.sweep_blocked {
+        tracing::warn!(connection = %state.connection, reason = %why, "nothing swept this run");
+        return Ok(0);
+    }
     crate::db::write_tx(conn, |conn| {
         let now = crate::time::now();
         let apps: Vec<AppId> = state.covered_apps.iter().copied().collect();

@@ -8,8 +8,11 @@ pub const ANYONE: &[Role] = &[Admin, It, Finance, Security, Approver, Employee, 
 pub const INVENTORY_READERS: &[Role] = &[Admin, It, Finance, Security, Approver, Auditor];
 /// Roles that change apps, people and accounts.
 pub const INVENTORY_WRITERS: &[Role] = &[Admin, It];
-/// Roles that change contracts.
-pub const CONTRACT_WRITERS: &[Role] = &[Admin, It, Finance];
+/// Roles that change contracts (subscriptions): finance owns spend; it runs the stack but does
+/// not sign for it.
+pub const CONTRACT_WRITERS: &[Role] = &[Admin, Finance];
+/// Roles that triage findings (acknowledge, dismiss, snooze, refresh, exclusions).
+pub const FINDING_TRIAGERS: &[Role] = &[Admin, It, Finance];
 /// Roles that read the audit log.
 pub const AUDIT_READERS: &[Role] = &[Admin, Security, Auditor];
 /// Roles that manage tokens.
@@ -18,6 +21,8 @@ pub const TOKEN_ADMINS: &[Role] = &[Admin];
 pub const OPERATORS: &[Role] = &[Admin, It, Auditor];
 /// Roles that replace the approval policy.
 pub const POLICY_ADMINS: &[Role] = &[Admin];
+/// Roles that read sync runs and their errors (a vendor's error may describe its tenant).
+pub const RUN_READERS: &[Role] = &[Admin, It];
 /// Roles that take quarterly audits.
 pub const AUDIT_TAKERS: &[Role] = &[Admin, It, Finance];
 /// Roles that start and close access reviews.

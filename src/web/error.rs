@@ -182,6 +182,7 @@ impl From<crate::sync::SyncError> for ApiError {
             SyncError::Invalid { field, message } => ApiError::Invalid { field: Some(field), message, row: None },
             e @ SyncError::NotFound(..) => ApiError::NotFound(e.to_string()),
             SyncError::Conflict { field, message } => ApiError::Conflict { field: Some(field), message },
+            SyncError::Forbidden(message) => ApiError::Forbidden(message),
             SyncError::Connector(
                 c @ (ConnectorError::Unauthorized(_) | ConnectorError::Upstream { .. } | ConnectorError::Network(_)),
             ) => ApiError::Invalid { field: None, message: c.to_string(), row: None },

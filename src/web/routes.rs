@@ -115,6 +115,7 @@ pub fn build_app(
                 .service(api::accounts::create)
                 .service(api::accounts::update)
                 .service(api::accounts::remove)
+                .service(api::licence_pools::list)
                 .service(api::transfer::import)
                 .service(api::transfer::export)
                 .service(api::audit_log::list)

@@ -34,7 +34,7 @@ pub struct TestDb {
 }
 
 enum Cleanup {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Sqlite(#[expect(dead_code, reason = "held only so the file is deleted when the test ends")] tempfile::TempDir),
     Postgres { admin_url: String, schema: String },
 }
 

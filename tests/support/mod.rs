@@ -4,6 +4,7 @@
 pub mod browser;
 pub mod db;
 pub mod oidc;
+pub mod proxy;
 pub mod registry;
 pub mod smtp;
 

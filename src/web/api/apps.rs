@@ -4,6 +4,7 @@
 use crate::context::Context;
 use crate::inventory::{apps, App, AppChanges, AppFilter, AppId, AppStatus};
 use crate::web::access::{ANYONE, INVENTORY_WRITERS};
+use crate::web::api::licence_pools::LicencePoolView;
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::extract::{path_id, Auth, Json, Query};
 use crate::web::paging::{self, ListOf};
@@ -39,15 +40,26 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AppListQuery>) -
     Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
 }
 
-/// Get one app.
+/// One app with its licence pools (units per SKU as syncs read them).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AppDetail {
+    /// The app.
+    #[serde(flatten)]
+    pub app: App,
+    /// Its licence pools; a number the vendor does not give is null, never 0.
+    pub licence_pools: Vec<LicencePoolView>,
+}
+
+/// Get one app, with its licence pools.
 #[utoipa::path(tag = "apps", description = "Roles: any.",
-    responses((status = 200, body = App), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AppDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/apps/{id}")]
 pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     auth.require(ANYONE)?;
     let id: AppId = path_id("app", &id)?;
     let app = ctx.db.run(move |c| apps::find(c, id)).await?;
-    Ok(HttpResponse::Ok().json(app))
+    let pools = ctx.db.run(move |c| crate::sync::pools::list_for_app(c, id).map_err(crate::db::DbError::from)).await?;
+    Ok(HttpResponse::Ok().json(AppDetail { app, licence_pools: pools.into_iter().map(Into::into).collect() }))
 }
 
 /// Create an app.

@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::sync::{
     self, connections, oauth, runs, Connection, ConnectionChanges, ConnectionId, NewConnection, SyncRun, SyncRunId,
 };
-use crate::web::access::{INVENTORY_READERS, INVENTORY_WRITERS};
+use crate::web::access::{INVENTORY_READERS, INVENTORY_WRITERS, RUN_READERS};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::extract::{path_id, Auth, Json, Query};
 use actix_web::{delete, get, patch, post, web, HttpResponse};
@@ -147,8 +147,10 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
     Ok(HttpResponse::Ok().json(row.view(&ctx.secrets)))
 }
 
-/// Change a connection; settings and secrets merge (null removes one).
-#[utoipa::path(tag = "connections", description = "Roles: admin, it.", request_body = ConnectionChanges,
+/// Change a connection; settings and secrets merge (null removes one). Changing `base_url`, or a
+/// setting that is part of a vendor URL, moves where the secrets go: admin only, and the request
+/// must give the connection's secrets again (else 400 naming `secrets`).
+#[utoipa::path(tag = "connections", description = "Roles: admin, it; admin alone may change base_url or a host setting.", request_body = ConnectionChanges,
     responses((status = 200, body = Connection), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 #[patch("/connections/{id}")]
@@ -162,7 +164,12 @@ pub async fn update(
     let changes = body.parse()?;
     let id: ConnectionId = path_id("connection", &id)?;
     let (registry, sealer) = (ctx.registry.clone(), ctx.secrets.clone());
-    let updated = ctx.db.run(move |c| connections::update(c, &who.actor(), &registry, &sealer, id, changes)).await?;
+    // Moving a connection to another host redirects its secrets: an admin's decision alone.
+    let may_move_host = who.holds_any(&[crate::auth::Role::Admin]);
+    let updated = ctx
+        .db
+        .run(move |c| connections::update(c, &who.actor(), &registry, &sealer, id, changes, may_move_host))
+        .await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -200,11 +207,11 @@ pub async fn sync_now(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>
 }
 
 /// A connection's latest runs, newest first.
-#[utoipa::path(tag = "connections", description = "Roles: admin, it, finance, security, approver, auditor.",
+#[utoipa::path(tag = "connections", description = "Roles: admin, it.",
     responses((status = 200, body = Vec<SyncRun>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/connections/{id}/runs")]
 pub async fn runs_list(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    auth.require(INVENTORY_READERS)?;
+    auth.require(RUN_READERS)?;
     let id: ConnectionId = path_id("connection", &id)?;
     let rows = ctx
         .db
@@ -217,11 +224,11 @@ pub async fn runs_list(ctx: web::Data<Context>, auth: Auth, id: web::Path<String
 }
 
 /// One sync run: status, counts, API calls, error.
-#[utoipa::path(tag = "connections", description = "Roles: admin, it, finance, security, approver, auditor.",
+#[utoipa::path(tag = "connections", description = "Roles: admin, it.",
     responses((status = 200, body = SyncRun), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/sync-runs/{id}")]
 pub async fn run_get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    auth.require(INVENTORY_READERS)?;
+    auth.require(RUN_READERS)?;
     let id: SyncRunId = path_id("sync run", &id)?;
     let run = ctx.db.run(move |c| runs::find(c, id)).await?;
     Ok(HttpResponse::Ok().json(run))

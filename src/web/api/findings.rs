@@ -7,7 +7,7 @@ use crate::findings::exclusions::{self, ExclusionRecord, NewExclusion};
 use crate::findings::store::{self, FindingFilter, FindingUpdate, Totals};
 use crate::findings::{self, Finding, FindingId, FindingKind, FindingStatus, RefreshReport};
 use crate::inventory::AppId;
-use crate::web::access::{CONTRACT_WRITERS, INVENTORY_READERS};
+use crate::web::access::{FINDING_TRIAGERS, INVENTORY_READERS};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::extract::{path_id, Auth, Json, Query};
 use crate::web::paging::{self, ListOf};
@@ -83,7 +83,7 @@ pub async fn update(
     id: web::Path<String>,
     body: Json<FindingUpdate>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = auth.require(CONTRACT_WRITERS)?;
+    let who = auth.require(FINDING_TRIAGERS)?;
     let changes = body.parse()?;
     let id: FindingId = path_id("finding", &id)?;
     let f = ctx.db.run(move |c| store::update(c, &who.actor(), id, changes, today())).await?;
@@ -95,7 +95,7 @@ pub async fn update(
     responses((status = 200, body = RefreshReport), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[post("/findings/refresh")]
 pub async fn refresh(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, ApiError> {
-    auth.require(CONTRACT_WRITERS)?;
+    auth.require(FINDING_TRIAGERS)?;
     let report = findings::refresh_now(&ctx, today()).await?;
     Ok(HttpResponse::Ok().json(report))
 }
@@ -120,7 +120,7 @@ pub async fn exclusions_add(
     auth: Auth,
     body: Json<NewExclusion>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = auth.require(CONTRACT_WRITERS)?;
+    let who = auth.require(FINDING_TRIAGERS)?;
     let changes = body.parse()?;
     let rec = ctx.db.run(move |c| exclusions::add(c, &who.actor(), changes)).await?;
     Ok(HttpResponse::Created().json(rec))
@@ -136,7 +136,7 @@ pub async fn exclusions_remove(
     auth: Auth,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = auth.require(CONTRACT_WRITERS)?;
+    let who = auth.require(FINDING_TRIAGERS)?;
     let id: i64 = path_id("exclusion", &id)?;
     let rec = ctx.db.run(move |c| exclusions::remove(c, &who.actor(), id)).await?;
     Ok(HttpResponse::Ok().json(rec))

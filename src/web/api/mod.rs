@@ -8,6 +8,7 @@ pub mod audits;
 pub mod check_ins;
 pub mod connections;
 pub mod findings;
+pub mod licence_pools;
 pub mod mail;
 pub mod people;
 pub mod policy;

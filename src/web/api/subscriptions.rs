@@ -1,5 +1,5 @@
 //! `/api/v1/subscriptions`: contracts, their renewals and term history. Inventory readers
-//! read; admin, it and finance change them. Cancelling replaces deleting.
+//! read; admin and finance change them. Cancelling replaces deleting.
 
 use crate::context::Context;
 use crate::inventory::{
@@ -62,7 +62,7 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
 }
 
 /// Create a subscription.
-#[utoipa::path(tag = "subscriptions", description = "Roles: admin, it, finance.", request_body = SubscriptionChanges,
+#[utoipa::path(tag = "subscriptions", description = "Roles: admin, finance.", request_body = SubscriptionChanges,
     responses((status = 201, body = Subscription), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 #[post("/subscriptions")]
@@ -78,7 +78,7 @@ pub async fn create(
 }
 
 /// Change a subscription within its current term; absent fields stay, `null` clears.
-#[utoipa::path(tag = "subscriptions", description = "Roles: admin, it, finance.", request_body = SubscriptionChanges,
+#[utoipa::path(tag = "subscriptions", description = "Roles: admin, finance.", request_body = SubscriptionChanges,
     responses((status = 200, body = Subscription), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[patch("/subscriptions/{id}")]
@@ -96,7 +96,7 @@ pub async fn update(
 }
 
 /// Cancel a subscription; it stays readable with its terms. Never deletes.
-#[utoipa::path(tag = "subscriptions", description = "Roles: admin, it, finance.",
+#[utoipa::path(tag = "subscriptions", description = "Roles: admin, finance.",
     responses((status = 200, body = Subscription), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody)))]
 #[delete("/subscriptions/{id}")]
@@ -108,7 +108,7 @@ pub async fn cancel(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) 
 }
 
 /// Record a renewal: the current term goes to the history and the new term's figures apply.
-#[utoipa::path(tag = "subscriptions", description = "Roles: admin, it, finance.", request_body = Renewal,
+#[utoipa::path(tag = "subscriptions", description = "Roles: admin, finance.", request_body = Renewal,
     responses((status = 200, body = Subscription), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[post("/subscriptions/{id}/renewals")]

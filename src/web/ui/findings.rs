@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::findings::store::{self, Finding, FindingFilter, FindingUpdate};
 use crate::findings::{FindingId, FindingKind, FindingStatus};
 use crate::inventory::{apps, AppId};
-use crate::web::access::{CONTRACT_WRITERS, INVENTORY_READERS};
+use crate::web::access::{FINDING_TRIAGERS, INVENTORY_READERS};
 use crate::web::extract::path_id;
 use crate::workflow::{self, Env, RequestInput, RequestKind};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
@@ -108,7 +108,7 @@ pub async fn list(ctx: web::Data<Context>, viewer: Viewer, req: HttpRequest) -> 
         title => "Findings", active => "/findings",
         groups, kinds, statuses, app_name,
         app => q.app, kind => q.kind.map(|k| k.as_str()), status => q.status,
-        may_triage => viewer.has_any(CONTRACT_WRITERS),
+        may_triage => viewer.has_any(FINDING_TRIAGERS),
         today => chrono::Utc::now().date_naive().to_string(),
         next_href => next_href(&req, forms::cursor(next)),
     };
@@ -138,7 +138,7 @@ pub async fn triage(
     id: web::Path<String>,
     form: Form,
 ) -> Result<HttpResponse, PageError> {
-    viewer.require(CONTRACT_WRITERS)?;
+    viewer.require(FINDING_TRIAGERS)?;
     let change: FindingUpdate = form.parse(&viewer)?;
     let id: FindingId = path_id("finding", &id)?;
     let actor = viewer.decider.actor.clone();
@@ -155,7 +155,7 @@ pub async fn reclaim(
     id: web::Path<String>,
     form: Form,
 ) -> Result<HttpResponse, PageError> {
-    viewer.require(CONTRACT_WRITERS)?;
+    viewer.require(FINDING_TRIAGERS)?;
     #[derive(Deserialize)]
     struct Reclaim {
         purpose: Option<String>,

@@ -1,0 +1,3 @@
+ALTER TABLE app_grants DROP COLUMN organisation_wide;
+ALTER TABLE sync_runs DROP COLUMN skipped_records;
+ALTER TABLE sync_runs DROP COLUMN skipped;
