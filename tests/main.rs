@@ -23,6 +23,8 @@ mod renewals;
 mod request_rules;
 mod requests;
 mod savings;
+mod signin;
+mod signin_browser;
 mod stack_audit;
 mod storage;
 mod strict_input;
@@ -64,5 +66,9 @@ fn main() {
     tests.extend(savings::tests());
     tests.extend(stack_audit::tests());
     tests.extend(pages::tests());
-    libtest_mimic::run(&args, support::registry::trials(tests)).exit();
+    tests.extend(signin::tests());
+    tests.extend(signin_browser::tests());
+    let conclusion = libtest_mimic::run(&args, support::registry::trials(tests));
+    support::browser::stop();
+    conclusion.exit();
 }

@@ -12,6 +12,7 @@ mod serve;
 mod tokens;
 mod transfer;
 mod usage;
+mod users;
 
 use crate::config::Settings;
 use crate::context::Context;
@@ -114,6 +115,20 @@ enum Command {
         #[arg(long)]
         to: Option<chrono::NaiveDate>,
     },
+    /// Print a one-time sign-in URL for a person; it works once, for 15 minutes.
+    SigninLink {
+        /// The person's email (they become a user when unknown).
+        #[arg(long)]
+        email: String,
+        /// The page to open after signing in, as a path (e.g. /requests/12).
+        #[arg(long, default_value = "/")]
+        next: String,
+    },
+    /// Who can sign in to the pages, and their roles.
+    Users {
+        #[command(subcommand)]
+        action: users::UsersCommand,
+    },
     /// Take a quarterly audit, or write an audit's pack into a directory.
     Audit {
         #[command(subcommand)]
@@ -149,6 +164,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Requests { action } => requests::run(&context(settings)?, action).await,
         Command::Usage { action } => usage::run(&open(&settings)?, action).await,
         Command::Savings { format, from, to } => savings::run(&open(&settings)?, format, from, to).await,
+        Command::SigninLink { email, next } => users::signin_link(&settings, &open(&settings)?, email, next).await,
+        Command::Users { action } => users::run(&open(&settings)?, action).await,
         Command::Audit { action } => audit::run(&open(&settings)?, action).await,
     }
 }

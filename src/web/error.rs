@@ -229,6 +229,16 @@ impl From<crate::workflow::WorkflowError> for ApiError {
     }
 }
 
+impl From<crate::auth::SignInError> for ApiError {
+    fn from(e: crate::auth::SignInError) -> Self {
+        use crate::auth::SignInError;
+        match e {
+            SignInError::Invalid { field, message } => ApiError::invalid(field, message),
+            SignInError::Db(db) => db.into(),
+        }
+    }
+}
+
 impl From<crate::stack_audit::StackAuditError> for ApiError {
     fn from(e: crate::stack_audit::StackAuditError) -> Self {
         use crate::stack_audit::StackAuditError;

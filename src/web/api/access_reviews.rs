@@ -244,7 +244,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, A
 pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(ANYONE)?;
     let id: ReviewId = path_id("access review", &id)?;
-    let reads_all = INVENTORY_READERS.contains(&who.role);
+    let reads_all = who.holds_any(INVENTORY_READERS);
     let decider = Decider::from_principal(&who);
     let body = ctx
         .db
@@ -283,7 +283,7 @@ pub async fn items(
             ApiError::invalid("decision", format!("unknown value {d:?}, expected one of: keep, revoke, undecided"))
         })?)),
     };
-    let reads_all = INVENTORY_READERS.contains(&who.role);
+    let reads_all = who.holds_any(INVENTORY_READERS);
     let decider = Decider::from_principal(&who);
     let rows = ctx
         .db

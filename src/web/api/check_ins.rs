@@ -143,7 +143,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<CheckInQuery>) -
     if let Some(raw) = &q.quarter {
         stack_audit::parse_quarter(raw)?;
     }
-    let owner = if INVENTORY_READERS.contains(&who.role) { None } else { Some(who.email.clone().unwrap_or_default()) };
+    let owner = if who.holds_any(INVENTORY_READERS) { None } else { Some(who.email.clone().unwrap_or_default()) };
     let filter = CheckInFilter { quarter: q.quarter, app_id: q.app_id, owner_email: owner };
     let rows = ctx.db.run(move |c| checkins::list(c, &filter).map_err(DbError::from)).await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(body).collect::<Vec<_>>()))
@@ -158,7 +158,7 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
     let id: CheckInId = path_id("check-in", &id)?;
     let c = ctx.db.run(move |c| checkins::find(c, id)).await?;
     let own = who.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(&c.owner_email));
-    if !own && !INVENTORY_READERS.contains(&who.role) {
+    if !own && !who.holds_any(INVENTORY_READERS) {
         return Err(ApiError::NotFound(format!("check-in {id} not found")));
     }
     Ok(HttpResponse::Ok().json(body(c)))

@@ -165,7 +165,7 @@ pub async fn update(
     let id: ConnectionId = path_id("connection", &id)?;
     let (registry, sealer) = (ctx.registry.clone(), ctx.secrets.clone());
     // Moving a connection to another host redirects its secrets: an admin's decision alone.
-    let may_move_host = who.role == crate::auth::Role::Admin;
+    let may_move_host = who.holds_any(&[crate::auth::Role::Admin]);
     let updated = ctx
         .db
         .run(move |c| connections::update(c, &who.actor(), &registry, &sealer, id, changes, may_move_host))

@@ -94,20 +94,32 @@ impl FromRequest for Viewer {
     }
 }
 
-/// The viewer of a request, or None when it is signed out.
-async fn signed_in(_ctx: &Context, req: &HttpRequest) -> Result<Option<Viewer>, PageError> {
-    // Until sessions exist, a bearer token signs pages in.
-    if req.headers().get("authorization").is_none() {
-        return Ok(None);
+/// The viewer of a request, or None when it is signed out: a browser session (with its CSRF
+/// token), or a bearer API token (scripts and tests; no CSRF token, as no browser sends it).
+async fn signed_in(ctx: &Context, req: &HttpRequest) -> Result<Option<Viewer>, PageError> {
+    if req.headers().get("authorization").is_some() {
+        let auth = crate::web::extract::Auth::from_request_parts(req).await?;
+        return Ok(Some(Viewer { decider: Decider::from_principal(&auth.0), csrf: String::new() }));
     }
-    let auth = crate::web::extract::Auth::from_request_parts(req).await?;
-    Ok(Some(Viewer { decider: Decider::from_principal(&auth.0), csrf: String::new() }))
+    let Some(secret) = crate::web::session::session_secret(req) else { return Ok(None) };
+    let limits = crate::auth::SessionLimits::from_settings(&ctx.settings);
+    let lookup = secret.clone();
+    let found = ctx
+        .db
+        .run(move |c| crate::auth::sessions::authenticate(c, &lookup, limits))
+        .await
+        .map_err(crate::web::ApiError::from)?;
+    Ok(found.map(|p| Viewer { decider: Decider::from_principal(&p), csrf: crate::auth::sessions::csrf_token(&secret) }))
 }
 
 impl Viewer {
-    /// True when `sent` is this session's CSRF token.
+    /// True when `sent` is this session's CSRF token (bearer-token requests carry none).
     pub fn csrf_ok(&self, sent: &str) -> bool {
-        // Until sessions exist, bearer-token page requests carry no token and need none.
-        self.csrf.is_empty() || self.csrf == sent
+        if self.csrf.is_empty() {
+            return true;
+        }
+        // Compared in constant time: the token is a secret of the session.
+        let (a, b) = (self.csrf.as_bytes(), sent.trim().as_bytes());
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 }
