@@ -4,6 +4,7 @@
 
 mod conn;
 mod id;
+mod json_text;
 mod migrate;
 mod page;
 pub mod schema;
@@ -11,6 +12,7 @@ mod text_enum;
 mod tx;
 
 pub use conn::{Backend, Conn, DatabaseUrl, Manager, UrlError};
+pub use json_text::JsonText;
 pub use migrate::{revert_all, MigrationReport};
 pub use page::Page;
 pub use tx::write_tx;

@@ -11,7 +11,7 @@ use super::routing::Decider;
 use super::store::{self, NewEvent};
 use crate::auth::Role;
 use crate::db::schema::{connections, requests};
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use crate::inventory::{accounts, apps, Account, AccountId};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -27,8 +27,7 @@ fn label(a: &Account) -> String {
 
 /// The accounts a reclaim names.
 pub fn accounts_of(conn: &mut Conn, r: &Request) -> Result<Vec<Account>> {
-    let ids: Vec<AccountId> = serde_json::from_str(&r.account_ids).unwrap_or_default();
-    ids.into_iter().map(|id| Ok(accounts::find(conn, id)?)).collect()
+    r.account_ids.iter().map(|id| Ok(accounts::find(conn, *id)?)).collect()
 }
 
 /// Starts the reclaim of `r`'s seats; returns what was done, for the request's outcome.
@@ -84,7 +83,7 @@ fn task(
 }
 
 fn outcome_status(r: &Request) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(r.outcome.as_deref()?).ok()?;
+    let v = &r.outcome.as_ref()?.0;
     (v["action"] == "connector").then(|| v["status"].as_str().unwrap_or_default().to_string())
 }
 
@@ -102,10 +101,10 @@ pub fn queued(conn: &mut Conn) -> Result<Vec<Request>> {
 /// never run one twice. Returns false when another took it.
 pub fn claim(conn: &mut Conn, r: &Request) -> Result<bool> {
     let Some(old) = r.outcome.clone() else { return Ok(false) };
-    let mut v: serde_json::Value = serde_json::from_str(&old).unwrap_or_default();
+    let mut v = old.clone();
     v["status"] = json!(RUNNING);
     let n = diesel::update(requests::table.find(r.id).filter(requests::outcome.eq(&old)))
-        .set(requests::outcome.eq(v.to_string()))
+        .set(requests::outcome.eq(&v))
         .execute(conn)?;
     Ok(n == 1)
 }
@@ -120,10 +119,7 @@ pub fn finish(
     now: NaiveDateTime,
 ) -> Result<()> {
     let r = store::find(conn, id)?;
-    let connector = outcome_status(&r)
-        .map(|_| ())
-        .and(r.outcome.as_deref())
-        .and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok());
+    let connector = outcome_status(&r).and(r.outcome.as_ref());
     let name = connector.as_ref().and_then(|v| v["connector"].as_str()).unwrap_or("connector").to_string();
     let who =
         Decider { email: None, roles: vec![Role::Admin], actor: crate::audit::Actor(format!("connector:{name}")) };
@@ -140,7 +136,7 @@ pub fn finish(
     if failed.is_empty() {
         let mut after = r.clone();
         after.outcome =
-            Some(json!({"action": "connector", "status": "done", "connector": name, "removed": removed}).to_string());
+            Some(JsonText(json!({"action": "connector", "status": "done", "connector": name, "removed": removed})));
         store::save(conn, &after, now)?;
         let comment = format!("{} removed the {} seat(s) at the vendor", name, removed.len());
         super::engine::complete(conn, env, &who, id, Some(comment), now)?;
@@ -152,7 +148,7 @@ pub fn finish(
     let why = failed.iter().map(|(a, e)| format!("account {a}: {e}")).collect::<Vec<_>>().join("; ");
     let details = task(conn, env.public_url, &r, &listed, Some(&why))?;
     let mut after = r.clone();
-    after.outcome = Some(details.to_string());
+    after.outcome = Some(JsonText(details));
     store::save(conn, &after, now)?;
     let e = NewEvent {
         event: "reclaim_failed",

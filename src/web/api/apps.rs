@@ -1,8 +1,9 @@
 //! `/api/v1/apps`: the tools in the stack. Everyone may read (employees see what exists before
 //! asking for a tool); admin and it change them. Retiring replaces deleting.
 
+use super::views::{self, App};
 use crate::context::Context;
-use crate::inventory::{apps, App, AppChanges, AppFilter, AppId, AppStatus};
+use crate::inventory::{apps, AppChanges, AppFilter, AppId, AppStatus};
 use crate::web::access::{ANYONE, INVENTORY_WRITERS};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::extract::{path_id, Auth, Json, Query};
@@ -36,7 +37,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AppListQuery>) -
     let page = paging::page(q.limit, q.cursor.as_deref())?;
     let filter = AppFilter { status: q.status, category: q.category, q: q.q };
     let (items, next) = ctx.db.run(move |c| apps::list(c, &filter, page)).await?;
-    Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
+    Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, App>(items), next)))
 }
 
 /// Get one app.
@@ -47,7 +48,7 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
     auth.require(ANYONE)?;
     let id: AppId = path_id("app", &id)?;
     let app = ctx.db.run(move |c| apps::find(c, id)).await?;
-    Ok(HttpResponse::Ok().json(app))
+    Ok(HttpResponse::Ok().json(App::from(app)))
 }
 
 /// Create an app.
@@ -59,7 +60,7 @@ pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<AppChanges>)
     let who = auth.require(INVENTORY_WRITERS)?;
     let changes = body.parse()?;
     let app = ctx.db.run(move |c| apps::create(c, &who.actor(), changes)).await?;
-    Ok(HttpResponse::Created().json(app))
+    Ok(HttpResponse::Created().json(App::from(app)))
 }
 
 /// Change an app; absent fields stay, `null` clears.
@@ -77,7 +78,7 @@ pub async fn update(
     let changes = body.parse()?;
     let id: AppId = path_id("app", &id)?;
     let app = ctx.db.run(move |c| apps::update(c, &who.actor(), id, changes)).await?;
-    Ok(HttpResponse::Ok().json(app))
+    Ok(HttpResponse::Ok().json(App::from(app)))
 }
 
 /// Retire an app: it leaves the active stack but stays for reports. Never deletes.
@@ -89,5 +90,5 @@ pub async fn retire(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) 
     let who = auth.require(INVENTORY_WRITERS)?;
     let id: AppId = path_id("app", &id)?;
     let app = ctx.db.run(move |c| apps::retire(c, &who.actor(), id)).await?;
-    Ok(HttpResponse::Ok().json(app))
+    Ok(HttpResponse::Ok().json(App::from(app)))
 }

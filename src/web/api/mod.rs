@@ -13,3 +13,4 @@ pub mod requests;
 pub mod subscriptions;
 pub mod tokens;
 pub mod transfer;
+pub mod views;
