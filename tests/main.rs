@@ -2,6 +2,7 @@
 //! SQLite and, when STACKWARD_TEST_POSTGRES_URL is set, on PostgreSQL (otherwise reported ignored).
 
 mod api_auth;
+mod api_contract;
 mod api_inventory;
 mod cli;
 mod connector_defs;
@@ -31,6 +32,7 @@ fn main() {
     tests.extend(storage::tests());
     tests.extend(api_inventory::tests());
     tests.extend(api_auth::tests());
+    tests.extend(api_contract::tests());
     tests.extend(csv_transfer::tests());
     tests.extend(ops::tests());
     tests.extend(findings::tests());
