@@ -16,6 +16,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(an_audit_entry_without_a_before_matches_the_document),
         per_backend!(the_policy_body_is_described_as_toml_or_text),
         per_backend!(a_repeated_query_parameter_is_a_documented_400),
+        per_backend!(every_operation_with_query_parameters_documents_400),
         per_backend!(a_corrupt_json_column_fails_loudly_instead_of_reading_empty),
     ]
 }
@@ -103,6 +104,22 @@ async fn a_repeated_query_parameter_is_a_documented_400(backend: TestBackend) {
     let doc = document(&app).await;
     let description = doc["info"]["description"].as_str().unwrap();
     assert!(description.contains("given twice"), "{description}");
+}
+
+async fn every_operation_with_query_parameters_documents_400(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let doc = document(&app).await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let queried = op["parameters"].as_array().is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            if queried {
+                assert!(op["responses"]["400"].is_object(), "{method} {path} takes a query but does not document 400");
+            }
+        }
+    }
+    // Found by the fuzzer: a bad boolean was an undocumented 400; a huge day count overflowed.
+    app.get("/api/v1/connections?include_deleted=2").await.expect_error(400, "invalid", Some("include_deleted"));
+    app.get("/api/v1/accounts?inactive_days=2147483648").await.expect_error(400, "invalid", Some("inactive_days"));
 }
 
 async fn a_corrupt_json_column_fails_loudly_instead_of_reading_empty(backend: TestBackend) {

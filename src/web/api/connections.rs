@@ -114,7 +114,8 @@ pub struct ConnectionQuery {
 
 /// Connections (secret names only, never values).
 #[utoipa::path(tag = "connections", params(ConnectionQuery), description = "Roles: admin, it, finance, security, approver, auditor.",
-    responses((status = 200, body = Vec<Connection>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Connection>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 #[get("/connections")]
 pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<ConnectionQuery>) -> Result<HttpResponse, ApiError> {
     auth.require(INVENTORY_READERS)?;
