@@ -75,6 +75,11 @@ pub struct Settings {
     #[arg(long, env = "STACKWARD_CRON_REQUESTS", default_value = "0 */15 * * * *", global = true)]
     pub cron_requests: String,
 
+    /// When the quarter's owner check-ins are started (cron with seconds, UTC, e.g. "0 0 9 1 1,4,7,10 *"
+    /// for the first day of each quarter); blank (the default) disables it.
+    #[arg(long, env = "STACKWARD_CRON_CHECK_INS", default_value = "", global = true)]
+    pub cron_check_ins: String,
+
     /// Days a request may wait for its requester's changes before it is closed as cancelled (at least 1).
     #[arg(long, env = "STACKWARD_REQUEST_CHANGES_MAX_DAYS", default_value_t = 30, global = true)]
     pub request_changes_max_days: u32,

@@ -5,7 +5,8 @@ use crate::catalog::{Catalog, CatalogError};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::notify::Mailer;
-use crate::scheduler::Heartbeat;
+use chrono::Utc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 /// What every handler and job works with.
@@ -70,5 +71,26 @@ impl Context {
             secrets,
             http: crate::connectors::http::client(),
         })
+    }
+}
+
+/// When the scheduler last ticked, for `/readyz`.
+#[derive(Debug, Default)]
+pub struct Heartbeat {
+    last_tick: AtomicI64,
+}
+
+impl Heartbeat {
+    /// Records a tick now.
+    pub fn beat(&self) {
+        self.last_tick.store(Utc::now().timestamp(), Ordering::Relaxed);
+    }
+
+    /// Seconds since the last tick; None if it never ticked.
+    pub fn age_secs(&self) -> Option<i64> {
+        match self.last_tick.load(Ordering::Relaxed) {
+            0 => None,
+            t => Some(Utc::now().timestamp() - t),
+        }
     }
 }

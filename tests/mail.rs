@@ -129,7 +129,7 @@ async fn a_due_reminder_reaches_owners_and_finance_once(backend: TestBackend) {
         "USD 1,800.00/yr",
         "right-size to 4 seats",
         "30-day reminder",
-        &format!("http://stackward.test/subscriptions/{sub_id}"),
+        &format!("http://stackward.test/renewals#subscription-{sub_id}"),
         "Content-Type: text/html",
         "Message-ID: <",
     ] {
@@ -302,6 +302,10 @@ async fn no_action_needed_is_quiet_and_owners_get_one_digest_a_week(backend: Tes
     let text = body(digest);
     assert!(text.contains("Zendesk: 4 seats in use of 10 bought") && text.contains("HubSpot"), "{text}");
     assert!(text.contains("Gong: 4 seats in use of 10 bought"), "apps renewing later show their seats too: {text}");
+    for link in ["http://stackward.test/findings?app=", "http://stackward.test/renewals"] {
+        assert!(text.contains(link), "the digest links to the pages where the owner acts: {link} in {text}");
+    }
+    assert!(!text.contains("/api/v1/"), "mail links to pages, never to an action: {text}");
     assert!(
         !text.contains("Gong Business: notice deadline"),
         "but only the next 90 days' deadlines are listed: {text}"

@@ -8,12 +8,15 @@ mod cli;
 mod connector_defs;
 mod csv_transfer;
 mod findings;
+mod layers;
 mod mail;
 mod ops;
+mod pages;
 mod reclaim;
 mod renewals;
 mod request_rules;
 mod requests;
+mod stack_audit;
 mod storage;
 mod support;
 mod sync;
@@ -29,6 +32,7 @@ fn main() {
         );
     }
     let mut tests = Vec::new();
+    tests.extend(layers::tests());
     tests.extend(storage::tests());
     tests.extend(api_inventory::tests());
     tests.extend(api_auth::tests());
@@ -46,5 +50,7 @@ fn main() {
     tests.extend(request_rules::tests());
     tests.extend(connector_defs::tests());
     tests.extend(vendor_reads::tests());
+    tests.extend(stack_audit::tests());
+    tests.extend(pages::tests());
     libtest_mimic::run(&args, support::registry::trials(tests)).exit();
 }

@@ -23,8 +23,9 @@ async fn renewals_list_deadlines_figures_and_recommendations(backend: TestBacken
         .await
         .expect(201);
     let list = app.call(Some(Role::Finance), Method::GET, "/api/v1/renewals?within_days=60", None).await.expect(200);
-    let items = list.as_array().unwrap();
+    let items = list["items"].as_array().expect("a list body like every other list");
     assert_eq!(items.len(), 1, "{list}");
+    assert!(list["next_cursor"].is_null(), "one page: {list}");
     let r = &items[0];
     assert_eq!(r["subscription_id"], sub_id);
     assert_eq!(r["app_name"], "Zoom");
@@ -44,11 +45,19 @@ async fn renewals_list_deadlines_figures_and_recommendations(backend: TestBacken
     assert_eq!(r["reminder_days"], json!([90, 60, 30, 7]));
 
     let all = app.get("/api/v1/renewals?within_days=500").await.expect(200);
-    let webinar = all.as_array().unwrap().iter().find(|r| r["subscription_id"] == far["id"]).expect("far renewal");
+    let webinar =
+        all["items"].as_array().unwrap().iter().find(|r| r["subscription_id"] == far["id"]).expect("far renewal");
     assert!(webinar["annual_cost_cents"].is_null(), "unknown price stays unknown");
     assert_eq!(webinar["deadline_kind"], "renew");
     app.get("/api/v1/renewals?within_days=-1").await.expect_error(400, "invalid", Some("within_days"));
     app.get("/api/v1/renewals?days=5").await.expect_error(400, "invalid", Some("days"));
+    // Pages continue by cursor in deadline order, each renewal once.
+    let first = app.get("/api/v1/renewals?within_days=500&limit=1").await.expect(200);
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    let cursor = first["next_cursor"].as_str().expect("a second page").to_string();
+    let second = app.get(&format!("/api/v1/renewals?within_days=500&limit=1&cursor={cursor}")).await.expect(200);
+    assert_ne!(first["items"][0], second["items"][0]);
+    assert_eq!(second["items"][0], all["items"][1]);
 }
 
 async fn the_calendar_feed_parses_and_opens_only_with_a_calendar_token(backend: TestBackend) {
@@ -85,8 +94,8 @@ async fn the_calendar_feed_parses_and_opens_only_with_a_calendar_token(backend: 
         None,
     );
     app.with_authorization(Method::GET, "/api/v1/apps", &format!("Bearer {secret}")).await.expect_error(
-        401,
-        "unauthorized",
+        403,
+        "forbidden",
         None,
     );
     app.call(None, Method::GET, "/api/v1/renewals.ics", None).await.expect_error(401, "unauthorized", None);

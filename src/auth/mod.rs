@@ -7,4 +7,6 @@ mod tokens;
 
 pub use roles::Role;
 pub use secrets::{SecretBox, SecretError, Secrets};
-pub use tokens::{authenticate, create, list, revoke, ApiToken, NewToken, Principal, TokenError, TokenId, TokenScope};
+pub use tokens::{
+    authenticate, create, list, live_scope, revoke, ApiToken, NewToken, Principal, TokenError, TokenId, TokenScope,
+};

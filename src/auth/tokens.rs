@@ -192,6 +192,19 @@ pub fn revoke(conn: &mut Conn, actor: &Actor, id: TokenId) -> Result<ApiToken, T
     })
 }
 
+/// The scope of a live (known, unrevoked) token, to tell a caller why it was refused elsewhere.
+pub fn live_scope(conn: &mut Conn, secret: &str) -> Result<Option<TokenScope>, TokenError> {
+    if !secret.starts_with(PREFIX) {
+        return Ok(None);
+    }
+    Ok(api_tokens::table
+        .filter(api_tokens::token_hash.eq(hash(secret)))
+        .filter(api_tokens::revoked_at.is_null())
+        .select(api_tokens::scope)
+        .first(conn)
+        .optional()?)
+}
+
 /// The principal for a secret used in `scope`, or none when it is unknown, revoked or of another scope.
 pub fn authenticate(conn: &mut Conn, secret: &str, scope: TokenScope) -> Result<Option<Principal>, TokenError> {
     if !secret.starts_with(PREFIX) {

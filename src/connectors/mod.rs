@@ -3,7 +3,6 @@
 //! read vendors' admin APIs and emit canonical records; they never touch the database (the
 //! `sync` module stores what they read). Reads `integrations_dir` through the registry.
 
-pub mod actions;
 pub mod auth;
 pub mod definition;
 mod engine;

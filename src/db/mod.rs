@@ -4,6 +4,7 @@
 
 mod conn;
 mod id;
+mod ids;
 mod json_text;
 mod migrate;
 mod page;
@@ -12,6 +13,7 @@ mod text_enum;
 mod tx;
 
 pub use conn::{Backend, Conn, DatabaseUrl, Manager, UrlError};
+pub use ids::ConnectionId;
 pub use json_text::JsonText;
 pub use migrate::{revert_all, MigrationReport};
 pub use page::Page;
@@ -104,6 +106,18 @@ impl Db {
     pub fn pending_migrations(&self) -> Result<usize, DbError> {
         migrate::pending_count(&mut *self.get()?)
     }
+}
+
+/// Escapes `\`, `%` and `_` so a search text matches literally in `LIKE … ESCAPE '\'`.
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// True when `err` is a unique-constraint violation, the portable signal of a duplicate.

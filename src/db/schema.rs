@@ -411,3 +411,89 @@ diesel::joinable!(approval_steps -> requests (request_id));
 diesel::joinable!(request_events -> requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(requests, approval_steps, request_events, workflow_policies, apps);
+
+// The quarterly stack audit: audits and their frozen snapshot, access reviews, owner check-ins.
+
+diesel::table! {
+    audits (id) {
+        id -> BigInt,
+        quarter -> Text,
+        taken_at -> Timestamp,
+        created_by -> Text,
+        previous_id -> Nullable<BigInt>,
+        summary -> Text,
+        stackward_version -> Text,
+    }
+}
+
+diesel::table! {
+    audit_chunks (id) {
+        id -> BigInt,
+        audit_id -> BigInt,
+        sheet -> Text,
+        position -> BigInt,
+        rows_count -> BigInt,
+        data -> Text,
+    }
+}
+
+diesel::table! {
+    access_reviews (id) {
+        id -> BigInt,
+        name -> Text,
+        due_on -> Date,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        reminded_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    review_items (id) {
+        id -> BigInt,
+        review_id -> BigInt,
+        app_id -> BigInt,
+        account_id -> BigInt,
+        person_email -> Nullable<Text>,
+        person_status -> Nullable<Text>,
+        role -> Nullable<Text>,
+        last_active_at -> Nullable<Timestamp>,
+        dormant -> Nullable<Bool>,
+        dormant_reason -> Nullable<Text>,
+        reviewers -> Text,
+        decision -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        by_default -> Bool,
+        comment -> Nullable<Text>,
+        request_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    check_ins (id) {
+        id -> BigInt,
+        quarter -> Text,
+        app_id -> BigInt,
+        owner_email -> Text,
+        seats_bought -> Nullable<BigInt>,
+        seats_active -> BigInt,
+        created_at -> Timestamp,
+        answered_at -> Nullable<Timestamp>,
+        answered_by -> Nullable<Text>,
+        still_needed -> Nullable<Bool>,
+        seats_right -> Nullable<Bool>,
+        seats_wanted -> Nullable<BigInt>,
+        renewal_intention -> Nullable<Text>,
+        comment -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(audit_chunks -> audits (audit_id));
+diesel::joinable!(review_items -> access_reviews (review_id));
+diesel::joinable!(check_ins -> apps (app_id));
+
+diesel::allow_tables_to_appear_in_same_query!(audits, audit_chunks, access_reviews, review_items, check_ins, apps);

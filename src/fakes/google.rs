@@ -1,5 +1,6 @@
 //! Google Workspace: the service-account token endpoint `POST /token` (RFC 7523 JWT-bearer grant,
-//! RS256 assertion signed with [`GOOGLE_TEST_PRIVATE_KEY`], `sub` = a directory admin to
+//! RS256 assertion signed with the key in [`google_service_account_json`], generated when the
+//! process first needs it, never shipped; `sub` = a directory admin to
 //! impersonate), Admin SDK Directory `GET /admin/directory/v1/users` (`maxResults` 1–500, default
 //! 100) and `GET /admin/directory/v1/users/{userKey}/tokens` (third-party OAuth grants, no paging),
 //! Enterprise License Manager `GET /apps/licensing/v1/product/{productId}/users` and
@@ -15,14 +16,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
 use jsonwebtoken::{errors::ErrorKind, Algorithm, DecodingKey, Validation};
+use openssl::pkey::PKey;
+use openssl::rsa::Rsa;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
-/// The private half of the fake service account's key (PKCS#8 PEM): sign token assertions with it.
-pub const GOOGLE_TEST_PRIVATE_KEY: &str = include_str!("google_test_key.pem");
-/// The public half, which the fake's token endpoint verifies assertions with.
-const PUBLIC_KEY: &str = include_str!("google_test_key.pub.pem");
 /// The fake service account's `client_email`: the only assertion issuer the fake accepts.
 pub const GOOGLE_CLIENT_EMAIL: &str = "stackward@fake-project.iam.gserviceaccount.com";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -33,6 +33,35 @@ const PRODUCT: &str = "Google-Apps";
 const STARTER: (&str, &str) = ("1010020027", "Google Workspace Business Starter");
 const STANDARD: (&str, &str) = ("1010020028", "Google Workspace Business Standard");
 
+/// The fake service account's RSA key pair, as PEM.
+struct KeyPair {
+    /// PKCS#8, as in a downloaded key file: clients sign assertions with it.
+    private: String,
+    /// SubjectPublicKeyInfo: the token endpoint verifies assertions with it.
+    public: String,
+}
+
+/// The key pair of this process, generated on first use (every fake and every key file the
+/// process hands out share it); None when OpenSSL cannot make one, which is logged.
+fn key_pair() -> Option<&'static KeyPair> {
+    static PAIR: OnceLock<Option<KeyPair>> = OnceLock::new();
+    PAIR.get_or_init(|| {
+        let made = (|| -> Result<KeyPair, openssl::error::ErrorStack> {
+            let key = PKey::from_rsa(Rsa::generate(2048)?)?;
+            let pem = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+            Ok(KeyPair { private: pem(key.private_key_to_pem_pkcs8()?), public: pem(key.public_key_to_pem()?) })
+        })();
+        made.map_err(|e| tracing::error!(error = %e, "the Google fake cannot generate its signing key")).ok()
+    })
+    .as_ref()
+}
+
+/// The private key (PKCS#8 PEM) the fake's service account signs assertions with; empty when
+/// none could be generated (the fake then refuses every assertion).
+pub fn google_private_key() -> &'static str {
+    key_pair().map_or("", |k| k.private.as_str())
+}
+
 /// A service-account key file (as downloaded from the Cloud console) for the fake, whose
 /// `token_uri` is `token_uri` (the fake's `{base_url}/token`).
 pub fn google_service_account_json(token_uri: &str) -> String {
@@ -40,7 +69,7 @@ pub fn google_service_account_json(token_uri: &str) -> String {
         "type": "service_account",
         "project_id": "fake-project",
         "private_key_id": "0123456789abcdef0123456789abcdef01234567",
-        "private_key": GOOGLE_TEST_PRIVATE_KEY,
+        "private_key": google_private_key(),
         "client_email": GOOGLE_CLIENT_EMAIL,
         "client_id": "100000000000000000001",
         "auth_uri": "https://accounts.google.com/o/oauth2/auth",
@@ -115,8 +144,8 @@ async fn token(state: web::Data<FakeState>, body: web::Bytes) -> HttpResponse {
     let Some(assertion) = field("assertion") else {
         return oauth_error(400, "invalid_request", "Missing required parameter: assertion");
     };
-    let Ok(key) = DecodingKey::from_rsa_pem(PUBLIC_KEY.as_bytes()) else {
-        return oauth_error(500, "internal_failure", "the fake's public key does not parse");
+    let Some(Ok(key)) = key_pair().map(|k| DecodingKey::from_rsa_pem(k.public.as_bytes())) else {
+        return oauth_error(500, "internal_failure", "the fake has no usable signing key");
     };
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[format!("{}/token", state.base())]);
@@ -391,7 +420,7 @@ async fn unassign(
 
 #[cfg(test)]
 mod tests {
-    use super::{google_service_account_json, GOOGLE_CLIENT_EMAIL, GOOGLE_TEST_PRIVATE_KEY};
+    use super::{google_private_key, google_service_account_json, GOOGLE_CLIENT_EMAIL};
     use crate::fakes::{FakeServer, Vendor, TOKEN};
     use serde_json::{json, Value};
 
@@ -404,7 +433,7 @@ mod tests {
         let now = chrono::Utc::now().timestamp();
         let claims = json!({"iss": GOOGLE_CLIENT_EMAIL, "sub": sub, "aud": aud, "iat": now, "exp": now + 3600,
             "scope": "https://www.googleapis.com/auth/admin.directory.user.readonly https://www.googleapis.com/auth/apps.licensing"});
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(GOOGLE_TEST_PRIVATE_KEY.as_bytes()).unwrap();
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(google_private_key().as_bytes()).unwrap();
         jsonwebtoken::encode(&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256), &claims, &key).unwrap()
     }
 
@@ -421,6 +450,24 @@ mod tests {
             .await
             .unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    #[test]
+    fn the_signing_key_is_made_at_start_and_no_private_key_ships_in_the_source() {
+        let marker = concat!("BEGIN ", "PRIVATE KEY");
+        assert!(google_private_key().starts_with(&format!("-----{marker}-----")), "a PKCS#8 key is generated");
+        let mut dirs = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    assert!(!text.contains(marker), "{} holds a private key", path.display());
+                }
+            }
+        }
     }
 
     #[tokio::test]

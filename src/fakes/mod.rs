@@ -20,10 +20,8 @@ mod zendesk;
 mod zoom;
 
 pub use directory::{Directory, FakeUser};
-pub use google::{google_service_account_json, GOOGLE_CLIENT_EMAIL, GOOGLE_TEST_PRIVATE_KEY};
-pub use server::{
-    header, limit_param, query_param, FakeServer, FakeState, LoggedRequest, CLIENT_ID, CLIENT_SECRET, TOKEN,
-};
+pub use google::{google_private_key, google_service_account_json, GOOGLE_CLIENT_EMAIL};
+pub use server::{FakeServer, FakeState, LoggedRequest, CLIENT_ID, CLIENT_SECRET, TOKEN};
 
 use actix_web::{web, HttpResponse};
 

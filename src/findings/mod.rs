@@ -83,3 +83,15 @@ pub fn refresh(
     let computed = rules::all(&snapshot);
     store::refresh(conn, computed, today)
 }
+
+/// Runs every rule now, with the default thresholds, on the blocking pool: the one way the API,
+/// the command line, the scheduler and a finished sync refresh findings.
+pub async fn refresh_now(
+    ctx: &crate::context::Context,
+    today: chrono::NaiveDate,
+) -> Result<RefreshReport, crate::db::DbError> {
+    let catalog = ctx.catalog.clone();
+    ctx.db
+        .run(move |c| refresh(c, today, RuleSettings::default(), Some(&catalog)).map_err(crate::db::DbError::from))
+        .await
+}

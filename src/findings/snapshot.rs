@@ -54,7 +54,7 @@ pub struct Grant {
     /// The user (email, or the vendor's user id).
     pub user_key: String,
     /// The connection that reported it.
-    pub connection_id: crate::sync::ConnectionId,
+    pub connection_id: crate::db::ConnectionId,
     /// When first seen.
     pub first_seen_at: NaiveDateTime,
     /// The catalog's name for the app, when it knows it (by client id or name).
@@ -144,7 +144,7 @@ impl Snapshot {
                 finding_exclusions::kind,
             ))
             .load(conn)?;
-        type GrantRow = (String, String, Option<String>, String, crate::sync::ConnectionId, NaiveDateTime);
+        type GrantRow = (String, String, Option<String>, String, crate::db::ConnectionId, NaiveDateTime);
         let rows: Vec<GrantRow> = app_grants::table
             .filter(app_grants::removed_at.is_null())
             .order(app_grants::id.asc())

@@ -107,6 +107,7 @@ pub struct FindingUpdate {
     /// Why it is dismissed.
     pub reason: Option<String>,
     /// The day a snooze ends.
+    #[serde(default, deserialize_with = "crate::time::date_opt::deserialize")]
     #[schema(value_type = Option<String>, format = Date)]
     pub snoozed_until: Option<NaiveDate>,
 }
@@ -279,10 +280,10 @@ pub struct Total {
     pub key: String,
     /// Currency; null for findings whose app has no contract (their savings are unknown).
     pub currency: Option<String>,
-    /// Per month, minor units.
-    pub monthly_savings_cents: i64,
-    /// Per year, minor units.
-    pub annual_savings_cents: i64,
+    /// Per month, minor units. Summed in 128 bits: many large findings never wrap around.
+    pub monthly_savings_cents: i128,
+    /// Per year, minor units (128-bit sum).
+    pub annual_savings_cents: i128,
     /// Findings counted.
     pub findings: usize,
     /// Findings of this group whose savings are unknown (no price); not in the sums.
@@ -304,7 +305,7 @@ pub struct Totals {
 pub fn totals(rows: &[Finding], category_of: impl Fn(AppId) -> Option<String>) -> Totals {
     use std::collections::BTreeMap;
     // None sorts first in a BTreeMap; keys are reordered below so priced groups come first.
-    type Acc = BTreeMap<(String, Option<String>), (i64, i64, usize, usize)>;
+    type Acc = BTreeMap<(String, Option<String>), (i128, i128, usize, usize)>;
     let (mut overall, mut by_app, mut by_category): (Acc, Acc, Acc) = Default::default();
     for f in rows.iter().filter(|f| matches!(f.status, FindingStatus::Open | FindingStatus::Acknowledged)) {
         let currency = f.currency.clone();
@@ -315,8 +316,8 @@ pub fn totals(rows: &[Finding], category_of: impl Fn(AppId) -> Option<String>) -
             e.2 += 1;
             match (f.monthly_savings_cents, f.annual_savings_cents) {
                 (Some(m), Some(a)) => {
-                    e.0 += m;
-                    e.1 += a;
+                    e.0 += i128::from(m);
+                    e.1 += i128::from(a);
                 }
                 _ => e.3 += 1,
             }

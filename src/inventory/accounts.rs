@@ -8,8 +8,8 @@ use super::subscriptions::{self, SubscriptionId};
 use super::validate::{self, Invalid};
 use crate::audit::{self, Actor};
 use crate::db::schema::accounts;
+use crate::db::ConnectionId;
 use crate::db::{Conn, Page};
-use crate::sync::ConnectionId;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -124,6 +124,7 @@ impl Account {
 #[serde(deny_unknown_fields)]
 pub struct AccountChanges {
     /// The app (required when creating).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub app_id: Option<AppId>,
     /// The subscription paying for it.
     #[serde(default, with = "serde_with::rust::double_option")]
@@ -154,8 +155,10 @@ pub struct AccountChanges {
     #[schema(value_type = Option<String>)]
     pub licence: Option<Option<String>>,
     /// Seat status (default `active`).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub status: Option<AccountStatus>,
     /// Whether it is billed (default true).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub billable: Option<bool>,
     /// When the vendor created it.
     #[serde(default, deserialize_with = "crate::time::double_option_rfc3339::deserialize")]
@@ -308,7 +311,12 @@ pub fn list(conn: &mut Conn, filter: &AccountFilter, page: Page) -> Result<(Vec<
         q = q.filter(accounts::email.eq(e.trim().to_lowercase()));
     }
     if let Some(days) = filter.inactive_days {
-        let cutoff = crate::time::now() - chrono::Duration::days(i64::from(days));
+        // Any day count is a valid question; one reaching before the year 1 simply means "no
+        // activity since the year 1" rather than an overflow (or a time PostgreSQL cannot hold).
+        let floor = chrono::NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or_default().and_time(chrono::NaiveTime::MIN);
+        let cutoff = chrono::Duration::try_days(i64::from(days))
+            .and_then(|d| crate::time::now().checked_sub_signed(d))
+            .map_or(floor, |c| c.max(floor));
         q = q
             .filter(accounts::status.ne(AccountStatus::Removed))
             .filter(accounts::last_active_at.is_null().or(accounts::last_active_at.lt(cutoff)));
@@ -370,4 +378,21 @@ pub fn update(conn: &mut Conn, actor: &Actor, id: AccountId, changes: AccountCha
 pub fn remove(conn: &mut Conn, actor: &Actor, id: AccountId) -> Result<Account> {
     let changes = AccountChanges { status: Some(AccountStatus::Removed), ..Default::default() };
     update(conn, actor, id, changes)
+}
+
+/// Seats of one app: held (not removed) and active.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SeatCounts {
+    /// Seats someone holds (active or suspended, not removed).
+    pub assigned: i64,
+    /// Active seats.
+    pub active: i64,
+}
+
+/// Held and active seats of `app`.
+pub fn seat_counts(conn: &mut Conn, app: AppId) -> QueryResult<SeatCounts> {
+    let held = accounts::table.filter(accounts::app_id.eq(app)).filter(accounts::removed_at.is_null());
+    let assigned = held.count().get_result(conn)?;
+    let active = held.filter(accounts::status.eq(AccountStatus::Active)).count().get_result(conn)?;
+    Ok(SeatCounts { assigned, active })
 }

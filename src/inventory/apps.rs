@@ -101,6 +101,7 @@ impl App {
 #[serde(deny_unknown_fields)]
 pub struct AppChanges {
     /// Name (required when creating).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub name: Option<String>,
     /// Vendor.
     #[serde(default, with = "serde_with::rust::double_option")]
@@ -115,6 +116,7 @@ pub struct AppChanges {
     #[schema(value_type = Option<String>)]
     pub website: Option<Option<String>>,
     /// Domains.
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub domains: Option<Domains>,
     /// Business owner's email.
     #[serde(default, with = "serde_with::rust::double_option")]
@@ -129,6 +131,7 @@ pub struct AppChanges {
     #[schema(value_type = Option<String>)]
     pub billing_owner_email: Option<Option<String>>,
     /// Lifecycle status (default `approved` when created by hand).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub status: Option<AppStatus>,
     /// Free text.
     #[serde(default, with = "serde_with::rust::double_option")]
@@ -211,7 +214,9 @@ pub fn list(conn: &mut Conn, filter: &AppFilter, page: Page) -> Result<(Vec<App>
         q = q.filter(apps::category.eq(c.trim().to_lowercase()));
     }
     if let Some(text) = &filter.q {
-        q = q.filter(lower(apps::name).like(format!("%{}%", text.trim().to_lowercase())));
+        // `_` and `%` in the search are the characters themselves, not wildcards.
+        let pattern = format!("%{}%", crate::db::escape_like(&text.trim().to_lowercase()));
+        q = q.filter(lower(apps::name).like(pattern).escape('\\'));
     }
     let rows = q.order(apps::id.asc()).limit(page.fetch()).select(App::as_select()).load(conn)?;
     Ok(page.finish(rows, |a| a.id.0))

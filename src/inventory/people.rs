@@ -5,8 +5,8 @@ use super::error::{InventoryError, Result};
 use super::validate::{self, Invalid};
 use crate::audit::{self, Actor};
 use crate::db::schema::{accounts, people};
+use crate::db::ConnectionId;
 use crate::db::{Conn, Page};
-use crate::sync::ConnectionId;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -87,8 +87,10 @@ impl Person {
 #[serde(deny_unknown_fields)]
 pub struct PersonChanges {
     /// Work email (required when creating).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub email: Option<String>,
     /// Full name (required when creating).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub name: Option<String>,
     /// Department.
     #[serde(default, with = "serde_with::rust::double_option")]
@@ -103,9 +105,10 @@ pub struct PersonChanges {
     #[schema(value_type = Option<String>)]
     pub manager_email: Option<Option<String>>,
     /// Employment status (default `active`).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub status: Option<PersonStatus>,
     /// Last working day.
-    #[serde(default, with = "serde_with::rust::double_option")]
+    #[serde(default, deserialize_with = "crate::time::double_option_date::deserialize")]
     #[schema(value_type = Option<String>, format = Date)]
     pub left_on: Option<Option<NaiveDate>>,
 }

@@ -106,36 +106,42 @@ pub struct Subscription {
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionChanges {
     /// The app (required when creating).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub app_id: Option<AppId>,
     /// Plan or SKU (required when creating).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub plan: Option<String>,
-    /// Seats bought; null for unlimited.
+    /// Seats bought (at most 10,000,000); null for unlimited.
     #[serde(default, with = "serde_with::rust::double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000)]
     pub seats_purchased: Option<Option<i64>>,
-    /// Price of one seat per billing period in cents; null when unknown.
+    /// Price of one seat per billing period in cents (at most 1,000,000,000); null when unknown.
     #[serde(default, with = "serde_with::rust::double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000)]
     pub unit_price_cents: Option<Option<i64>>,
     /// ISO 4217 currency (required when creating).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub currency: Option<String>,
     /// Billing period (default `annual`).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub billing_frequency: Option<BillingFrequency>,
     /// First day of the term (default today).
+    #[serde(default, deserialize_with = "crate::time::date_not_null::deserialize")]
     #[schema(value_type = Option<String>, format = Date)]
     pub term_start: Option<NaiveDate>,
     /// Last day of the term.
-    #[serde(default, with = "serde_with::rust::double_option")]
+    #[serde(default, deserialize_with = "crate::time::double_option_date::deserialize")]
     #[schema(value_type = Option<String>, format = Date)]
     pub term_end: Option<Option<NaiveDate>>,
     /// Renewal type (default `auto`).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub renewal_type: Option<RenewalType>,
     /// Notice days.
     #[serde(default, with = "serde_with::rust::double_option")]
     #[schema(value_type = Option<i32>)]
     pub notice_days: Option<Option<i32>>,
     /// Opt-out date.
-    #[serde(default, with = "serde_with::rust::double_option")]
+    #[serde(default, deserialize_with = "crate::time::double_option_date::deserialize")]
     #[schema(value_type = Option<String>, format = Date)]
     pub opt_out_date: Option<Option<NaiveDate>>,
     /// Contract owner's email.
@@ -147,12 +153,14 @@ pub struct SubscriptionChanges {
     #[schema(value_type = Option<String>)]
     pub cost_centre: Option<Option<String>>,
     /// Status (default `active`).
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub status: Option<SubscriptionStatus>,
     /// Reminder stages in days before the deadline, e.g. `90,30,7`; null for the global default.
     #[serde(default, with = "serde_with::rust::double_option")]
     #[schema(value_type = Option<String>)]
     pub reminder_days: Option<Option<String>>,
     /// Set true to stop renewal reminders for this subscription.
+    #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub no_action_needed: Option<bool>,
 }
 
@@ -170,20 +178,22 @@ impl SubscriptionChanges {
 #[serde(deny_unknown_fields)]
 pub struct Renewal {
     /// First day of the new term (default: the old term's last day + 1).
+    #[serde(default, deserialize_with = "crate::time::date_opt::deserialize")]
     #[schema(value_type = Option<String>, format = Date)]
     pub term_start: Option<NaiveDate>,
     /// Last day of the new term (required).
+    #[serde(default, deserialize_with = "crate::time::date_opt::deserialize")]
     #[schema(value_type = Option<String>, format = Date)]
     pub term_end: Option<NaiveDate>,
     /// Plan for the new term.
     pub plan: Option<String>,
     /// Seats for the new term.
     #[serde(default, with = "serde_with::rust::double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 10_000_000)]
     pub seats_purchased: Option<Option<i64>>,
     /// Seat price for the new term.
     #[serde(default, with = "serde_with::rust::double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1_000_000_000)]
     pub unit_price_cents: Option<Option<i64>>,
     /// Currency for the new term.
     pub currency: Option<String>,
@@ -196,6 +206,7 @@ pub struct Renewal {
     #[schema(value_type = Option<i32>)]
     pub notice_days: Option<Option<i32>>,
     /// Opt-out date of the new term.
+    #[serde(default, deserialize_with = "crate::time::date_opt::deserialize")]
     #[schema(value_type = Option<String>, format = Date)]
     pub opt_out_date: Option<NaiveDate>,
 }
@@ -254,8 +265,8 @@ fn validate(conn: &mut Conn, s: &mut Subscription) -> Result<()> {
         other => other.map(|_| ())?,
     }
     validate::required("plan", &mut s.plan)?;
-    validate::not_negative("seats_purchased", s.seats_purchased)?;
-    validate::not_negative("unit_price_cents", s.unit_price_cents)?;
+    validate::at_most("seats_purchased", s.seats_purchased, validate::MAX_SEATS)?;
+    validate::at_most("unit_price_cents", s.unit_price_cents, validate::MAX_UNIT_PRICE_CENTS)?;
     validate::currency("currency", &mut s.currency)?;
     if let Some(end) = s.term_end {
         if end < s.term_start {
@@ -272,7 +283,7 @@ fn validate(conn: &mut Conn, s: &mut Subscription) -> Result<()> {
     validate::optional("cost_centre", &mut s.cost_centre)?;
     validate::optional("reminder_days", &mut s.reminder_days)?;
     if let Some(days) = s.reminder_days.as_mut() {
-        let stages = crate::renewals::dates::parse_stages(days).map_err(|m| Invalid::new("reminder_days", m))?;
+        let stages = crate::time::parse_stages(days).map_err(|m| Invalid::new("reminder_days", m))?;
         *days = stages.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     }
     Ok(())

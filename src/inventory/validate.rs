@@ -86,6 +86,36 @@ pub fn not_negative<T: PartialOrd + Default + Copy>(field: &str, value: Option<T
     }
 }
 
+/// Upper bound of `seats_purchased`: ten million seats, far above any real contract, and low
+/// enough that seats × price × 12 months stays well inside 64-bit cents.
+pub const MAX_SEATS: i64 = 10_000_000;
+/// Upper bound of `unit_price_cents`: 1,000,000,000 minor units (ten million in major units)
+/// per seat per billing period.
+pub const MAX_UNIT_PRICE_CENTS: i64 = 1_000_000_000;
+
+/// Refuses a count or amount above `max` (and below zero).
+pub fn at_most(field: &str, value: Option<i64>, max: i64) -> Result<(), Invalid> {
+    not_negative(field, value)?;
+    match value {
+        Some(v) if v > max => Err(Invalid::new(field, format!("must be at most {max}"))),
+        _ => Ok(()),
+    }
+}
+
+/// serde `deserialize_with` for a change-set field that cannot be cleared: absent stays absent
+/// (with `#[serde(default)]`), a value is taken, and `null` is refused naming the field rather
+/// than silently ignored.
+pub fn not_null<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    match <Option<T> as serde::Deserialize>::deserialize(d)? {
+        None => Err(serde::de::Error::custom(crate::time::NULL_REFUSED)),
+        some => Ok(some),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +139,7 @@ mod tests {
         assert_eq!(blank, None);
         let mut empty = "   ".to_string();
         assert!(required("name", &mut empty).is_err());
+        assert!(at_most("seats_purchased", Some(MAX_SEATS + 1), MAX_SEATS).is_err());
+        assert!(at_most("seats_purchased", Some(MAX_SEATS), MAX_SEATS).is_ok());
     }
 }

@@ -24,6 +24,15 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("request_task.subject.txt", include_str!("templates/request_task.subject.txt")),
     ("request_task.txt", include_str!("templates/request_task.txt")),
     ("request_task.html", include_str!("templates/request_task.html")),
+    ("access_review_start.subject.txt", include_str!("templates/access_review_start.subject.txt")),
+    ("access_review_start.txt", include_str!("templates/access_review_start.txt")),
+    ("access_review_start.html", include_str!("templates/access_review_start.html")),
+    ("access_review_reminder.subject.txt", include_str!("templates/access_review_reminder.subject.txt")),
+    ("access_review_reminder.txt", include_str!("templates/access_review_reminder.txt")),
+    ("access_review_reminder.html", include_str!("templates/access_review_reminder.html")),
+    ("check_in.subject.txt", include_str!("templates/check_in.subject.txt")),
+    ("check_in.txt", include_str!("templates/check_in.txt")),
+    ("check_in.html", include_str!("templates/check_in.html")),
 ];
 
 fn env() -> &'static Environment<'static> {

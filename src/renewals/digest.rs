@@ -42,7 +42,8 @@ pub fn queue_owner_digests(
             .iter()
             .map(|(id, name)| {
                 serde_json::json!({"name": name, "seats_used": used.get(id).copied().unwrap_or(0),
-                "seats_purchased": bought.get(id).copied().filter(|b| *b > 0)})
+                "seats_purchased": bought.get(id).copied().filter(|b| *b > 0),
+                "findings_link": format!("{public_url}/findings?app={id}")})
             })
             .collect();
         let coming: Vec<_> = renewals
@@ -53,7 +54,9 @@ pub fn queue_owner_digests(
                 "days_left": r.days_to_deadline, "recommendation": r.recommendation.to_string()})
             })
             .collect();
-        let ctx = serde_json::json!({"apps": items, "renewals": coming, "link": public_url});
+        // Links open the pages where the owner acts, after signing in; nothing is decided by a link.
+        let ctx = serde_json::json!({"apps": items, "renewals": coming, "link": public_url,
+            "renewals_link": format!("{public_url}/renewals")});
         let (subject, text, html) =
             notify::render("owner_digest", &ctx).map_err(|e| DbError::Task(format!("owner digest template: {e}")))?;
         let email = Email {

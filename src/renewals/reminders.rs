@@ -99,7 +99,8 @@ pub fn render(
         "annual_cost": r.annual_cost_cents.map(|c| format!("{}/yr", money(c, &r.currency))).unwrap_or_else(|| "unknown (no price recorded)".into()),
         "owner": r.owner_email,
         "recommendation": r.recommendation.to_string(),
-        "link": format!("{}/subscriptions/{}", settings.public_url, r.subscription_id),
+        // The renewals page, where the owner decides (after signing in): never a decision by link.
+        "link": format!("{}/renewals#subscription-{}", settings.public_url, r.subscription_id),
     });
     let (subject, text, html) = notify::render("renewal_reminder", &ctx)
         .map_err(|e| DbError::Task(format!("renewal reminder template: {e}")))?;

@@ -220,7 +220,7 @@ pub fn upcoming(
         let reminder_days = s
             .reminder_days
             .as_deref()
-            .and_then(|r| dates::parse_stages(r).ok())
+            .and_then(|r| crate::time::parse_stages(r).ok())
             .unwrap_or_else(|| default_stages.to_vec());
         out.push(UpcomingRenewal {
             subscription_id: s.id,

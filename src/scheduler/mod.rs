@@ -1,7 +1,7 @@
-//! Scheduler: cron jobs (findings, renewal reminders, outbox delivery, weekly owner digest,
-//! request SLAs) run by tokio-cron-scheduler in every process. A tick only claims the period's
-//! lease in the database and runs the job if it won, so with several replicas each job runs
-//! once per period. Reads the `cron_*` settings: cron with seconds, UTC; blank disables a job;
+//! Scheduler: cron jobs (findings, renewal and access review reminders, outbox delivery, weekly
+//! owner digest, request SLAs, quarterly owner check-ins) run by tokio-cron-scheduler in every
+//! process. A tick only claims the period's lease in the database and runs the job if it won,
+//! so with several replicas each job runs once per period. Reads the `cron_*` settings: cron with seconds, UTC; blank disables a job;
 //! and `request_changes_max_days`.
 
 pub mod leases;
@@ -14,10 +14,7 @@ use crate::db::DbError;
 use crate::renewals::reminders::{self, PassReport, ReminderSettings};
 use crate::workflow::SlaSettings;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use croner::parser::{CronParser, Seconds};
 use croner::Cron;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
@@ -42,6 +39,8 @@ pub enum JobKind {
     ConnectionSyncs,
     /// Remind and escalate late approval steps, close requests left waiting for changes.
     RequestSlas,
+    /// Start the current quarter's owner check-ins (apps already asked are not asked again).
+    CheckIns,
 }
 
 impl JobKind {
@@ -54,44 +53,9 @@ impl JobKind {
             JobKind::Findings => "findings",
             JobKind::ConnectionSyncs => "connection_syncs",
             JobKind::RequestSlas => "request_slas",
+            JobKind::CheckIns => "check_ins",
         }
     }
-}
-
-/// When the scheduler last ticked, for `/readyz`.
-#[derive(Debug, Default)]
-pub struct Heartbeat {
-    last_tick: AtomicI64,
-}
-
-impl Heartbeat {
-    /// Records a tick now.
-    pub fn beat(&self) {
-        self.last_tick.store(Utc::now().timestamp(), Ordering::Relaxed);
-    }
-
-    /// Seconds since the last tick; None if it never ticked.
-    pub fn age_secs(&self) -> Option<i64> {
-        match self.last_tick.load(Ordering::Relaxed) {
-            0 => None,
-            t => Some(Utc::now().timestamp() - t),
-        }
-    }
-}
-
-/// Parses a cron schedule (seconds first) as the scheduler will; blank means disabled.
-pub fn parse_schedule(setting: &str, expr: &str) -> Result<Option<Cron>, String> {
-    let expr = expr.trim();
-    if expr.is_empty() {
-        return Ok(None);
-    }
-    CronParser::builder()
-        .seconds(Seconds::Required)
-        .dom_and_dow(true)
-        .build()
-        .parse(expr)
-        .map(Some)
-        .map_err(|e| format!("{setting} {expr:?} is not a cron schedule with seconds (e.g. \"0 0 7 * * *\"): {e}"))
 }
 
 /// The enabled jobs and their schedules, validated.
@@ -103,10 +67,11 @@ pub fn schedules(settings: &Settings) -> Result<Vec<(JobKind, String, Cron)>, St
         (JobKind::Findings, "STACKWARD_CRON_FINDINGS", &settings.cron_findings),
         (JobKind::ConnectionSyncs, "STACKWARD_CRON_SYNC", &settings.cron_sync),
         (JobKind::RequestSlas, "STACKWARD_CRON_REQUESTS", &settings.cron_requests),
+        (JobKind::CheckIns, "STACKWARD_CRON_CHECK_INS", &settings.cron_check_ins),
     ];
     let mut out = Vec::new();
     for (kind, setting, expr) in all {
-        if let Some(cron) = parse_schedule(setting, expr)? {
+        if let Some(cron) = crate::time::parse_schedule(setting, expr)? {
             out.push((kind, expr.trim().to_string(), cron));
         }
     }
@@ -115,8 +80,8 @@ pub fn schedules(settings: &Settings) -> Result<Vec<(JobKind, String, Cron)>, St
 
 /// The reminder settings, validated.
 pub fn reminder_settings(settings: &Settings) -> Result<ReminderSettings, String> {
-    let default_stages = crate::renewals::dates::parse_stages(&settings.reminder_days)
-        .map_err(|e| format!("STACKWARD_REMINDER_DAYS: {e}"))?;
+    let default_stages =
+        crate::time::parse_stages(&settings.reminder_days).map_err(|e| format!("STACKWARD_REMINDER_DAYS: {e}"))?;
     Ok(ReminderSettings { default_stages, finance: settings.finance_list(), public_url: settings.public_url() })
 }
 
@@ -210,24 +175,37 @@ pub async fn run_job(ctx: &Context, kind: JobKind, today: chrono::NaiveDate) -> 
     match kind {
         JobKind::RenewalReminders => {
             let report = remind(ctx, today, false).await?;
+            // Access reviews due soon remind their reviewers on the same daily pass.
+            let url = ctx.settings.public_url();
+            let reviews = ctx.db.run(move |c| crate::stack_audit::reviews::remind_due(c, today, &url)).await?;
             let sent = deliver(ctx).await?;
-            Ok(format!("{} reminders queued, {sent} emails sent", report.queued.len()))
+            Ok(format!(
+                "{} reminders queued, {reviews} access review reminders queued, {sent} emails sent",
+                report.queued.len()
+            ))
         }
         JobKind::Outbox => Ok(format!("{} emails sent", deliver(ctx).await?)),
         JobKind::ConnectionSyncs => {
-            let reclaims = crate::sync::reclaim::run_queued(ctx).await?;
+            let reclaims = crate::actions::run_queued(ctx).await?;
             Ok(format!("{} connections synced, {reclaims} reclaims run", crate::sync::run_due(ctx).await?))
         }
         JobKind::Findings => {
-            let (settings, catalog) = (crate::findings::RuleSettings::default(), ctx.catalog.clone());
-            let r = ctx
-                .db
-                .run(move |c| crate::findings::refresh(c, today, settings, Some(&catalog)).map_err(DbError::from))
-                .await?;
+            let r = crate::findings::refresh_now(ctx, today).await?;
             Ok(format!(
                 "findings: {} opened, {} updated, {} resolved, {} unchanged",
                 r.opened, r.updated, r.resolved, r.unchanged
             ))
+        }
+        JobKind::CheckIns => {
+            let quarter = crate::stack_audit::Quarter::of(today);
+            let url = ctx.settings.public_url();
+            let actor = crate::audit::Actor("scheduler".into());
+            let made = ctx
+                .db
+                .run(move |c| crate::stack_audit::checkins::start(c, &actor, quarter, &url, crate::time::now()))
+                .await?;
+            let sent = deliver(ctx).await?;
+            Ok(format!("{quarter} check-ins: {} started; {sent} emails sent", made.len()))
         }
         JobKind::RequestSlas => {
             let s = sla_settings(&ctx.settings).map_err(anyhow::Error::msg)?;
@@ -271,6 +249,3 @@ pub async fn deliver(ctx: &Context) -> anyhow::Result<usize> {
     let report = crate::notify::deliver_due(&ctx.db, mailer, OUTBOX_BATCH).await?;
     Ok(report.sent.len())
 }
-
-/// Shared handle type for the heartbeat.
-pub type SharedHeartbeat = Arc<Heartbeat>;

@@ -7,17 +7,13 @@ use crate::audit::{self, Actor};
 use crate::auth::{SecretBox, Secrets};
 use crate::connectors::{Definition, Params, Registry};
 use crate::db::schema::connections;
+pub use crate::db::ConnectionId;
 use crate::db::{Conn, JsonText};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-crate::id_type!(
-    /// Id of a connection.
-    ConnectionId
-);
 
 /// The schedule a connection gets when none is given: daily at 03:00 UTC.
 pub const DEFAULT_SCHEDULE: &str = "0 0 3 * * *";
@@ -140,7 +136,7 @@ fn invalid(field: &str, message: impl Into<String>) -> SyncError {
 }
 
 fn next_run(schedule: &str) -> Result<Option<NaiveDateTime>, SyncError> {
-    let cron = crate::scheduler::parse_schedule("schedule", schedule).map_err(|m| invalid("schedule", m))?;
+    let cron = crate::time::parse_schedule("schedule", schedule).map_err(|m| invalid("schedule", m))?;
     Ok(cron.and_then(|c| next_occurrence(&c)))
 }
 

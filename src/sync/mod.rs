@@ -6,7 +6,6 @@
 
 pub mod connections;
 pub mod oauth;
-pub mod reclaim;
 pub mod runs;
 pub mod store;
 
@@ -162,16 +161,7 @@ async fn execute(ctx: &Context, run: SyncRun, progress: Option<Progress>) -> Res
 }
 
 async fn refresh_findings(ctx: &Context) {
-    let catalog = ctx.catalog.clone();
-    let today = chrono::Utc::now().date_naive();
-    let refreshed = ctx
-        .db
-        .run(move |c| {
-            crate::findings::refresh(c, today, crate::findings::RuleSettings::default(), Some(&catalog))
-                .map_err(DbError::from)
-        })
-        .await;
-    match refreshed {
+    match crate::findings::refresh_now(ctx, chrono::Utc::now().date_naive()).await {
         Ok(r) => tracing::info!(opened = r.opened, resolved = r.resolved, "findings refreshed after sync"),
         Err(e) => tracing::error!(error = %e, "findings refresh after sync failed"),
     }
@@ -276,7 +266,7 @@ pub async fn run_due(ctx: &Context) -> anyhow::Result<usize> {
         .await?;
     let mut ran = 0;
     for row in due {
-        let next = crate::scheduler::parse_schedule("schedule", &row.schedule)
+        let next = crate::time::parse_schedule("schedule", &row.schedule)
             .ok()
             .flatten()
             .and_then(|c| connections::next_occurrence(&c));

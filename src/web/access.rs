@@ -18,3 +18,9 @@ pub const TOKEN_ADMINS: &[Role] = &[Admin];
 pub const OPERATORS: &[Role] = &[Admin, It, Auditor];
 /// Roles that replace the approval policy.
 pub const POLICY_ADMINS: &[Role] = &[Admin];
+/// Roles that take quarterly audits.
+pub const AUDIT_TAKERS: &[Role] = &[Admin, It, Finance];
+/// Roles that start and close access reviews.
+pub const REVIEW_STARTERS: &[Role] = &[Admin, It, Security];
+/// Roles that start owner check-ins.
+pub const CHECK_IN_STARTERS: &[Role] = &[Admin, It, Finance];

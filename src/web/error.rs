@@ -35,6 +35,9 @@ pub enum ApiError {
     /// 404 `not_found`.
     #[error("{0}")]
     NotFound(String),
+    /// 415 `unsupported_media_type`: the body is not in the format the route reads.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// 409 `conflict`: a duplicate or a clash with the current state.
     #[error("{message}")]
     Conflict {
@@ -61,7 +64,8 @@ pub struct ErrorBody {
 /// What went wrong, for programs (`code`, `field`) and people (`message`).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
-    /// Stable code: invalid, malformed, unauthorized, forbidden, not_found, conflict, unavailable, internal.
+    /// Stable code: invalid, malformed, unauthorized, forbidden, not_found, unsupported_media_type,
+    /// conflict, unavailable, internal.
     pub code: &'static str,
     /// A sentence a person can act on.
     pub message: String,
@@ -86,6 +90,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not_found",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::Conflict { .. } => "conflict",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal => "internal",
@@ -100,6 +105,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -218,6 +224,24 @@ impl From<crate::workflow::WorkflowError> for ApiError {
             WorkflowError::Conflict(message) => ApiError::Conflict { field: None, message },
             WorkflowError::Inventory(i) => i.into(),
             WorkflowError::Db(db) => db.into(),
+        }
+    }
+}
+
+impl From<crate::stack_audit::StackAuditError> for ApiError {
+    fn from(e: crate::stack_audit::StackAuditError) -> Self {
+        use crate::stack_audit::StackAuditError;
+        match e {
+            StackAuditError::Invalid { field, message } => ApiError::Invalid { field: Some(field), message, row: None },
+            StackAuditError::Forbidden(m) => ApiError::Forbidden(m),
+            StackAuditError::NotFound(m) => ApiError::NotFound(m),
+            StackAuditError::Conflict(message) => ApiError::Conflict { field: None, message },
+            StackAuditError::Pack(m) => {
+                tracing::error!(error = %m, "audit pack");
+                ApiError::Internal
+            }
+            StackAuditError::Workflow(w) => w.into(),
+            StackAuditError::Db(db) => db.into(),
         }
     }
 }

@@ -11,10 +11,13 @@ use serde::de::DeserializeOwned;
 use std::marker::PhantomData;
 
 /// A JSON body, parsed only when the handler asks (after its role check, so a caller without
-/// the role is told 403 whatever they sent). Unknown fields, wrong types and bad values are
-/// 400 `invalid` naming the field.
+/// the role is told 403 whatever they sent). A body sent as anything but `application/json`
+/// is 415; text after the JSON value is 400 `malformed`; unknown fields, wrong types, bad
+/// values and NUL characters are 400 `invalid` naming the field.
 pub struct Json<T> {
     bytes: web::Bytes,
+    /// Whether the request said its body is JSON.
+    json_type: bool,
     _into: PhantomData<T>,
 }
 
@@ -24,6 +27,7 @@ impl<T: DeserializeOwned> Json<T> {
         if self.bytes.is_empty() {
             return Err(ApiError::Malformed("the request needs a JSON body".into()));
         }
+        self.check_type()?;
         parse_json(&self.bytes)
     }
 
@@ -32,7 +36,27 @@ impl<T: DeserializeOwned> Json<T> {
         if self.bytes.is_empty() {
             return Ok(None);
         }
+        self.check_type()?;
         parse_json(&self.bytes).map(Some)
+    }
+
+    fn check_type(&self) -> Result<(), ApiError> {
+        if self.json_type {
+            return Ok(());
+        }
+        Err(ApiError::UnsupportedMediaType("send the body as Content-Type: application/json".into()))
+    }
+}
+
+/// True for `application/json` and `application/…+json`, with any parameters.
+fn is_json(req: &HttpRequest) -> bool {
+    use actix_web::HttpMessage;
+    match req.mime_type() {
+        Ok(Some(m)) => {
+            m.type_() == actix_web::mime::APPLICATION
+                && (m.subtype() == actix_web::mime::JSON || m.suffix() == Some(actix_web::mime::JSON))
+        }
+        _ => false,
     }
 }
 
@@ -46,17 +70,57 @@ fn field_error(path: String, message: String) -> ApiError {
     ApiError::Invalid { field: Some(field).filter(|f| f != "."), message, row: None }
 }
 
-/// Parses a JSON body with the field path of any error.
+/// Parses a JSON body with the field path of any error: the whole body must be one JSON value,
+/// and no text in it may hold a NUL character (PostgreSQL cannot store one, so neither backend does).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let malformed = |e: serde_json::Error| ApiError::Malformed(format!("the body is not valid JSON: {e}"));
+    // A NUL can only arrive escaped (`\u0000`: raw control characters are not JSON); only then
+    // is the body walked to name the field that holds it.
+    if bytes.windows(6).any(|w| w == br"\u0000") {
+        let value: serde_json::Value = serde_json::from_slice(bytes).map_err(malformed)?;
+        if let Some(path) = nul_path(&value, String::new()) {
+            return Err(nul_refused(&path));
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => field_error(path, strip_position(&inner.to_string())),
-            _ => ApiError::Malformed(format!("the body is not valid JSON: {inner}")),
+            _ => malformed(inner),
         }
-    })
+    })?;
+    de.end().map_err(malformed)?;
+    Ok(value)
+}
+
+fn nul_refused(field: &str) -> ApiError {
+    let field = Some(field.to_string()).filter(|f| !f.is_empty());
+    ApiError::Invalid { field, message: "must not contain a NUL character".into(), row: None }
+}
+
+/// The dotted path of the first key or string holding a NUL character.
+fn nul_path(v: &serde_json::Value, at: String) -> Option<String> {
+    let join = |key: &str| if at.is_empty() { key.to_string() } else { format!("{at}.{key}") };
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => Some(at),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, x)| nul_path(x, join(&i.to_string())))
+        }
+        serde_json::Value::Object(map) => {
+            map.iter().find_map(
+                |(k, x)| {
+                    if k.contains('\0') {
+                        Some(join(&k.replace('\0', "")))
+                    } else {
+                        nul_path(x, join(k))
+                    }
+                },
+            )
+        }
+        _ => None,
+    }
 }
 
 fn strip_position(message: &str) -> String {
@@ -72,15 +136,16 @@ impl<T: 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = web::Bytes::from_request(req, payload);
+        let json_type = is_json(req);
         Box::pin(async move {
             let bytes = body.await.map_err(|e| ApiError::Malformed(format!("the request body cannot be read: {e}")))?;
-            Ok(Json { bytes, _into: PhantomData })
+            Ok(Json { bytes, json_type, _into: PhantomData })
         })
     }
 }
 
-/// A query string, parsed when the handler asks (after its role check). Unknown parameters
-/// and bad values are 400 `invalid` naming the parameter.
+/// A query string, parsed when the handler asks (after its role check). Unknown parameters,
+/// bad values and NUL characters are 400 `invalid` naming the parameter.
 pub struct Query<T> {
     raw: String,
     _into: PhantomData<T>,
@@ -89,6 +154,10 @@ pub struct Query<T> {
 impl<T: DeserializeOwned> Query<T> {
     /// Parses the query string.
     pub fn parse(&self) -> Result<T, ApiError> {
+        let pairs = form_urlencoded::parse(self.raw.as_bytes());
+        if let Some((key, _)) = pairs.clone().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            return Err(nul_refused(&key.replace('\0', "")));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(self.raw.as_bytes()));
         serde_path_to_error::deserialize(de).map_err(|e| field_error(e.path().to_string(), e.into_inner().to_string()))
     }
@@ -133,20 +202,44 @@ impl FromRequest for Auth {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let header = req.headers().get("authorization").and_then(|h| h.to_str().ok()).map(str::to_string);
+        let secret = bearer_secret(req);
         let ctx = req.app_data::<web::Data<Context>>().cloned();
         Box::pin(async move {
-            let Some(header) = header else {
-                return Err(ApiError::Unauthorized("send an API token as Authorization: Bearer TOKEN".into()));
-            };
-            let Some(secret) = header.strip_prefix("Bearer ").map(|s| s.trim().to_string()) else {
-                return Err(ApiError::Unauthorized("the Authorization header must be Bearer TOKEN".into()));
-            };
+            let secret = secret?
+                .ok_or_else(|| ApiError::Unauthorized("send an API token as Authorization: Bearer TOKEN".into()))?;
             let ctx = ctx.ok_or(ApiError::Internal)?;
-            let found = ctx.db.run(move |c| auth::authenticate(c, &secret, auth::TokenScope::Api)).await?;
-            found.map(Auth).ok_or_else(|| ApiError::Unauthorized("the token is unknown or revoked".into()))
+            let found = ctx
+                .db
+                .run(move |c| {
+                    let principal = auth::authenticate(c, &secret, auth::TokenScope::Api)?;
+                    let scope = match principal {
+                        Some(_) => None,
+                        None => auth::live_scope(c, &secret)?,
+                    };
+                    Ok::<_, auth::TokenError>((principal, scope))
+                })
+                .await?;
+            match found {
+                (Some(p), _) => Ok(Auth(p)),
+                (None, Some(auth::TokenScope::Calendar)) => {
+                    Err(ApiError::Forbidden("this token opens only the calendar feed".into()))
+                }
+                (None, _) => Err(ApiError::Unauthorized("the token is unknown or revoked".into())),
+            }
         })
     }
+}
+
+/// The token of an `Authorization: Bearer TOKEN` header (the scheme in any case, RFC 7235);
+/// none when there is no header, 401 when it is of another scheme.
+pub fn bearer_secret(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(header) = req.headers().get("authorization") else { return Ok(None) };
+    let header = header.to_str().unwrap_or_default().trim();
+    let (scheme, token) = header.split_once(' ').unwrap_or((header, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(ApiError::Unauthorized("the Authorization header must be Bearer TOKEN".into()));
+    }
+    Ok(Some(token.trim().to_string()))
 }
 
 /// Parses a path id; one that is not a number is simply not found.

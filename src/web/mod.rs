@@ -9,6 +9,7 @@ mod metrics;
 mod ops;
 mod paging;
 mod routes;
+pub mod ui;
 
 pub use error::{ApiError, ErrorBody};
 pub use metrics::Metrics;

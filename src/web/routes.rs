@@ -14,7 +14,7 @@ use utoipa_actix_web::{scope, AppExt};
 #[openapi(
     info(title = "stackward", description = "SaaS tool-stack and licence governance API. \
         Errors are {\"error\":{\"code\",\"message\",\"field\"}} with codes: invalid (400), malformed (400), \
-        unauthorized (401), forbidden (403), not_found (404), conflict (409), unavailable (503), internal (500). \
+        unauthorized (401), forbidden (403), not_found (404), unsupported_media_type (415), conflict (409), unavailable (503), internal (500). \
         Every query parameter is given at most once: one given twice is refused with 400 invalid naming it."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
@@ -63,6 +63,30 @@ impl Modify for ServerErrors {
     }
 }
 
+/// Documents the 415 every JSON-body route answers when the body is sent as another type
+/// (the `Json` extractor's check), so the document lists every status a route can give.
+struct JsonBodies;
+
+impl Modify for JsonBodies {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let refused = ResponseBuilder::new()
+            .description("The body was not sent as application/json.")
+            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+            .build();
+        for item in doc.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                let json_body =
+                    op.request_body.as_ref().is_some_and(|b| b.content.keys().any(|t| t == "application/json"));
+                if json_body {
+                    op.responses.responses.entry("415".into()).or_insert_with(|| refused.clone().into());
+                }
+            }
+        }
+    }
+}
+
 /// The actix app, with the OpenAPI document it generates.
 pub fn build_app(
     ctx: Context,
@@ -76,7 +100,7 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let (app, doc) = App::new()
+    let (app, mut doc) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .app_data(web::Data::new(ctx))
@@ -84,6 +108,8 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
         // Registered before the /api/v1 scope, which would otherwise answer 404 for it.
         .map(|app| app.route("/api/v1/openapi.json", web::get().to(openapi_json)))
+        // The HTML pages; not API routes, so outside the OpenAPI document.
+        .map(|app| app.configure(super::ui::routes))
         .service(ops::healthz)
         .service(ops::readyz)
         .service(ops::metrics)
@@ -153,11 +179,26 @@ pub fn build_app(
                 .service(api::requests::cancel)
                 .service(api::requests::complete)
                 .service(api::policy::get)
-                .service(api::policy::replace),
+                .service(api::policy::replace)
+                .service(api::audits::create)
+                .service(api::audits::list)
+                .service(api::audits::get)
+                .service(api::audits::download)
+                .service(api::access_reviews::create)
+                .service(api::access_reviews::list)
+                .service(api::access_reviews::get)
+                .service(api::access_reviews::items)
+                .service(api::access_reviews::decide)
+                .service(api::access_reviews::close)
+                .service(api::check_ins::start)
+                .service(api::check_ins::list)
+                .service(api::check_ins::get)
+                .service(api::check_ins::answer)
+                .service(api::check_ins::for_app),
         )
         .split_for_parts();
-    // After the routes are in: the document's own modifiers run before any path exists.
-    let mut doc = doc;
+    // After the routes are in: a modifier on ApiDoc would see no paths yet.
+    JsonBodies.modify(&mut doc);
     ServerErrors.modify(&mut doc);
     let doc = web::Data::new(doc);
     app.app_data(doc).default_service(web::to(not_found)).wrap(middleware::from_fn(metrics::observe))

@@ -37,6 +37,7 @@ pub struct RequestInput {
     /// The most sensitive data it will hold (new_tool: required; others default to internal).
     pub data_class: Option<DataClass>,
     /// When it is needed (renewal: default the notice deadline).
+    #[serde(default, deserialize_with = "crate::time::date_opt::deserialize")]
     #[schema(value_type = Option<String>, format = Date)]
     pub needed_by: Option<NaiveDate>,
     /// add_seats: the app.
@@ -68,6 +69,9 @@ fn absent<T>(field: &str, value: &Option<T>, kind: RequestKind) -> Result<()> {
 
 fn seats_at_least_one(seats: Option<i64>) -> Result<i64> {
     match seats {
+        Some(s) if s > validate::MAX_SEATS => {
+            Err(WorkflowError::invalid("seats", format!("must be at most {}", validate::MAX_SEATS)))
+        }
         Some(s) if s >= 1 => Ok(s),
         Some(_) => Err(WorkflowError::invalid("seats", "must be at least 1")),
         None => Err(WorkflowError::invalid("seats", "is required: how many seats")),
@@ -280,7 +284,7 @@ fn renewal(conn: &mut Conn, r: &mut Request, input: &RequestInput) -> Result<()>
     if r.seats.is_none() {
         r.seats = sub.seats_purchased;
     }
-    validate::not_negative("seats", r.seats).map_err(inv)?;
+    validate::at_most("seats", r.seats, validate::MAX_SEATS).map_err(inv)?;
     if r.annual_cost_cents.is_none() || input.seats.is_some() && input.annual_cost_cents.is_none() {
         r.annual_cost_cents = r.seats.and_then(|s| annual_cost(&sub, s));
     }
@@ -297,7 +301,7 @@ fn renewal(conn: &mut Conn, r: &mut Request, input: &RequestInput) -> Result<()>
 fn reclaim(conn: &mut Conn, r: &mut Request, input: &RequestInput) -> Result<()> {
     no_tool_fields(r, input)?;
     absent("annual_cost_cents", &input.annual_cost_cents, r.kind)?;
-    let id = r.finding_id.ok_or_else(|| WorkflowError::invalid("finding_id", "is required: the finding to act on"))?;
+    let Some(id) = r.finding_id else { return reclaim_seats(conn, r) };
     let finding = crate::findings::store::find(conn, id)?
         .ok_or_else(|| WorkflowError::invalid("finding_id", format!("no finding has id {id}")))?;
     let app_id = finding
@@ -320,6 +324,31 @@ fn reclaim(conn: &mut Conn, r: &mut Request, input: &RequestInput) -> Result<()>
     r.vendor = app.vendor;
     r.seats = if ids.is_empty() { finding.seats } else { Some(ids.len() as i64) };
     r.currency = finding.currency;
+    r.known_vendor = true;
+    Ok(())
+}
+
+/// A reclaim of named seats with no finding behind it (an access review's revocations): the
+/// app and the accounts are required, and every account must be a live seat of that app.
+fn reclaim_seats(conn: &mut Conn, r: &mut Request) -> Result<()> {
+    let app_id = r.app_id.ok_or_else(|| {
+        WorkflowError::invalid("finding_id", "is required: the finding to act on (or app_id with account_ids)")
+    })?;
+    let app = found("app_id", "app", apps::find(conn, app_id))?;
+    let ids = r.account_ids.0.clone();
+    if ids.is_empty() {
+        return Err(WorkflowError::invalid("account_ids", "name the seats to reclaim when no finding_id is given"));
+    }
+    for a in &ids {
+        let account = found("account_ids", "account", accounts::find(conn, *a))?;
+        if account.app_id != app_id {
+            return Err(WorkflowError::invalid("account_ids", format!("account {a} is not in {}", app.name)));
+        }
+    }
+    r.subscription_id = None;
+    r.name = Some(app.name);
+    r.vendor = app.vendor;
+    r.seats = Some(ids.len() as i64);
     r.known_vendor = true;
     Ok(())
 }

@@ -124,7 +124,7 @@ fn add_seats(conn: &mut Conn, actor: &Actor, r: &Request) -> Result<serde_json::
         return Ok(json!({"action": "seats_unlimited", "subscription_id": id,
             "note": "the subscription has unlimited seats; nothing to raise"}));
     };
-    let after = before + seats;
+    let after = before.saturating_add(seats);
     let changes = SubscriptionChanges { seats_purchased: Some(Some(after)), ..Default::default() };
     subscriptions::update(conn, actor, id, changes)?;
     Ok(json!({"action": "seats_added", "subscription_id": id, "seats_before": before, "seats_after": after}))

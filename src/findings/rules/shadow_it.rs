@@ -68,8 +68,8 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::ConnectionId;
     use crate::findings::rules::fixture::{days_ago, Fixture};
-    use crate::sync::ConnectionId;
 
     fn grant(client: &str, app: &str, user: &str, catalog: Option<&str>) -> Grant {
         Grant {

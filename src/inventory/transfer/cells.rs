@@ -18,7 +18,7 @@ impl<'a> Cells<'a> {
 
     fn raw(&self, column: &str) -> Option<&'a str> {
         let i = self.header.iter().position(|h| h == column)?;
-        Some(self.record.get(i).unwrap_or(""))
+        Some(super::unguard(self.record.get(i).unwrap_or("")))
     }
 
     /// The error for `column` in this row.
@@ -72,6 +72,24 @@ impl<'a> Cells<'a> {
             None => Ok(None),
             Some("") => Ok(Some(None)),
             Some(s) => s.parse().map(|v| Some(Some(v))).map_err(|e| self.error(column, format!("{s:?}: {e}"))),
+        }
+    }
+
+    /// A calendar day written `YYYY-MM-DD`; an empty cell is refused.
+    pub fn date(&self, column: &str) -> Result<Option<chrono::NaiveDate>, TransferError> {
+        match self.raw(column) {
+            None => Ok(None),
+            Some("") => Err(self.error(column, "must not be empty")),
+            Some(s) => crate::time::parse_date(s).map(Some).map_err(|e| self.error(column, e)),
+        }
+    }
+
+    /// An optional calendar day written `YYYY-MM-DD`; an empty cell is `Some(None)`.
+    pub fn opt_date(&self, column: &str) -> Result<Option<Option<chrono::NaiveDate>>, TransferError> {
+        match self.raw(column) {
+            None => Ok(None),
+            Some("") => Ok(Some(None)),
+            Some(s) => crate::time::parse_date(s).map(|d| Some(Some(d))).map_err(|e| self.error(column, e)),
         }
     }
 

@@ -285,11 +285,11 @@ fn import_subscription(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outc
         unit_price_cents: c.opt_value("unit_price_cents")?,
         currency: c.text("currency"),
         billing_frequency: c.value("billing_frequency")?,
-        term_start: c.value("term_start")?,
-        term_end: c.opt_value("term_end")?,
+        term_start: c.date("term_start")?,
+        term_end: c.opt_date("term_end")?,
         renewal_type: c.value("renewal_type")?,
         notice_days: c.opt_value("notice_days")?,
-        opt_out_date: c.opt_value("opt_out_date")?,
+        opt_out_date: c.opt_date("opt_out_date")?,
         owner_email: c.opt_text("owner_email"),
         cost_centre: c.opt_text("cost_centre"),
         status: c.value("status")?,
@@ -315,7 +315,7 @@ fn import_person(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, T
         title: c.opt_text("title"),
         manager_email: c.opt_text("manager_email"),
         status: c.value("status")?,
-        left_on: c.opt_value("left_on")?,
+        left_on: c.opt_date("left_on")?,
     };
     let existing = match c.opt_value::<people::PersonId>("id")?.flatten() {
         Some(id) => Some(c.check(people::find(conn, id))?),

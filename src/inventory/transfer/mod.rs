@@ -94,9 +94,39 @@ pub fn export(conn: &mut Conn, kind: Kind, out: impl Write) -> Result<(), Transf
     let mut w = csv::Writer::from_writer(out);
     let columns = kinds::columns(kind);
     w.write_record(columns).map_err(csv_io)?;
-    kinds::export_rows(conn, kind, &mut |row: Vec<String>| w.write_record(&row).map_err(csv_io))?;
+    kinds::export_rows(conn, kind, &mut |row: Vec<String>| {
+        w.write_record(row.iter().map(|cell| guard(cell).into_owned())).map_err(csv_io)
+    })?;
     w.flush()?;
     Ok(())
+}
+
+/// True for a cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`), or one that
+/// already carries the guard quote in front of such a cell.
+fn needs_guard(cell: &str) -> bool {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@') => true,
+        Some(b'\'') => needs_guard(&cell[1..]),
+        _ => false,
+    }
+}
+
+/// Neutralises spreadsheet formula injection (OWASP "CSV injection") on export: a cell that a
+/// spreadsheet would evaluate gets a leading `'`, which spreadsheets show as text.
+pub fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    if needs_guard(cell) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// Undoes [`guard`] on import, so an exported file imports back unchanged.
+pub fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if needs_guard(rest) => rest,
+        _ => cell,
+    }
 }
 
 fn csv_io(e: csv::Error) -> TransferError {
@@ -120,6 +150,12 @@ pub fn import(conn: &mut Conn, actor: &Actor, kind: Kind, input: impl Read) -> R
     let mut seen = std::collections::HashMap::new();
     for (i, rec) in reader.records().enumerate() {
         let rec = rec.map_err(|e| TransferError::Malformed(format!("row {}: {e}", i + 1)))?;
+        // PostgreSQL cannot store a NUL character; refuse it on both backends.
+        if let Some(at) = rec.iter().position(|cell| cell.contains('\0')) {
+            let column = header.get(at).cloned().unwrap_or_default();
+            let message = "must not contain a NUL character".into();
+            return Err(TransferError::Cell { row: i + 1, column, message });
+        }
         // Two rows about one record are almost always a mistake in the sheet; say so.
         if let Some((column, key)) = kinds::row_key(kind, &Cells::new(i + 1, &header, &rec)) {
             if let Some(first) = seen.insert(key.clone(), i + 1) {
@@ -155,4 +191,21 @@ fn check_header(kind: Kind, header: &[String]) -> Result<(), TransferError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_guarded_and_read_back_unchanged() {
+        for cell in ["=1+1", "+1", "-2", "@SUM(A1)", "'=x", "''@x", "'plain", "plain", "", "a=b"] {
+            assert_eq!(unguard(&guard(cell)), cell, "{cell:?} round-trips");
+        }
+        assert_eq!(guard("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(guard("-5"), "'-5");
+        assert_eq!(guard("'=x"), "''=x");
+        assert_eq!(guard("plain"), "plain");
+        assert_eq!(unguard("'plain"), "'plain", "a quote before harmless text is the text's own");
+    }
 }

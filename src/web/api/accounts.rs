@@ -33,7 +33,7 @@ pub struct AccountListQuery {
     email: Option<String>,
     /// Only seats this connection brought.
     #[param(value_type = Option<String>)]
-    connection_id: Option<crate::sync::ConnectionId>,
+    connection_id: Option<crate::db::ConnectionId>,
     /// Only seats not removed and with no activity for this many days, at most 36500 (never used included).
     inactive_days: Option<u32>,
     /// Rows per page (1–500, default 50).

@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::db::DbError;
 use crate::findings::exclusions::{self, NewExclusion};
 use crate::findings::store::{self, FindingFilter, FindingUpdate, Totals};
-use crate::findings::{self, FindingId, FindingKind, FindingStatus, RefreshReport, RuleSettings};
+use crate::findings::{self, FindingId, FindingKind, FindingStatus, RefreshReport};
 use crate::inventory::AppId;
 use crate::web::access::{CONTRACT_WRITERS, INVENTORY_READERS};
 use crate::web::error::{ApiError, ErrorBody};
@@ -99,11 +99,7 @@ pub async fn update(
 #[post("/findings/refresh")]
 pub async fn refresh(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, ApiError> {
     auth.require(CONTRACT_WRITERS)?;
-    let catalog = ctx.catalog.clone();
-    let report = ctx
-        .db
-        .run(move |c| findings::refresh(c, today(), RuleSettings::default(), Some(&catalog)).map_err(DbError::from))
-        .await?;
+    let report = findings::refresh_now(&ctx, today()).await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

@@ -1,8 +1,11 @@
 //! JSON API handlers, one file per resource.
 
+pub mod access_reviews;
 pub mod accounts;
 pub mod apps;
 pub mod audit_log;
+pub mod audits;
+pub mod check_ins;
 pub mod connections;
 pub mod findings;
 pub mod mail;

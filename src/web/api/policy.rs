@@ -29,6 +29,9 @@ pub async fn replace(ctx: web::Data<Context>, auth: Auth, body: web::Bytes) -> R
     let who = auth.require(POLICY_ADMINS)?;
     let text =
         String::from_utf8(body.to_vec()).map_err(|_| ApiError::Malformed("the policy must be UTF-8 text".into()))?;
+    if text.contains('\0') {
+        return Err(ApiError::invalid("policy", "must not contain a NUL character"));
+    }
     let p = ctx.db.run(move |c| workflow::replace_policy(c, &who.actor(), &text)).await?;
     Ok(HttpResponse::Ok().json(p))
 }

@@ -6,7 +6,8 @@ use crate::renewals::calendar;
 use crate::renewals::upcoming::{self, UpcomingRenewal};
 use crate::web::access::INVENTORY_READERS;
 use crate::web::error::{ApiError, ErrorBody};
-use crate::web::extract::{Auth, Query};
+use crate::web::extract::{bearer_secret, Auth, Query};
+use crate::web::paging::{self, ListOf};
 use actix_web::{get, web, HttpRequest, HttpResponse};
 
 /// Which renewals to list.
@@ -16,6 +17,10 @@ use actix_web::{get, web, HttpRequest, HttpResponse};
 pub struct RenewalQuery {
     /// Deadlines at most this many days away (0–3650, default 90); passed ones are included.
     within_days: Option<i64>,
+    /// Rows per page (1–500, default 50).
+    limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
 }
 
 /// Feed parameters.
@@ -52,13 +57,24 @@ async fn load(ctx: &Context, days: i64) -> Result<Vec<UpcomingRenewal>, ApiError
 
 /// Upcoming renewals: owner, cost, seats used and a recommendation, soonest notice deadline first.
 #[utoipa::path(tag = "renewals", params(RenewalQuery), description = "Roles: admin, it, finance, security, approver, auditor.",
-    responses((status = 200, body = Vec<UpcomingRenewal>), (status = 400, body = ErrorBody),
+    responses((status = 200, body = ListOf<UpcomingRenewal>), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/renewals")]
 pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<RenewalQuery>) -> Result<HttpResponse, ApiError> {
     auth.require(INVENTORY_READERS)?;
-    let days = horizon(q.parse()?.within_days, 90)?;
-    Ok(HttpResponse::Ok().json(load(&ctx, days).await?))
+    let q = q.parse()?;
+    let days = horizon(q.within_days, 90)?;
+    let page = paging::page(q.limit, q.cursor.as_deref())?;
+    // Listed in deadline order, not id order, so the cursor counts the rows already given.
+    let rows = load(&ctx, days).await?;
+    let skip = usize::try_from(page.after).unwrap_or(0);
+    let limit = usize::try_from(page.limit).unwrap_or(1);
+    let items: Vec<_> = rows.into_iter().skip(skip).take(limit + 1).collect();
+    let (items, next) = match items.len() > limit {
+        true => (items.into_iter().take(limit).collect(), i64::try_from(skip + limit).ok()),
+        false => (items, None),
+    };
+    Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
 }
 
 /// iCalendar feed of notice deadlines and renewal dates. A calendar app subscribes with
@@ -70,21 +86,26 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<RenewalQuery>) -
 #[get("/renewals.ics")]
 pub async fn feed(ctx: web::Data<Context>, req: HttpRequest, q: Query<FeedQuery>) -> Result<HttpResponse, ApiError> {
     let q = q.parse()?;
-    let principal = match req.headers().get("authorization") {
-        Some(_) => Auth::from_request_parts(&req).await?.require(INVENTORY_READERS)?,
-        None => {
-            let Some(secret) = q.token else {
+    // A bearer header holds either an API token of a reading role or the calendar token itself.
+    let (secret, bearer) = match bearer_secret(&req)? {
+        Some(secret) => (secret, true),
+        None => match q.token {
+            Some(secret) => (secret, false),
+            None => {
                 return Err(ApiError::Unauthorized(
                     "subscribe with ?token=CALENDAR_TOKEN or send a bearer token".into(),
-                ));
-            };
-            let found = ctx.db.run(move |c| auth::authenticate(c, &secret, TokenScope::Calendar)).await?;
-            let p = found.ok_or_else(|| ApiError::Unauthorized("the calendar token is unknown or revoked".into()))?;
-            if p.role == Role::Employee {
-                return Err(ApiError::Forbidden("an employee token may not read the renewals calendar".into()));
+                ))
             }
-            p
+        },
+    };
+    let calendar = ctx.db.run(move |c| auth::authenticate(c, &secret, TokenScope::Calendar)).await?;
+    let principal = match calendar {
+        Some(p) if p.role == Role::Employee => {
+            return Err(ApiError::Forbidden("an employee token may not read the renewals calendar".into()))
         }
+        Some(p) => p,
+        None if bearer => Auth::from_request_parts(&req).await?.require(INVENTORY_READERS)?,
+        None => return Err(ApiError::Unauthorized("the calendar token is unknown or revoked".into())),
     };
     let days = horizon(q.within_days, 730)?;
     let rows = load(&ctx, days).await?;
