@@ -29,7 +29,8 @@ pub struct AppListQuery {
 
 /// List apps.
 #[utoipa::path(tag = "apps", params(AppListQuery), description = "Roles: any.",
-    responses((status = 200, body = ListOf<App>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = ListOf<App>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 #[get("/apps")]
 pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AppListQuery>) -> Result<HttpResponse, ApiError> {
     auth.require(ANYONE)?;
