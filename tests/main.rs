@@ -8,6 +8,7 @@
 )]
 
 mod api_auth;
+mod api_contract;
 mod api_inventory;
 mod cli;
 mod connector_defs;
@@ -48,6 +49,7 @@ fn main() {
     tests.extend(api_inventory::tests());
     tests.extend(api_auth::tests());
     tests.extend(strict_input::tests());
+    tests.extend(api_contract::tests());
     tests.extend(csv_transfer::tests());
     tests.extend(ops::tests());
     tests.extend(findings::tests());

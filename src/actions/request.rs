@@ -5,7 +5,7 @@
 use crate::audit::Actor;
 use crate::auth::Role;
 use crate::db::schema::requests;
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use crate::inventory::{accounts, Account, AccountId};
 use crate::workflow::reclaim::{label, task, QUEUED, RUNNING};
 use crate::workflow::{self, Decider, Env, NewEvent, Request, RequestId, RequestKind, RequestStatus, Result};
@@ -14,7 +14,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 fn outcome_status(r: &Request) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(r.outcome.as_deref()?).ok()?;
+    let v = &r.outcome.as_ref()?.0;
     (v["action"] == "connector").then(|| v["status"].as_str().unwrap_or_default().to_string())
 }
 
@@ -32,10 +32,10 @@ pub fn queued(conn: &mut Conn) -> Result<Vec<Request>> {
 /// never run one twice. Returns false when another took it.
 pub fn claim(conn: &mut Conn, r: &Request) -> Result<bool> {
     let Some(old) = r.outcome.clone() else { return Ok(false) };
-    let mut v: serde_json::Value = serde_json::from_str(&old).unwrap_or_default();
+    let mut v = old.clone();
     v["status"] = json!(RUNNING);
     let n = diesel::update(requests::table.find(r.id).filter(requests::outcome.eq(&old)))
-        .set(requests::outcome.eq(v.to_string()))
+        .set(requests::outcome.eq(&v))
         .execute(conn)?;
     Ok(n == 1)
 }
@@ -50,10 +50,7 @@ pub fn finish(
     now: NaiveDateTime,
 ) -> Result<()> {
     let r = workflow::find_request(conn, id)?;
-    let connector = outcome_status(&r)
-        .map(|_| ())
-        .and(r.outcome.as_deref())
-        .and_then(|o| serde_json::from_str::<serde_json::Value>(o).ok());
+    let connector = outcome_status(&r).and(r.outcome.as_ref());
     let name = connector.as_ref().and_then(|v| v["connector"].as_str()).unwrap_or("connector").to_string();
     let who = Decider { email: None, roles: vec![Role::Admin], actor: Actor(format!("connector:{name}")) };
     let mut failed = Vec::new();
@@ -69,7 +66,7 @@ pub fn finish(
     if failed.is_empty() {
         let mut after = r.clone();
         after.outcome =
-            Some(json!({"action": "connector", "status": "done", "connector": name, "removed": removed}).to_string());
+            Some(JsonText(json!({"action": "connector", "status": "done", "connector": name, "removed": removed})));
         workflow::save_request(conn, &after, now)?;
         let comment = format!("{} removed the {} seat(s) at the vendor", name, removed.len());
         workflow::complete(conn, env, &who, id, Some(comment), now)?;
@@ -81,7 +78,7 @@ pub fn finish(
     let why = failed.iter().map(|(a, e)| format!("account {a}: {e}")).collect::<Vec<_>>().join("; ");
     let details = task(conn, env.public_url, &r, &listed, Some(&why))?;
     let mut after = r.clone();
-    after.outcome = Some(details.to_string());
+    after.outcome = Some(JsonText(details));
     workflow::save_request(conn, &after, now)?;
     let e = NewEvent {
         event: "reclaim_failed",

@@ -2,7 +2,7 @@
 //! Written in the same transaction as the change it describes.
 
 use crate::db::schema::audit_log;
-use crate::db::{Conn, Page};
+use crate::db::{Conn, JsonText, Page};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -33,18 +33,17 @@ struct Row {
     action: String,
     entity: String,
     entity_id: Option<String>,
-    before_json: Option<String>,
-    after_json: Option<String>,
+    before_json: Option<JsonText<serde_json::Value>>,
+    after_json: Option<JsonText<serde_json::Value>>,
 }
 
 /// One change, as shown by the API.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AuditEntry {
     /// Entry id.
     pub id: AuditEntryId,
     /// When the change was made (UTC).
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub at: NaiveDateTime,
     /// Who made it.
     pub actor: String,
@@ -55,16 +54,13 @@ pub struct AuditEntry {
     /// Id of the record changed.
     pub entity_id: Option<String>,
     /// The record before the change (absent for creations).
-    #[schema(value_type = Object)]
     pub before: Option<serde_json::Value>,
     /// The record after the change.
-    #[schema(value_type = Object)]
     pub after: Option<serde_json::Value>,
 }
 
 impl From<Row> for AuditEntry {
     fn from(r: Row) -> Self {
-        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
         AuditEntry {
             id: r.id,
             at: r.at,
@@ -72,8 +68,8 @@ impl From<Row> for AuditEntry {
             action: r.action,
             entity: r.entity,
             entity_id: r.entity_id,
-            before: parse(r.before_json),
-            after: parse(r.after_json),
+            before: r.before_json.map(JsonText::into_inner),
+            after: r.after_json.map(JsonText::into_inner),
         }
     }
 }
@@ -88,7 +84,7 @@ pub fn record<T: Serialize>(
     before: Option<&T>,
     after: Option<&T>,
 ) -> QueryResult<()> {
-    let to_json = |v: Option<&T>| v.and_then(|v| serde_json::to_string(v).ok());
+    let to_json = |v: Option<&T>| v.and_then(|v| serde_json::to_value(v).ok()).map(JsonText);
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(crate::time::now()),

@@ -57,7 +57,7 @@ impl From<diesel::result::Error> for TokenError {
 }
 
 /// A token as listed: never its secret or hash.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = api_tokens)]
 pub struct ApiToken {
     /// Token id.
@@ -72,22 +72,19 @@ pub struct ApiToken {
     pub created_by: String,
     /// When it was created.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
     /// When it was last used (to within a few minutes).
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<NaiveDateTime>,
     /// When it was revoked; a revoked token is refused.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub revoked_at: Option<NaiveDateTime>,
     /// What it may be used for.
     pub scope: TokenScope,
 }
 
 /// A just-created token with its secret, which is never shown again.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct NewToken {
     /// The token as stored.
     #[serde(flatten)]

@@ -5,6 +5,7 @@
 mod conn;
 mod id;
 mod ids;
+mod json_text;
 mod migrate;
 mod page;
 pub mod schema;
@@ -13,6 +14,7 @@ mod tx;
 
 pub use conn::{Backend, Conn, DatabaseUrl, Manager, UrlError};
 pub use ids::ConnectionId;
+pub use json_text::JsonText;
 pub use migrate::{revert_all, MigrationReport};
 pub use page::Page;
 pub use tx::write_tx;

@@ -11,11 +11,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// An exclusion as stored.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = finding_exclusions)]
 pub struct ExclusionRecord {
     /// Exclusion id.
-    #[schema(value_type = String)]
     #[serde(serialize_with = "id_string")]
     pub id: i64,
     /// The app left out.
@@ -30,7 +29,6 @@ pub struct ExclusionRecord {
     pub created_by: String,
     /// When.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
 }
 

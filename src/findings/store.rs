@@ -6,7 +6,7 @@
 use super::{Computed, FindingKind};
 use crate::audit::{self, Actor};
 use crate::db::schema::findings;
-use crate::db::{Conn, DbError, Page};
+use crate::db::{Conn, DbError, JsonText, Page};
 use crate::inventory::{AppId, SubscriptionId};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -34,7 +34,7 @@ crate::text_enum!(
 );
 
 /// A finding as stored and shown.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = findings)]
 pub struct Finding {
     /// Finding id.
@@ -60,9 +60,7 @@ pub struct Finding {
     /// One sentence a finance person understands.
     pub explanation: String,
     /// The facts behind it.
-    #[serde(serialize_with = "as_json")]
-    #[schema(value_type = Object)]
-    pub evidence: String,
+    pub evidence: JsonText<serde_json::Value>,
     /// What must change for a dismissed finding to reopen.
     #[serde(skip)]
     pub subject_key: String,
@@ -72,29 +70,19 @@ pub struct Finding {
     /// Why it was dismissed.
     pub dismiss_reason: Option<String>,
     /// Snoozed until this day.
-    #[schema(value_type = Option<String>, format = Date)]
     pub snoozed_until: Option<NaiveDate>,
     /// When first found.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub first_seen_at: NaiveDateTime,
     /// When last found.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub last_seen_at: NaiveDateTime,
     /// When its cause disappeared.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub resolved_at: Option<NaiveDateTime>,
     /// When the record last changed.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
-}
-
-fn as_json<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
-    let v: serde_json::Value = serde_json::from_str(text).unwrap_or(serde_json::Value::Null);
-    v.serialize(s)
 }
 
 /// What a refresh did.
@@ -158,7 +146,7 @@ pub fn refresh(conn: &mut Conn, computed: Vec<Computed>, today: NaiveDate) -> Qu
             existing.into_iter().map(|f| (f.fingerprint.clone(), f)).collect();
         let mut report = RefreshReport::default();
         for c in computed {
-            let evidence = c.evidence.to_string();
+            let evidence = JsonText(c.evidence.clone());
             let subject = c.subject_key();
             let (monthly, annual) = (c.savings.map(|s| s.monthly_cents), c.savings.map(|s| s.annual_cents));
             let Some(old) = by_fp.remove(&c.fingerprint) else {
@@ -273,10 +261,7 @@ pub fn list(conn: &mut Conn, filter: &FindingFilter) -> QueryResult<Vec<Finding>
     let mut rows: Vec<Finding> = q.select(Finding::as_select()).load(conn)?;
     // Among equal savings (shadow IT has none), the riskier first: the rule's `risk.rank`.
     rows.sort_by_cached_key(|f| {
-        let rank = serde_json::from_str::<serde_json::Value>(&f.evidence)
-            .ok()
-            .and_then(|e| e.pointer("/risk/rank").and_then(serde_json::Value::as_i64))
-            .unwrap_or(0);
+        let rank = f.evidence.0.pointer("/risk/rank").and_then(serde_json::Value::as_i64).unwrap_or(0);
         (std::cmp::Reverse(f.annual_savings_cents.unwrap_or(-1)), std::cmp::Reverse(rank), f.id)
     });
     Ok(rows)

@@ -32,7 +32,7 @@ crate::text_enum!(
 );
 
 /// A seat: one user's account in one app.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
 #[diesel(table_name = accounts, treat_none_as_null = true)]
 pub struct Account {
     /// Account id.
@@ -62,31 +62,24 @@ pub struct Account {
     pub billable: bool,
     /// When the vendor created the account.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub vendor_created_at: Option<NaiveDateTime>,
     /// Last sign-in or activity; null when never seen active.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_active_at: Option<NaiveDateTime>,
     /// When stackward first saw the account.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub first_seen_at: NaiveDateTime,
     /// When stackward last saw the account.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub last_seen_at: NaiveDateTime,
     /// When the account was removed.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub removed_at: Option<NaiveDateTime>,
     /// When the record was created (UTC).
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
     /// When the record last changed (UTC).
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
     /// The connection that syncs this seat; null for seats entered by hand or imported.
     pub connection_id: Option<ConnectionId>,

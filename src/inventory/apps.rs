@@ -37,7 +37,7 @@ diesel::define_sql_function!(
 );
 
 /// An app in the inventory.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
 #[diesel(table_name = apps, treat_none_as_null = true)]
 pub struct App {
     /// App id.
@@ -65,11 +65,9 @@ pub struct App {
     pub notes: Option<String>,
     /// When the record was created (UTC).
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
     /// When the record last changed (UTC).
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
     /// Days without activity after which a seat counts as inactive; null = the default (60).
     pub inactive_days: Option<i32>,

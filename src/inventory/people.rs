@@ -29,7 +29,7 @@ crate::text_enum!(
 );
 
 /// A person in the directory.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
 #[diesel(table_name = people, treat_none_as_null = true)]
 pub struct Person {
     /// Person id.
@@ -48,21 +48,17 @@ pub struct Person {
     /// Employment status.
     pub status: PersonStatus,
     /// Last working day, for departed people.
-    #[schema(value_type = Option<String>, format = Date)]
     pub left_on: Option<NaiveDate>,
     /// When the record was created (UTC).
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
     /// When the record last changed (UTC).
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
     /// The identity provider connection that keeps this person up to date; null when kept by hand.
     pub source_connection_id: Option<ConnectionId>,
     /// When that connection last listed this person.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_synced_at: Option<NaiveDateTime>,
 }
 

@@ -53,7 +53,7 @@ crate::text_enum!(
 );
 
 /// A subscription (contract) for an app, in its current term.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
 #[diesel(table_name = subscriptions, treat_none_as_null = true)]
 pub struct Subscription {
     /// Subscription id.
@@ -72,17 +72,14 @@ pub struct Subscription {
     /// Billing period.
     pub billing_frequency: BillingFrequency,
     /// First day of the current term.
-    #[schema(value_type = String, format = Date)]
     pub term_start: NaiveDate,
     /// Last day of the current term; null when open-ended.
-    #[schema(value_type = Option<String>, format = Date)]
     pub term_end: Option<NaiveDate>,
     /// What happens at the end of the term.
     pub renewal_type: RenewalType,
     /// Days of notice needed before the term ends to cancel or change.
     pub notice_days: Option<i32>,
     /// Explicit last day to opt out, when the contract names one.
-    #[schema(value_type = Option<String>, format = Date)]
     pub opt_out_date: Option<NaiveDate>,
     /// Who owns the contract.
     pub owner_email: Option<String>,
@@ -94,11 +91,9 @@ pub struct Subscription {
     pub term_number: i32,
     /// When the record was created (UTC).
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
     /// When the record last changed (UTC).
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
     /// Reminder stages in days before the notice deadline, e.g. `90,30,7`; null = the global default.
     pub reminder_days: Option<String>,
@@ -217,7 +212,7 @@ pub struct Renewal {
 }
 
 /// One term of a subscription, past or current.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = subscription_terms)]
 pub struct Term {
     /// Which term: 1 is the first.
@@ -233,17 +228,14 @@ pub struct Term {
     /// Billing period in that term.
     pub billing_frequency: BillingFrequency,
     /// First day.
-    #[schema(value_type = String, format = Date)]
     pub term_start: NaiveDate,
     /// Last day.
-    #[schema(value_type = Option<String>, format = Date)]
     pub term_end: Option<NaiveDate>,
     /// Renewal type in that term.
     pub renewal_type: RenewalType,
     /// Notice days in that term.
     pub notice_days: Option<i32>,
     /// Opt-out date in that term.
-    #[schema(value_type = Option<String>, format = Date)]
     pub opt_out_date: Option<NaiveDate>,
 }
 

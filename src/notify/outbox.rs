@@ -44,7 +44,7 @@ pub struct Email {
 }
 
 /// An outbox row.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = outbox)]
 pub struct OutboxEntry {
     /// Row id.
@@ -71,7 +71,6 @@ pub struct OutboxEntry {
     pub attempts: i32,
     /// When it may next be tried.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub next_attempt_at: NaiveDateTime,
     /// A sender's claim on it, until this time.
     #[serde(skip)]
@@ -80,11 +79,9 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     /// When it was queued.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
     /// When the SMTP server accepted it.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub sent_at: Option<NaiveDateTime>,
 }
 

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 /// A job's schedule and last run, as `GET /api/v1/jobs` shows it.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = jobs)]
 pub struct JobStatus {
     /// Job name.
@@ -20,17 +20,14 @@ pub struct JobStatus {
     pub lease_holder: Option<String>,
     /// Lease expiry.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub lease_until: Option<NaiveDateTime>,
     /// The tick the last run served.
     pub last_period: Option<String>,
     /// When the last run started.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_started_at: Option<NaiveDateTime>,
     /// When the last run finished.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_finished_at: Option<NaiveDateTime>,
     /// How long it took.
     pub last_duration_ms: Option<i64>,
@@ -40,7 +37,6 @@ pub struct JobStatus {
     pub last_error: Option<String>,
     /// When it runs next.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub next_run_at: Option<NaiveDateTime>,
 }
 

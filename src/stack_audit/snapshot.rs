@@ -357,10 +357,8 @@ fn finding_rows(
             annual_savings_cents: f.annual_savings_cents,
             currency: f.currency.clone(),
             explanation: f.explanation.clone(),
-            // Re-serialised compactly, so stored whitespace never shows in the pack.
-            evidence: serde_json::from_str::<serde_json::Value>(&f.evidence)
-                .map(|v| v.to_string())
-                .unwrap_or(f.evidence.clone()),
+            // Serialised compactly, so stored whitespace never shows in the pack.
+            evidence: f.evidence.0.to_string(),
             first_seen_at: fmt(&f.first_seen_at),
             resolved_at: f.resolved_at.as_ref().map(fmt),
             dismiss_reason: f.dismiss_reason.clone(),
@@ -490,7 +488,7 @@ fn request_rows(conn: &mut Conn, quarter: &Quarter) -> Result<Vec<RequestRow>> {
             app_id: r.app_id.map(|a| a.0),
             requester: r.requester_email.clone(),
             status: r.status.to_string(),
-            outcome: r.outcome.clone(),
+            outcome: r.outcome.as_ref().map(|o| o.0.to_string()),
             decided_at: decided_at.as_ref().map(fmt),
             decided_by: last.and_then(|l| l.1),
             seats: r.seats,

@@ -7,8 +7,8 @@ use crate::audit::{self, Actor};
 use crate::auth::{SecretBox, Secrets};
 use crate::connectors::{Definition, Params, Registry};
 use crate::db::schema::connections;
-use crate::db::Conn;
 pub use crate::db::ConnectionId;
+use crate::db::{Conn, JsonText};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use secrecy::SecretString;
@@ -30,8 +30,8 @@ pub struct ConnectionRow {
     pub name: String,
     /// The vendor root, when it differs from the connector's.
     pub base_url: Option<String>,
-    /// Settings as JSON.
-    pub settings: String,
+    /// Settings, stored as JSON.
+    pub settings: JsonText<BTreeMap<String, String>>,
     /// Secrets, sealed.
     pub secrets: String,
     /// Cron schedule (seconds first, UTC); blank = only by hand.
@@ -214,7 +214,7 @@ impl ConnectionRow {
             connector: self.connector.clone(),
             name: self.name.clone(),
             base_url: self.base_url.clone(),
-            settings: serde_json::from_str(&self.settings).unwrap_or_default(),
+            settings: self.settings.0.clone(),
             secrets,
             schedule: self.schedule.clone(),
             status: self.status.clone(),
@@ -227,7 +227,7 @@ impl ConnectionRow {
 
     /// The values the connector runs with: settings with defaults, secrets opened, the base URL.
     pub fn params(&self, def: &Definition, sealer: &SecretBox) -> Result<Params, SyncError> {
-        let mut settings: BTreeMap<String, String> = serde_json::from_str(&self.settings).unwrap_or_default();
+        let mut settings = self.settings.0.clone();
         for (k, p) in &def.settings {
             if let (None, Some(d)) = (settings.get(k), &p.default) {
                 settings.insert(k.clone(), d.clone());
@@ -312,7 +312,7 @@ pub fn create(
                 connections::connector.eq(&def.name),
                 connections::name.eq(&name),
                 connections::base_url.eq(&base_url),
-                connections::settings.eq(serde_json::to_string(&new.settings).unwrap_or_else(|_| "{}".into())),
+                connections::settings.eq(JsonText(new.settings.clone())),
                 connections::secrets.eq(&sealed),
                 connections::schedule.eq(&schedule),
                 connections::status.eq("active"),
@@ -407,7 +407,7 @@ pub fn update(
             .get(&row.connector)
             .ok_or_else(|| invalid("connector", format!("connector {} is no longer installed", row.connector)))?;
         let before = row.view(sealer);
-        let stored_settings: BTreeMap<String, String> = serde_json::from_str(&row.settings).unwrap_or_default();
+        let stored_settings: BTreeMap<String, String> = row.settings.0.clone();
         let mut settings = stored_settings.clone();
         for (k, v) in changes.settings {
             match v {
@@ -454,7 +454,7 @@ pub fn update(
             .set((
                 connections::name.eq(&name),
                 connections::base_url.eq(&base_url),
-                connections::settings.eq(serde_json::to_string(&settings).unwrap_or_else(|_| "{}".into())),
+                connections::settings.eq(JsonText(settings.clone())),
                 connections::secrets.eq(sealer.seal_secrets(&secrets)?),
                 connections::schedule.eq(&schedule),
                 connections::next_sync_at.eq(next),

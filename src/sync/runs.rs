@@ -18,7 +18,7 @@ crate::id_type!(
 const STALE: chrono::Duration = chrono::Duration::minutes(10);
 
 /// A sync run as stored and shown.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = sync_runs)]
 pub struct SyncRun {
     /// Run id.
@@ -31,14 +31,12 @@ pub struct SyncRun {
     pub trigger: String,
     /// Started.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub started_at: NaiveDateTime,
     /// Last sign of life.
     #[serde(skip)]
     pub heartbeat_at: NaiveDateTime,
     /// Finished.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<NaiveDateTime>,
     /// Records read (people, seats, pools, grants).
     pub seen: i64,
@@ -57,7 +55,6 @@ pub struct SyncRun {
     pub skipped: i64,
     /// The first few skipped records: stream, page, field and the vendor's id.
     #[serde(serialize_with = "skipped_list")]
-    #[schema(value_type = Vec<crate::connectors::Skipped>)]
     pub skipped_records: String,
 }
 

@@ -61,8 +61,9 @@ fn is_json(req: &HttpRequest) -> bool {
 }
 
 fn field_error(path: String, message: String) -> ApiError {
-    // At the top level serde reports an unknown field at path "."; name the field itself.
-    let field = match message.strip_prefix("unknown field `").and_then(|m| m.split('`').next()) {
+    // At the top level serde reports an unknown or repeated field at path "."; name the field itself.
+    let named = message.strip_prefix("unknown field `").or_else(|| message.strip_prefix("duplicate field `"));
+    let field = match named.and_then(|m| m.split('`').next()) {
         Some(unknown) if path == "." => unknown.to_string(),
         _ => path,
     };

@@ -3,19 +3,46 @@
 use super::Metrics;
 use crate::context::Context;
 use actix_web::{get, web, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
+
+/// The process is up.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    status: &'static str,
+}
+
+/// Whether the service can serve, and each check behind the answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    status: &'static str,
+    /// Each check's answer.
+    checks: ReadinessChecks,
+}
+
+/// The checks behind readiness.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReadinessChecks {
+    /// `ok` or `unreachable`.
+    database: String,
+    /// `ok`, `N pending` or `unknown`.
+    migrations: String,
+    /// `ok`, `off` or `stalled: …`.
+    scheduler: String,
+}
 
 /// Liveness: the process is up.
-#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "the process is up")))]
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "the process is up", body = Health)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+    HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// Readiness: the database answers, every migration is applied, and the scheduler ticks.
 #[utoipa::path(tag = "operations", security(()), responses(
-    (status = 200, description = "ready to serve"),
-    (status = 503, description = "not ready; `checks` says why")))]
+    (status = 200, description = "ready to serve", body = Readiness),
+    (status = 503, description = "not ready; `checks` says why", body = Readiness)))]
 #[get("/readyz")]
 pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
     let db = ctx.db.clone();
@@ -37,8 +64,10 @@ pub async fn readyz(ctx: web::Data<Context>) -> HttpResponse {
         (true, None) => "stalled: never ticked".to_string(),
     };
     let ready = database == "ok" && migrations == "ok" && matches!(scheduler.as_str(), "ok" | "off");
-    let body = json!({"status": if ready { "ready" } else { "not_ready" },
-                      "checks": {"database": database, "migrations": migrations, "scheduler": scheduler}});
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        checks: ReadinessChecks { database, migrations, scheduler },
+    };
     if ready {
         HttpResponse::Ok().json(body)
     } else {

@@ -14,7 +14,8 @@ use utoipa_actix_web::{scope, AppExt};
 #[openapi(
     info(title = "stackward", description = "SaaS tool-stack and licence governance API. \
         Errors are {\"error\":{\"code\",\"message\",\"field\"}} with codes: invalid (400), malformed (400), \
-        unauthorized (401), forbidden (403), not_found (404), unsupported_media_type (415), conflict (409), unavailable (503), internal (500)."),
+        unauthorized (401), forbidden (403), not_found (404), unsupported_media_type (415), conflict (409), unavailable (503), internal (500). \
+        Every query parameter is given at most once: one given twice is refused with 400 invalid naming it."),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
     components(schemas(super::ErrorBody))
@@ -27,6 +28,38 @@ impl Modify for BearerAuth {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let scheme = SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
         doc.components.get_or_insert_with(Default::default).add_security_scheme("bearer", scheme);
+    }
+}
+
+/// Documents on every API operation the two answers any of them can give: 500 `internal` (a
+/// bug or a corrupt stored value; never database text) and 503 `unavailable` (no database).
+struct ServerErrors;
+
+impl Modify for ServerErrors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let answer = |description: &str| {
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                )
+                .build()
+        };
+        for (path, item) in doc.paths.paths.iter_mut() {
+            if !path.starts_with("/api/v1") {
+                continue;
+            }
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                let responses = &mut op.responses.responses;
+                responses.entry("500".into()).or_insert_with(|| answer("internal: a server fault, logged").into());
+                responses
+                    .entry("503".into())
+                    .or_insert_with(|| answer("unavailable: the database does not answer").into());
+            }
+        }
     }
 }
 
@@ -181,6 +214,7 @@ pub fn build_app(
         .split_for_parts();
     // After the routes are in: a modifier on ApiDoc would see no paths yet.
     JsonBodies.modify(&mut doc);
+    ServerErrors.modify(&mut doc);
     let doc = web::Data::new(doc);
     app.app_data(doc)
         .default_service(web::to(not_found))

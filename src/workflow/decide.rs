@@ -12,6 +12,7 @@ use super::routing::{self, Decider, Entitlement};
 use super::store::{self, NewEvent};
 use super::view::{self, RequestDetail};
 use crate::audit;
+use crate::db::JsonText;
 use chrono::NaiveDateTime;
 use serde_json::json;
 
@@ -36,7 +37,7 @@ pub(super) fn finish_approved(
 ) -> Result<Request> {
     let before = r.clone();
     let done = outcome::approved(conn, &who.actor, env.public_url, &mut r, now)?;
-    r.outcome = Some(done.details.to_string());
+    r.outcome = Some(JsonText(done.details.clone()));
     let actor = who.actor.0.as_str();
     store::record_event(conn, r.id, actor, NewEvent { event: "approved", ..Default::default() }, now)?;
     let (what, message) = if done.finished {

@@ -16,7 +16,7 @@ use super::view::{self, RequestDetail};
 use crate::audit;
 use crate::auth::Role;
 use crate::catalog::Catalog;
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use crate::inventory::apps;
 use chrono::NaiveDateTime;
 use serde_json::json;
@@ -44,7 +44,7 @@ fn enrich(conn: &mut Conn, catalog: &Catalog, r: &mut Request) -> Result<Option<
         let a = advice::advise(conn, catalog, r)?;
         r.category = a.category.clone();
         r.known_vendor = a.known_vendor;
-        r.advice = serde_json::to_string(&a).ok();
+        r.advice = Some(JsonText(a.clone()));
         return Ok(Some(a));
     }
     if let Some(id) = r.app_id {
@@ -261,7 +261,7 @@ pub fn complete(
 /// Records a rejection's effect on the inventory (renewals only), for `decide`.
 pub(super) fn after_rejection(conn: &mut Conn, who: &Decider, r: &mut Request) -> Result<()> {
     if let Some(details) = outcome::renewal_rejected(conn, &who.actor, r)? {
-        r.outcome = Some(details.to_string());
+        r.outcome = Some(JsonText(details));
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 
 use super::error::{Result, WorkflowError};
 use super::model::{DataClass, Request, RequestId, RequestKind, RequestStatus};
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use crate::findings::FindingId;
 use crate::inventory::validate::{self, Invalid};
 use crate::inventory::{
@@ -155,7 +155,7 @@ pub fn build(
         r.data_class = d;
     }
     if let Some(ids) = &input.account_ids {
-        r.account_ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        r.account_ids = JsonText(ids.clone());
     }
     validate::optional("purpose", &mut r.purpose).map_err(inv)?;
     validate::optional("advice_response", &mut r.advice_response).map_err(inv)?;
@@ -187,7 +187,7 @@ fn blank(kind: RequestKind, requester: &str, now: NaiveDateTime) -> Request {
         app_id: None,
         subscription_id: None,
         finding_id: None,
-        account_ids: "[]".into(),
+        account_ids: JsonText::default(),
         category: String::new(),
         known_vendor: false,
         advice: None,
@@ -311,7 +311,7 @@ fn reclaim(conn: &mut Conn, r: &mut Request, input: &RequestInput) -> Result<()>
         return Err(WorkflowError::invalid("app_id", format!("finding {id} is about app {app_id}")));
     }
     let app = apps::find(conn, app_id)?;
-    let ids: Vec<AccountId> = serde_json::from_str(&r.account_ids).unwrap_or_default();
+    let ids = r.account_ids.0.clone();
     for a in &ids {
         let account = found("account_ids", "account", accounts::find(conn, *a))?;
         if account.app_id != app_id {
@@ -335,7 +335,7 @@ fn reclaim_seats(conn: &mut Conn, r: &mut Request) -> Result<()> {
         WorkflowError::invalid("finding_id", "is required: the finding to act on (or app_id with account_ids)")
     })?;
     let app = found("app_id", "app", apps::find(conn, app_id))?;
-    let ids: Vec<AccountId> = serde_json::from_str(&r.account_ids).unwrap_or_default();
+    let ids = r.account_ids.0.clone();
     if ids.is_empty() {
         return Err(WorkflowError::invalid("account_ids", "name the seats to reclaim when no finding_id is given"));
     }

@@ -114,7 +114,7 @@ pub fn approvers(
     };
     // Never ask the requester to decide their own request.
     let to: Vec<String> = to.into_iter().filter(|e| !e.eq_ignore_ascii_case(&r.requester_email)).collect();
-    let advice: Option<serde_json::Value> = r.advice.as_deref().and_then(|a| serde_json::from_str(a).ok());
+    let advice: Option<serde_json::Value> = r.advice.as_ref().and_then(|a| serde_json::to_value(&a.0).ok());
     let ctx = json!({
         "reason": nudge.as_str(),
         "id": r.id.0,

@@ -1,9 +1,11 @@
 //! The workflow's records: requests, their approval steps and their history, with the enums
 //! they are made of.
 
+use super::advice::Advice;
 use crate::db::schema::{approval_steps, request_events, requests};
+use crate::db::JsonText;
 use crate::findings::FindingId;
-use crate::inventory::{AppId, SubscriptionId};
+use crate::inventory::{AccountId, AppId, SubscriptionId};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -138,18 +140,18 @@ pub struct Request {
     pub subscription_id: Option<SubscriptionId>,
     /// Reclaim: the finding it acts on.
     pub finding_id: Option<FindingId>,
-    /// Reclaim: the accounts to remove, a JSON list of ids.
-    pub account_ids: String,
+    /// Reclaim: the accounts to remove, stored as a JSON list of ids.
+    pub account_ids: JsonText<Vec<AccountId>>,
     /// Catalog category key (`whiteboard`), or "" when unknown.
     pub category: String,
     /// True when the tool or vendor is in the catalog or the inventory.
     pub known_vendor: bool,
-    /// New tool: what the stack already has in the category (JSON).
-    pub advice: Option<String>,
+    /// New tool: what the stack already has in the category.
+    pub advice: Option<JsonText<Advice>>,
     /// New tool: the requester's answer to the advice.
     pub advice_response: Option<String>,
-    /// What the outcome did in the inventory (JSON).
-    pub outcome: Option<String>,
+    /// What the outcome did in the inventory.
+    pub outcome: Option<JsonText<serde_json::Value>>,
     /// Submission round: 1, then +1 at each resubmission.
     pub round: i32,
     /// The policy version that routed the current round (0 = the built-in default).
@@ -179,8 +181,8 @@ pub struct Step {
     pub name: String,
     /// Where it stands.
     pub status: StepStatus,
-    /// Who may decide: a JSON list of `person:EMAIL` and `role:ROLE`.
-    pub approvers: String,
+    /// Who may decide: `person:EMAIL` and `role:ROLE` entries, stored as a JSON list.
+    pub approvers: JsonText<Vec<String>>,
     /// Why it was skipped, escalated or overridden.
     pub note: Option<String>,
     /// Hours before the approvers are reminded.
@@ -206,12 +208,12 @@ pub struct Step {
 impl Step {
     /// The approvers as a list.
     pub fn approver_list(&self) -> Vec<String> {
-        serde_json::from_str(&self.approvers).unwrap_or_default()
+        self.approvers.0.clone()
     }
 }
 
 /// One entry of a request's history.
-#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = request_events)]
 pub struct Event {
     /// Entry id.
@@ -222,7 +224,6 @@ pub struct Event {
     pub request_id: RequestId,
     /// When it happened (UTC).
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub at: NaiveDateTime,
     /// Who did it: `token:NAME`, `cli:USER as EMAIL`, `job:request_slas`.
     pub actor: String,
@@ -233,14 +234,6 @@ pub struct Event {
     pub step: Option<String>,
     /// The comment given.
     pub comment: Option<String>,
-    /// Details (JSON).
-    #[serde(serialize_with = "json_text")]
-    #[schema(value_type = Object)]
-    pub details: Option<String>,
-}
-
-fn json_text<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
-    let v: serde_json::Value =
-        text.as_deref().and_then(|t| serde_json::from_str(t).ok()).unwrap_or(serde_json::Value::Null);
-    v.serialize(s)
+    /// Details.
+    pub details: Option<JsonText<serde_json::Value>>,
 }

@@ -10,7 +10,7 @@ use super::mail;
 use super::model::Request;
 use crate::db::schema::connections;
 use crate::db::Conn;
-use crate::inventory::{accounts, apps, Account, AccountId};
+use crate::inventory::{accounts, apps, Account};
 use diesel::prelude::*;
 use serde_json::json;
 
@@ -27,8 +27,7 @@ pub fn label(a: &Account) -> String {
 
 /// The accounts a reclaim names.
 pub fn accounts_of(conn: &mut Conn, r: &Request) -> Result<Vec<Account>> {
-    let ids: Vec<AccountId> = serde_json::from_str(&r.account_ids).unwrap_or_default();
-    ids.into_iter().map(|id| Ok(accounts::find(conn, id)?)).collect()
+    r.account_ids.iter().map(|id| Ok(accounts::find(conn, *id)?)).collect()
 }
 
 /// Starts the reclaim of `r`'s seats; returns what was done, for the request's outcome.

@@ -6,7 +6,7 @@ use super::model::{Request, RequestId, Step, StepId, StepStatus};
 use super::policy::{self, ApproverKind, Facts, Policy, PolicyStep};
 use crate::audit::Actor;
 use crate::auth::{Principal, Role};
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use crate::inventory::{apps, people};
 use chrono::NaiveDateTime;
 
@@ -174,7 +174,7 @@ pub fn plan(conn: &mut Conn, policy: &Policy, r: &Request, id: RequestId, now: N
             position: position as i32,
             name: def.name.clone(),
             status,
-            approvers: serde_json::to_string(&approvers).unwrap_or_else(|_| "[]".into()),
+            approvers: JsonText(approvers),
             note,
             sla_hours: def.sla_hours as i32,
             escalate_after_hours: def.escalate_after_hours as i32,

@@ -89,11 +89,7 @@ pub fn request_rejected(conn: &mut Conn, actor: &Actor, r: &Request) -> Result<(
 
 /// Records a new-tool request withdrawn after its advice named tools the stack has, as avoided.
 pub fn request_withdrawn(conn: &mut Conn, actor: &Actor, r: &Request) -> Result<()> {
-    let named_apps = r
-        .advice
-        .as_deref()
-        .and_then(|a| serde_json::from_str::<super::Advice>(a).ok())
-        .is_some_and(|a| !a.apps.is_empty());
+    let named_apps = r.advice.as_ref().is_some_and(|a| !a.0.apps.is_empty());
     if r.kind != RequestKind::NewTool || !named_apps {
         return Ok(());
     }

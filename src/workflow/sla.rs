@@ -12,7 +12,7 @@ use super::routing;
 use super::store::{self, NewEvent};
 use crate::audit::{self, Actor};
 use crate::auth::Role;
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 
@@ -108,7 +108,7 @@ fn escalate_step(conn: &mut Conn, settings: &SlaSettings, step: &Step, now: Naiv
         let r = store::find(conn, step.request_id)?;
         let after = Step {
             escalated_at: Some(now),
-            approvers: serde_json::to_string(&approvers).unwrap_or_default(),
+            approvers: JsonText(approvers.clone()),
             note: Some(note.clone()),
             ..step.clone()
         };

@@ -3,7 +3,7 @@
 use super::error::{Result, WorkflowError};
 use super::model::{Event, Request, RequestId, RequestKind, RequestStatus, Step, StepId, StepStatus};
 use crate::db::schema::{approval_steps, request_events, requests};
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -143,11 +143,10 @@ pub fn mark_escalated(
     note: &str,
     now: NaiveDateTime,
 ) -> Result<bool> {
-    let json = serde_json::to_string(approvers).unwrap_or_else(|_| "[]".into());
     let n = diesel::update(approval_steps::table.find(id).filter(approval_steps::escalated_at.is_null()))
         .set((
             approval_steps::escalated_at.eq(Some(now)),
-            approval_steps::approvers.eq(json),
+            approval_steps::approvers.eq(JsonText(approvers.to_vec())),
             approval_steps::note.eq(Some(note)),
         ))
         .execute(conn)?;
@@ -177,7 +176,7 @@ pub fn record_event(conn: &mut Conn, id: RequestId, actor: &str, e: NewEvent<'_>
             request_events::event.eq(e.event),
             request_events::step.eq(e.step),
             request_events::comment.eq(e.comment),
-            request_events::details.eq(e.details.map(|d| d.to_string())),
+            request_events::details.eq(e.details.map(JsonText)),
         ))
         .execute(conn)?;
     Ok(())

@@ -6,14 +6,14 @@ use super::error::{Result, WorkflowError};
 use super::model::{DataClass, Event, Request, RequestKind, RequestStatus, Step, StepStatus};
 use super::routing::{self, Decider};
 use super::store::{self, RequestFilter};
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use crate::findings::FindingId;
 use crate::inventory::{AccountId, AppId, SubscriptionId};
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 /// One step of the current round.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct StepView {
     /// The policy step's name.
     pub name: String,
@@ -25,17 +25,14 @@ pub struct StepView {
     pub note: Option<String>,
     /// When it became pending.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub pending_since: Option<NaiveDateTime>,
     /// When the approvers are (or were) reminded: pending_since + sla_hours.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<NaiveDateTime>,
     /// Who decided.
     pub decided_by: Option<String>,
     /// When.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub decided_at: Option<NaiveDateTime>,
     /// Their comment.
     pub comment: Option<String>,
@@ -58,10 +55,9 @@ impl From<&Step> for StepView {
 }
 
 /// A request with its current steps and, when read alone, its history.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RequestDetail {
     /// Request id.
-    #[schema(value_type = String)]
     pub id: super::model::RequestId,
     /// new_tool, add_seats, renewal or reclaim.
     pub kind: RequestKind,
@@ -86,19 +82,14 @@ pub struct RequestDetail {
     /// The most sensitive data it will hold.
     pub data_class: DataClass,
     /// When it is needed.
-    #[schema(value_type = Option<String>, format = Date)]
     pub needed_by: Option<NaiveDate>,
     /// The app concerned (for new_tool, once created).
-    #[schema(value_type = Option<String>)]
     pub app_id: Option<AppId>,
     /// The subscription concerned.
-    #[schema(value_type = Option<String>)]
     pub subscription_id: Option<SubscriptionId>,
     /// Reclaim: the finding.
-    #[schema(value_type = Option<String>)]
     pub finding_id: Option<FindingId>,
     /// Reclaim: the accounts to remove.
-    #[schema(value_type = Vec<String>)]
     pub account_ids: Vec<AccountId>,
     /// Catalog category key, or "".
     pub category: String,
@@ -109,7 +100,6 @@ pub struct RequestDetail {
     /// New tool: the requester's answer to the advice.
     pub advice_response: Option<String>,
     /// What the outcome did.
-    #[schema(value_type = Option<Object>)]
     pub outcome: Option<serde_json::Value>,
     /// Submission round (1, +1 per resubmission).
     pub round: i32,
@@ -122,15 +112,12 @@ pub struct RequestDetail {
     pub history: Option<Vec<Event>>,
     /// When it was made.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub created_at: NaiveDateTime,
     /// When it last changed.
     #[serde(with = "crate::time::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
     pub updated_at: NaiveDateTime,
     /// When it closed.
     #[serde(with = "crate::time::rfc3339_opt")]
-    #[schema(value_type = Option<String>, format = DateTime)]
     pub closed_at: Option<NaiveDateTime>,
 }
 
@@ -153,12 +140,12 @@ pub fn detail(r: &Request, steps: &[Step], history: Option<Vec<Event>>) -> Reque
         app_id: r.app_id,
         subscription_id: r.subscription_id,
         finding_id: r.finding_id,
-        account_ids: serde_json::from_str(&r.account_ids).unwrap_or_default(),
+        account_ids: r.account_ids.0.clone(),
         category: r.category.clone(),
         known_vendor: r.known_vendor,
-        advice: r.advice.as_deref().and_then(|a| serde_json::from_str(a).ok()),
+        advice: r.advice.clone().map(JsonText::into_inner),
         advice_response: r.advice_response.clone(),
-        outcome: r.outcome.as_deref().and_then(|o| serde_json::from_str(o).ok()),
+        outcome: r.outcome.clone().map(JsonText::into_inner),
         round: r.round,
         policy_version: r.policy_version,
         steps: steps.iter().map(StepView::from).collect(),

@@ -2,6 +2,7 @@
 //! and `TestApp`, the real HTTP app on a loopback port with a token per role.
 
 pub mod browser;
+pub mod contract;
 pub mod db;
 pub mod oidc;
 pub mod proxy;
@@ -237,12 +238,45 @@ impl TestApp {
         Self::reply(req).await
     }
 
+    /// Sends a request and checks the response against the OpenAPI document (see `contract`).
     async fn reply(req: reqwest::RequestBuilder) -> Reply {
-        let resp = req.send().await.expect("request reaches the test server");
+        let (client, req) = req.build_split();
+        let req = req.expect("a well-formed test request");
+        let (method, url) = (req.method().clone(), req.url().clone());
+        let resp = client.execute(req).await.expect("request reaches the test server");
         let status = resp.status();
+        let content_type = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_string);
         let text = resp.text().await.expect("response body");
+        let doc_url = url.join("/api/v1/openapi.json").expect("document URL");
+        let contract = Self::contract(&client, doc_url).await;
+        let seen = contract::Observed {
+            method: method.as_str(),
+            path: url.path(),
+            status: status.as_u16(),
+            content_type: content_type.as_deref(),
+            body: &text,
+        };
+        if let Err(broken) = contract.check(&seen) {
+            panic!("the response breaks the API contract: {broken}");
+        }
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply { status, body, text }
+    }
+
+    /// The contract, fetched from the first app that asks (every app serves the same document).
+    async fn contract(client: &reqwest::Client, doc_url: reqwest::Url) -> &'static contract::Contract {
+        if let Some(c) = contract::loaded() {
+            return c;
+        }
+        let doc: Value = client
+            .get(doc_url)
+            .send()
+            .await
+            .expect("the OpenAPI document is served")
+            .json()
+            .await
+            .expect("the OpenAPI document is JSON");
+        contract::load(doc)
     }
 
     /// GET as admin.

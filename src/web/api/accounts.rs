@@ -2,9 +2,10 @@
 //! Admin and it change them (for tools with no API); removing keeps the row.
 
 use super::people::own_scope;
+use super::views::{self, Account};
 use crate::context::Context;
 use crate::inventory::{
-    accounts, Account, AccountChanges, AccountFilter, AccountId, AccountStatus, AppId, PersonId, SubscriptionId,
+    accounts, AccountChanges, AccountFilter, AccountId, AccountStatus, AppId, PersonId, SubscriptionId,
 };
 use crate::web::access::{ANYONE, INVENTORY_WRITERS};
 use crate::web::error::{ApiError, ErrorBody};
@@ -33,7 +34,7 @@ pub struct AccountListQuery {
     /// Only seats this connection brought.
     #[param(value_type = Option<String>)]
     connection_id: Option<crate::db::ConnectionId>,
-    /// Only seats not removed and with no activity for this many days (never used included).
+    /// Only seats not removed and with no activity for this many days, at most 36500 (never used included).
     inactive_days: Option<u32>,
     /// Rows per page (1–500, default 50).
     limit: Option<i64>,
@@ -43,12 +44,17 @@ pub struct AccountListQuery {
 
 /// List accounts (an employee sees only their own).
 #[utoipa::path(tag = "accounts", params(AccountListQuery), description = "Roles: any; employee: own accounts only.",
-    responses((status = 200, body = ListOf<Account>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = ListOf<Account>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 #[get("/accounts")]
 pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AccountListQuery>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(ANYONE)?;
     let q = q.parse()?;
     let page = paging::page(q.limit, q.cursor.as_deref())?;
+    // A cutoff further back than any date the databases hold would overflow.
+    if q.inactive_days.is_some_and(|d| d > 36_500) {
+        return Err(ApiError::invalid("inactive_days", "must be at most 36500"));
+    }
     let filter = AccountFilter {
         app_id: q.app_id,
         subscription_id: q.subscription_id,
@@ -60,7 +66,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AccountListQuery
         connection_id: q.connection_id,
     };
     let (items, next) = ctx.db.run(move |c| accounts::list(c, &filter, page)).await?;
-    Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
+    Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, Account>(items), next)))
 }
 
 /// Get one account (an employee only their own).
@@ -77,7 +83,7 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
             return Err(ApiError::Forbidden("an employee may read only their own accounts".into()));
         }
     }
-    Ok(HttpResponse::Ok().json(account))
+    Ok(HttpResponse::Ok().json(Account::from(account)))
 }
 
 /// Create an account by hand (tools with no API); it is matched to a person by email.
@@ -89,7 +95,7 @@ pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<AccountChang
     let who = auth.require(INVENTORY_WRITERS)?;
     let changes = body.parse()?;
     let a = ctx.db.run(move |c| accounts::create(c, &who.actor(), changes)).await?;
-    Ok(HttpResponse::Created().json(a))
+    Ok(HttpResponse::Created().json(Account::from(a)))
 }
 
 /// Change an account; absent fields stay, `null` clears.
@@ -107,7 +113,7 @@ pub async fn update(
     let changes = body.parse()?;
     let id: AccountId = path_id("account", &id)?;
     let a = ctx.db.run(move |c| accounts::update(c, &who.actor(), id, changes)).await?;
-    Ok(HttpResponse::Ok().json(a))
+    Ok(HttpResponse::Ok().json(Account::from(a)))
 }
 
 /// Mark an account removed; the row stays for reports. Never deletes.
@@ -119,5 +125,5 @@ pub async fn remove(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) 
     let who = auth.require(INVENTORY_WRITERS)?;
     let id: AccountId = path_id("account", &id)?;
     let a = ctx.db.run(move |c| accounts::remove(c, &who.actor(), id)).await?;
-    Ok(HttpResponse::Ok().json(a))
+    Ok(HttpResponse::Ok().json(Account::from(a)))
 }

@@ -1,9 +1,10 @@
 //! `/api/v1/apps`: the tools in the stack. Everyone may read (employees see what exists before
 //! asking for a tool); admin and it change them. Retiring replaces deleting.
 
+use super::views::App;
 use crate::context::Context;
 use crate::db::DbError;
-use crate::inventory::{apps, coverage, App, AppChanges, AppFilter, AppId, AppStatus, Coverage};
+use crate::inventory::{apps, coverage, AppChanges, AppFilter, AppId, AppStatus, Coverage};
 use crate::web::access::{ANYONE, INVENTORY_WRITERS};
 use crate::web::api::licence_pools::LicencePoolView;
 use crate::web::error::{ApiError, ErrorBody};
@@ -40,7 +41,8 @@ pub struct AppWithCoverage {
 
 /// List apps.
 #[utoipa::path(tag = "apps", params(AppListQuery), description = "Roles: any.",
-    responses((status = 200, body = ListOf<AppWithCoverage>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = ListOf<AppWithCoverage>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 #[get("/apps")]
 pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AppListQuery>) -> Result<HttpResponse, ApiError> {
     auth.require(ANYONE)?;
@@ -57,7 +59,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AppListQuery>) -
                 .into_iter()
                 .map(|app| {
                     let coverage = cov.remove(&app.id).unwrap_or_else(coverage::unknown);
-                    AppWithCoverage { app, coverage }
+                    AppWithCoverage { app: App::from(app), coverage }
                 })
                 .collect();
             Ok::<_, ApiError>((items, next))
@@ -94,7 +96,11 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
             Ok::<_, ApiError>((app, coverage, pools))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(AppDetail { app, coverage, licence_pools: pools.into_iter().map(Into::into).collect() }))
+    Ok(HttpResponse::Ok().json(AppDetail {
+        app: App::from(app),
+        coverage,
+        licence_pools: pools.into_iter().map(Into::into).collect(),
+    }))
 }
 
 /// Create an app.
@@ -106,7 +112,7 @@ pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<AppChanges>)
     let who = auth.require(INVENTORY_WRITERS)?;
     let changes = body.parse()?;
     let app = ctx.db.run(move |c| apps::create(c, &who.actor(), changes)).await?;
-    Ok(HttpResponse::Created().json(app))
+    Ok(HttpResponse::Created().json(App::from(app)))
 }
 
 /// Change an app; absent fields stay, `null` clears.
@@ -124,7 +130,7 @@ pub async fn update(
     let changes = body.parse()?;
     let id: AppId = path_id("app", &id)?;
     let app = ctx.db.run(move |c| apps::update(c, &who.actor(), id, changes)).await?;
-    Ok(HttpResponse::Ok().json(app))
+    Ok(HttpResponse::Ok().json(App::from(app)))
 }
 
 /// Retire an app: it leaves the active stack but stays for reports. Never deletes.
@@ -136,5 +142,5 @@ pub async fn retire(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) 
     let who = auth.require(INVENTORY_WRITERS)?;
     let id: AppId = path_id("app", &id)?;
     let app = ctx.db.run(move |c| apps::retire(c, &who.actor(), id)).await?;
-    Ok(HttpResponse::Ok().json(app))
+    Ok(HttpResponse::Ok().json(App::from(app)))
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/audit-log`: every change, who made it and what it was before and after.
 
-use crate::audit::{self, AuditEntry, AuditFilter};
+use super::views::{self, AuditEntry};
+use crate::audit::{self, AuditFilter};
 use crate::context::Context;
 use crate::web::access::AUDIT_READERS;
 use crate::web::error::{ApiError, ErrorBody};
@@ -36,5 +37,5 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<AuditListQuery>)
     let page = paging::page(q.limit, q.cursor.as_deref())?;
     let filter = AuditFilter { entity: q.entity, entity_id: q.entity_id, actor: q.actor };
     let (items, next) = ctx.db.run(move |c| audit::list(c, &filter, page).map_err(crate::db::DbError::from)).await?;
-    Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
+    Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, AuditEntry>(items), next)))
 }

@@ -2,9 +2,10 @@
 //! can read, the connections to them (secrets write-only), syncs and their runs, and the OAuth
 //! sign-in for vendors that need one.
 
+use super::views::{self, SyncRun};
 use crate::context::Context;
 use crate::sync::{
-    self, connections, oauth, runs, Connection, ConnectionChanges, ConnectionId, NewConnection, SyncRun, SyncRunId,
+    self, connections, oauth, runs, Connection, ConnectionChanges, ConnectionId, NewConnection, SyncRunId,
 };
 use crate::web::access::{INVENTORY_READERS, INVENTORY_WRITERS, RUN_READERS};
 use crate::web::error::{ApiError, ErrorBody};
@@ -113,7 +114,8 @@ pub struct ConnectionQuery {
 
 /// Connections (secret names only, never values).
 #[utoipa::path(tag = "connections", params(ConnectionQuery), description = "Roles: admin, it, finance, security, approver, auditor.",
-    responses((status = 200, body = Vec<Connection>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<Connection>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 #[get("/connections")]
 pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<ConnectionQuery>) -> Result<HttpResponse, ApiError> {
     auth.require(INVENTORY_READERS)?;
@@ -203,7 +205,7 @@ pub async fn sync_now(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>
     auth.require(INVENTORY_WRITERS)?;
     let id: ConnectionId = path_id("connection", &id)?;
     let run = sync::start(&ctx, id, "api").await?;
-    Ok(HttpResponse::Accepted().json(SyncStarted { run_id: run.id, run }))
+    Ok(HttpResponse::Accepted().json(SyncStarted { run_id: run.id, run: run.into() }))
 }
 
 /// A connection's latest runs, newest first.
@@ -220,7 +222,7 @@ pub async fn runs_list(ctx: web::Data<Context>, auth: Auth, id: web::Path<String
             Ok::<_, sync::SyncError>(runs::list_for_connection(c, id, 100)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(HttpResponse::Ok().json(views::all::<_, SyncRun>(rows)))
 }
 
 /// One sync run: status, counts, API calls, error.
@@ -231,7 +233,7 @@ pub async fn run_get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>)
     auth.require(RUN_READERS)?;
     let id: SyncRunId = path_id("sync run", &id)?;
     let run = ctx.db.run(move |c| runs::find(c, id)).await?;
-    Ok(HttpResponse::Ok().json(run))
+    Ok(HttpResponse::Ok().json(SyncRun::from(run)))
 }
 
 /// Sign a connection in with the vendor: redirects to the vendor's consent page (OAuth 2.0 + PKCE).

@@ -1,11 +1,12 @@
 //! `/api/v1/findings`: waste and risk with their savings; triage (acknowledge, dismiss, snooze),
 //! refresh, totals and exclusions.
 
+use super::views::{self, ExclusionRecord, Finding};
 use crate::context::Context;
 use crate::db::DbError;
-use crate::findings::exclusions::{self, ExclusionRecord, NewExclusion};
+use crate::findings::exclusions::{self, NewExclusion};
 use crate::findings::store::{self, FindingFilter, FindingUpdate, Totals};
-use crate::findings::{self, Finding, FindingId, FindingKind, FindingStatus, RefreshReport};
+use crate::findings::{self, FindingId, FindingKind, FindingStatus, RefreshReport};
 use crate::inventory::AppId;
 use crate::web::access::{FINDING_TRIAGERS, INVENTORY_READERS};
 use crate::web::error::{ApiError, ErrorBody};
@@ -47,7 +48,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<FindingQuery>) -
     let filter = FindingFilter { kind: q.kind, app_id: q.app_id, status: q.status };
     let rows = ctx.db.run(move |c| store::list(c, &filter).map_err(DbError::from)).await?;
     let (items, next) = store::page(rows, page);
-    Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
+    Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, Finding>(items), next)))
 }
 
 /// Savings still to be had (open and acknowledged findings): overall, per app, per category.
@@ -69,7 +70,9 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
     auth.require(INVENTORY_READERS)?;
     let id: FindingId = path_id("finding", &id)?;
     let found = ctx.db.run(move |c| store::find(c, id).map_err(DbError::from)).await?;
-    found.map(|f| HttpResponse::Ok().json(f)).ok_or_else(|| ApiError::NotFound(format!("finding {id} not found")))
+    found
+        .map(|f| HttpResponse::Ok().json(Finding::from(f)))
+        .ok_or_else(|| ApiError::NotFound(format!("finding {id} not found")))
 }
 
 /// Acknowledge, dismiss (with a reason), snooze (until a day) or reopen a finding.
@@ -87,7 +90,7 @@ pub async fn update(
     let changes = body.parse()?;
     let id: FindingId = path_id("finding", &id)?;
     let f = ctx.db.run(move |c| store::update(c, &who.actor(), id, changes, today())).await?;
-    Ok(HttpResponse::Ok().json(f))
+    Ok(HttpResponse::Ok().json(Finding::from(f)))
 }
 
 /// Run every rule now.
@@ -107,7 +110,7 @@ pub async fn refresh(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse
 pub async fn exclusions_list(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, ApiError> {
     auth.require(INVENTORY_READERS)?;
     let rows = ctx.db.run(|c| exclusions::list(c).map_err(DbError::from)).await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(HttpResponse::Ok().json(views::all::<_, ExclusionRecord>(rows)))
 }
 
 /// Leave an app or account (e.g. a service account) out of one kind of finding or all.
@@ -123,7 +126,7 @@ pub async fn exclusions_add(
     let who = auth.require(FINDING_TRIAGERS)?;
     let changes = body.parse()?;
     let rec = ctx.db.run(move |c| exclusions::add(c, &who.actor(), changes)).await?;
-    Ok(HttpResponse::Created().json(rec))
+    Ok(HttpResponse::Created().json(ExclusionRecord::from(rec)))
 }
 
 /// Stop excluding; the next refresh judges the app or account again.
@@ -139,5 +142,5 @@ pub async fn exclusions_remove(
     let who = auth.require(FINDING_TRIAGERS)?;
     let id: i64 = path_id("exclusion", &id)?;
     let rec = ctx.db.run(move |c| exclusions::remove(c, &who.actor(), id)).await?;
-    Ok(HttpResponse::Ok().json(rec))
+    Ok(HttpResponse::Ok().json(ExclusionRecord::from(rec)))
 }

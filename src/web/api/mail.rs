@@ -1,9 +1,10 @@
 //! `/api/v1/jobs`, `/api/v1/outbox` and `/api/v1/mail/test`: is mail going out, and is the
 //! scheduler running? The answers to "the alerts never arrived".
 
+use super::views::{self, JobStatus, OutboxEntry};
 use crate::context::Context;
-use crate::notify::{self, outbox, Email, OutboxEntry, OutboxStatus};
-use crate::scheduler::{leases, JobStatus};
+use crate::notify::{self, outbox, Email, OutboxStatus};
+use crate::scheduler::leases;
 use crate::web::access::{INVENTORY_WRITERS, OPERATORS};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::extract::{Auth, Json, Query};
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub async fn jobs(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, ApiError> {
     auth.require(OPERATORS)?;
     let rows = ctx.db.run(|c| leases::list(c).map_err(crate::db::DbError::from)).await?;
-    Ok(HttpResponse::Ok().json(rows))
+    Ok(HttpResponse::Ok().json(views::all::<_, JobStatus>(rows)))
 }
 
 /// Filters and paging for the outbox.
@@ -44,7 +45,7 @@ pub async fn outbox_list(ctx: web::Data<Context>, auth: Auth, q: Query<OutboxQue
     let q = q.parse()?;
     let page = paging::page(q.limit, q.cursor.as_deref())?;
     let (items, next) = ctx.db.run(move |c| outbox::list(c, q.status, page).map_err(crate::db::DbError::from)).await?;
-    Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
+    Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, OutboxEntry>(items), next)))
 }
 
 /// Where to send a test email.

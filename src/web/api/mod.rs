@@ -19,3 +19,4 @@ pub mod subscriptions;
 pub mod tokens;
 pub mod transfer;
 pub mod usage;
+pub mod views;

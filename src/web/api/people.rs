@@ -1,9 +1,10 @@
 //! `/api/v1/people`: the directory. Inventory readers read everyone; an employee reads only
 //! their own record. Admin and it change it; marking departed replaces deleting.
 
+use super::views::{self, Person};
 use crate::auth::Principal;
 use crate::context::Context;
-use crate::inventory::{people, Person, PersonChanges, PersonFilter, PersonId, PersonStatus};
+use crate::inventory::{people, PersonChanges, PersonFilter, PersonId, PersonStatus};
 use crate::web::access::{ANYONE, INVENTORY_WRITERS};
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::extract::{path_id, Auth, Json, Query};
@@ -39,7 +40,8 @@ pub(super) fn own_scope(who: &Principal) -> Result<Option<String>, ApiError> {
 
 /// List people (an employee sees only themself).
 #[utoipa::path(tag = "people", params(PersonListQuery), description = "Roles: any; employee: own record only.",
-    responses((status = 200, body = ListOf<Person>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = ListOf<Person>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
 #[get("/people")]
 pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<PersonListQuery>) -> Result<HttpResponse, ApiError> {
     let who = auth.require(ANYONE)?;
@@ -54,7 +56,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<PersonListQuery>
         filter.email = Some(own);
     }
     let (items, next) = ctx.db.run(move |c| people::list(c, &filter, page)).await?;
-    Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
+    Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, Person>(items), next)))
 }
 
 /// Get one person (an employee only themself).
@@ -69,7 +71,7 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
     if own_scope(&who)?.is_some_and(|own| own != person.email) {
         return Err(ApiError::Forbidden("an employee may read only their own record".into()));
     }
-    Ok(HttpResponse::Ok().json(person))
+    Ok(HttpResponse::Ok().json(Person::from(person)))
 }
 
 /// Create a person; accounts with the same email are matched to them.
@@ -81,7 +83,7 @@ pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<PersonChange
     let who = auth.require(INVENTORY_WRITERS)?;
     let changes = body.parse()?;
     let p = ctx.db.run(move |c| people::create(c, &who.actor(), changes)).await?;
-    Ok(HttpResponse::Created().json(p))
+    Ok(HttpResponse::Created().json(Person::from(p)))
 }
 
 /// Change a person; absent fields stay, `null` clears.
@@ -99,7 +101,7 @@ pub async fn update(
     let changes = body.parse()?;
     let id: PersonId = path_id("person", &id)?;
     let p = ctx.db.run(move |c| people::update(c, &who.actor(), id, changes)).await?;
-    Ok(HttpResponse::Ok().json(p))
+    Ok(HttpResponse::Ok().json(Person::from(p)))
 }
 
 /// Mark a person departed (today unless a last day is set). Never deletes.
@@ -111,5 +113,5 @@ pub async fn depart(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) 
     let who = auth.require(INVENTORY_WRITERS)?;
     let id: PersonId = path_id("person", &id)?;
     let p = ctx.db.run(move |c| people::mark_departed(c, &who.actor(), id)).await?;
-    Ok(HttpResponse::Ok().json(p))
+    Ok(HttpResponse::Ok().json(Person::from(p)))
 }

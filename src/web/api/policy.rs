@@ -21,7 +21,7 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, Ap
 /// Replace the policy with a TOML body (`text/plain` or `application/toml`).
 #[utoipa::path(tag = "requests", description = "Roles: admin. A syntax error or unknown field is refused \
     with its line and column, a bad condition with its step; the old policy stays in force.",
-    request_body(content = String, content_type = "application/toml"),
+    request_body(description = "The policy as TOML.", content((String = "application/toml"), (String = "text/plain"))),
     responses((status = 200, body = Policy), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
 #[put("/policy")]

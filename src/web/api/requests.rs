@@ -2,14 +2,15 @@
 //! whose token names a person may make one; employees read their own and those waiting for
 //! them, other roles read all. Who may decide is checked per step, on every decision.
 
+use super::views::{self, RequestDetail};
 use crate::context::Context;
 use crate::web::access::ANYONE;
 use crate::web::error::{ApiError, ErrorBody};
 use crate::web::extract::{path_id, Auth, Json, Query};
 use crate::web::paging::{self, ListOf};
 use crate::workflow::{
-    self, Advice, Decider, DecisionInput, Env, ListQuery, RequestDetail, RequestFilter, RequestId, RequestInput,
-    RequestKind, RequestStatus,
+    self, Advice, Decider, DecisionInput, Env, ListQuery, RequestFilter, RequestId, RequestInput, RequestKind,
+    RequestStatus,
 };
 use actix_web::{get, patch, post, web, HttpResponse};
 use serde::Deserialize;
@@ -63,7 +64,7 @@ pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<RequestInput
             workflow::submit(c, env, &who, input, now)
         })
         .await?;
-    Ok(HttpResponse::Created().json(r))
+    Ok(HttpResponse::Created().json(RequestDetail::from(r)))
 }
 
 /// The advice a new tool request would get (what the stack already has), making nothing.
@@ -107,7 +108,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<RequestQuery>) -
         limit: page.limit,
     };
     let (items, next) = ctx.db.run(move |c| workflow::list(c, &who, &query)).await?;
-    Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
+    Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, RequestDetail>(items), next)))
 }
 
 /// One request with its steps and history.
@@ -119,7 +120,7 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
     let who = Decider::from_principal(&auth.require(ANYONE)?);
     let id: RequestId = path_id("request", &id)?;
     let r = ctx.db.run(move |c| workflow::show(c, &who, id)).await?;
-    Ok(HttpResponse::Ok().json(r))
+    Ok(HttpResponse::Ok().json(RequestDetail::from(r)))
 }
 
 /// Change a request after changes were asked for, and send it again (steps restart).
@@ -146,7 +147,7 @@ pub async fn resubmit(
             workflow::resubmit(c, env, &who, id, input, now)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(r))
+    Ok(HttpResponse::Ok().json(RequestDetail::from(r)))
 }
 
 /// Approve, reject or ask for changes at the current step, with a comment.
@@ -183,7 +184,7 @@ pub async fn decide(
             }
         });
     }
-    Ok(HttpResponse::Ok().json(r))
+    Ok(HttpResponse::Ok().json(RequestDetail::from(r)))
 }
 
 /// Withdraw a pending request or one waiting for changes.
@@ -203,7 +204,7 @@ pub async fn cancel(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) 
             workflow::cancel(c, env, &who, id, now)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(r))
+    Ok(HttpResponse::Ok().json(RequestDetail::from(r)))
 }
 
 /// Mark an approved reclaim done once its seats are removed.
@@ -230,5 +231,5 @@ pub async fn complete(
             workflow::complete(c, env, &who, id, input.comment, now)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(r))
+    Ok(HttpResponse::Ok().json(RequestDetail::from(r)))
 }

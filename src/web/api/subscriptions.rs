@@ -1,10 +1,11 @@
 //! `/api/v1/subscriptions`: contracts, their renewals and term history. Inventory readers
 //! read; admin and finance change them. Cancelling replaces deleting.
 
+use super::views::{self, Subscription, Term};
 use crate::context::Context;
 use crate::inventory::{
-    subscriptions, AppId, Renewal, RenewalType, Subscription, SubscriptionChanges, SubscriptionFilter, SubscriptionId,
-    SubscriptionStatus, Term,
+    subscriptions, AppId, Renewal, RenewalType, SubscriptionChanges, SubscriptionFilter, SubscriptionId,
+    SubscriptionStatus,
 };
 use crate::savings::contracts;
 use crate::web::access::{CONTRACT_WRITERS, INVENTORY_READERS};
@@ -47,7 +48,7 @@ pub async fn list(
     let page = paging::page(q.limit, q.cursor.as_deref())?;
     let filter = SubscriptionFilter { app_id: q.app_id, status: q.status, renewal_type: q.renewal_type };
     let (items, next) = ctx.db.run(move |c| subscriptions::list(c, &filter, page)).await?;
-    Ok(HttpResponse::Ok().json(paging::list_of(items, next)))
+    Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, Subscription>(items), next)))
 }
 
 /// Get one subscription.
@@ -59,7 +60,7 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
     auth.require(INVENTORY_READERS)?;
     let id: SubscriptionId = path_id("subscription", &id)?;
     let s = ctx.db.run(move |c| subscriptions::find(c, id)).await?;
-    Ok(HttpResponse::Ok().json(s))
+    Ok(HttpResponse::Ok().json(Subscription::from(s)))
 }
 
 /// Create a subscription.
@@ -75,7 +76,7 @@ pub async fn create(
     let who = auth.require(CONTRACT_WRITERS)?;
     let changes = body.parse()?;
     let s = ctx.db.run(move |c| subscriptions::create(c, &who.actor(), changes)).await?;
-    Ok(HttpResponse::Created().json(s))
+    Ok(HttpResponse::Created().json(Subscription::from(s)))
 }
 
 /// Change a subscription within its current term; absent fields stay, `null` clears.
@@ -93,7 +94,7 @@ pub async fn update(
     let changes = body.parse()?;
     let id: SubscriptionId = path_id("subscription", &id)?;
     let s = ctx.db.run(move |c| contracts::update(c, &who.actor(), id, changes, None)).await?;
-    Ok(HttpResponse::Ok().json(s))
+    Ok(HttpResponse::Ok().json(Subscription::from(s)))
 }
 
 /// Cancel a subscription; it stays readable with its terms. Never deletes.
@@ -105,7 +106,7 @@ pub async fn cancel(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) 
     let who = auth.require(CONTRACT_WRITERS)?;
     let id: SubscriptionId = path_id("subscription", &id)?;
     let s = ctx.db.run(move |c| contracts::cancel(c, &who.actor(), id)).await?;
-    Ok(HttpResponse::Ok().json(s))
+    Ok(HttpResponse::Ok().json(Subscription::from(s)))
 }
 
 /// Record a renewal: the current term goes to the history and the new term's figures apply.
@@ -123,7 +124,7 @@ pub async fn renew(
     let changes = body.parse()?;
     let id: SubscriptionId = path_id("subscription", &id)?;
     let s = ctx.db.run(move |c| contracts::renew(c, &who.actor(), id, changes)).await?;
-    Ok(HttpResponse::Ok().json(s))
+    Ok(HttpResponse::Ok().json(Subscription::from(s)))
 }
 
 /// Every term of a subscription, oldest first, the current one last.
@@ -135,5 +136,5 @@ pub async fn terms(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -
     auth.require(INVENTORY_READERS)?;
     let id: SubscriptionId = path_id("subscription", &id)?;
     let terms = ctx.db.run(move |c| subscriptions::terms(c, id)).await?;
-    Ok(HttpResponse::Ok().json(terms))
+    Ok(HttpResponse::Ok().json(views::all::<_, Term>(terms)))
 }

@@ -1,6 +1,7 @@
 //! `/api/v1/tokens` (admin) and `/api/v1/me` (anyone): API tokens and who the caller is.
 
-use crate::auth::{self, ApiToken, NewToken, Role, TokenId, TokenScope};
+use super::views::{self, ApiToken, NewToken};
+use crate::auth::{self, Role, TokenId, TokenScope};
 use crate::context::Context;
 use crate::web::access::{ANYONE, TOKEN_ADMINS};
 use crate::web::error::{ApiError, ErrorBody};
@@ -43,7 +44,7 @@ pub struct Me {
 pub async fn list(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, ApiError> {
     auth.require(TOKEN_ADMINS)?;
     let tokens = ctx.db.run(auth::list).await?;
-    Ok(HttpResponse::Ok().json(tokens))
+    Ok(HttpResponse::Ok().json(views::all::<_, ApiToken>(tokens)))
 }
 
 /// Create a token; its secret is in this response only.
@@ -67,7 +68,7 @@ pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<TokenRequest
             )
         })
         .await?;
-    Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(token))
+    Ok(HttpResponse::Created().insert_header(("Cache-Control", "no-store")).json(NewToken::from(token)))
 }
 
 /// Revoke a token; it is refused from then on.
@@ -79,7 +80,7 @@ pub async fn revoke(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) 
     let who = auth.require(TOKEN_ADMINS)?;
     let id: TokenId = path_id("token", &id)?;
     let token = ctx.db.run(move |c| auth::revoke(c, &who.actor(), id)).await?;
-    Ok(HttpResponse::Ok().json(token))
+    Ok(HttpResponse::Ok().json(ApiToken::from(token)))
 }
 
 /// Who the caller's token says they are.

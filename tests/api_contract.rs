@@ -1,0 +1,136 @@
+//! The API contract: the OpenAPI document describes the wire (enums as sent, nullable fields
+//! nullable, every body type), the checker in test support refuses what the document does not
+//! say, and JSON kept in text columns is read back typed or not at all.
+
+use crate::per_backend;
+use crate::support::contract::{Contract, Observed};
+use crate::support::{Test, TestApp, TestBackend};
+use diesel::prelude::*;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+pub fn tests() -> Vec<Test> {
+    vec![
+        per_backend!(enums_are_documented_as_they_are_sent),
+        per_backend!(the_checker_refuses_what_the_document_does_not_say),
+        per_backend!(an_audit_entry_without_a_before_matches_the_document),
+        per_backend!(the_policy_body_is_described_as_toml_or_text),
+        per_backend!(a_repeated_query_parameter_is_a_documented_400),
+        per_backend!(every_operation_with_query_parameters_documents_400),
+        per_backend!(a_corrupt_json_column_fails_loudly_instead_of_reading_empty),
+    ]
+}
+
+async fn document(app: &TestApp) -> Value {
+    app.call(None, Method::GET, "/api/v1/openapi.json", None).await.expect(200)
+}
+
+async fn enums_are_documented_as_they_are_sent(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let doc = document(&app).await;
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(
+        schemas["AppStatus"]["enum"],
+        json!(["discovered", "under_review", "approved", "deprecated", "retired"]),
+        "{}",
+        schemas["AppStatus"]
+    );
+    assert_eq!(schemas["Role"]["enum"][0], "admin", "{}", schemas["Role"]);
+    assert!(schemas["BillingFrequency"]["enum"].as_array().unwrap().contains(&json!("monthly")));
+    // No enum anywhere in the document lists a value in PascalCase.
+    let text = doc.to_string();
+    for sent_lower in ["\"Monthly\"", "\"Active\"", "\"Admin\"", "\"Approved\""] {
+        assert!(!text.contains(sent_lower), "{sent_lower} is documented but never sent");
+    }
+    // Rows are not bodies: each body is a view type (a row would bring its table-only fields).
+    assert!(schemas["Finding"]["properties"].get("subject_key").is_none());
+    assert!(schemas["Finding"]["properties"]["evidence"].is_object());
+}
+
+async fn the_checker_refuses_what_the_document_does_not_say(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let contract = Contract::new(document(&app).await);
+    let id = app.app("Loom").await;
+    let good = app.get(&format!("/api/v1/apps/{id}")).await.text;
+    let path = format!("/api/v1/apps/{id}");
+    let seen = |status, body: &str| {
+        contract.check(&Observed { method: "GET", path: &path, status, content_type: Some("application/json"), body })
+    };
+    seen(200, &good).expect("the real body matches");
+    let mut body: Value = serde_json::from_str(&good).unwrap();
+    body["status"] = json!("Approved");
+    assert!(seen(200, &body.to_string()).unwrap_err().contains("/status"), "an enum value not documented");
+    let mut body: Value = serde_json::from_str(&good).unwrap();
+    body["surprise"] = json!(1);
+    assert!(seen(200, &body.to_string()).is_err(), "a field not documented");
+    let mut body: Value = serde_json::from_str(&good).unwrap();
+    body.as_object_mut().unwrap().remove("name");
+    assert!(seen(200, &body.to_string()).is_err(), "a required field missing");
+    assert!(seen(418, &good).unwrap_err().contains("not documented"), "a status not documented");
+    let unknown = contract.check(&Observed {
+        method: "GET",
+        path: "/api/v1/apps/1/nothing",
+        status: 200,
+        content_type: Some("application/json"),
+        body: "{}",
+    });
+    assert!(unknown.unwrap_err().contains("no route"), "a route not documented");
+}
+
+async fn an_audit_entry_without_a_before_matches_the_document(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    app.app("Loom").await;
+    // The support's contract check runs on this reply: `before` is null on a creation.
+    let page = app.get("/api/v1/audit-log?entity=app").await.expect(200);
+    assert_eq!(page["items"][0]["before"], Value::Null);
+    let doc = document(&app).await;
+    let before = &doc["components"]["schemas"]["AuditEntry"]["properties"]["before"];
+    assert!(before.to_string().contains("null"), "before is nullable: {before}");
+}
+
+async fn the_policy_body_is_described_as_toml_or_text(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let doc = document(&app).await;
+    let content = &doc["paths"]["/api/v1/policy"]["put"]["requestBody"]["content"];
+    for media in ["application/toml", "text/plain"] {
+        assert_eq!(content[media]["schema"]["type"], "string", "{media} in {content}");
+    }
+}
+
+async fn a_repeated_query_parameter_is_a_documented_400(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    // The contract check in support confirms 400 is documented for the route.
+    app.get("/api/v1/apps?status=approved&status=retired").await.expect_error(400, "invalid", Some("status"));
+    let doc = document(&app).await;
+    let description = doc["info"]["description"].as_str().unwrap();
+    assert!(description.contains("given twice"), "{description}");
+}
+
+async fn every_operation_with_query_parameters_documents_400(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let doc = document(&app).await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let queried = op["parameters"].as_array().is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            if queried {
+                assert!(op["responses"]["400"].is_object(), "{method} {path} takes a query but does not document 400");
+            }
+        }
+    }
+    // Found by the fuzzer: a bad boolean was an undocumented 400; a huge day count overflowed.
+    app.get("/api/v1/connections?include_deleted=2").await.expect_error(400, "invalid", Some("include_deleted"));
+    app.get("/api/v1/accounts?inactive_days=2147483648").await.expect_error(400, "invalid", Some("inactive_days"));
+}
+
+async fn a_corrupt_json_column_fails_loudly_instead_of_reading_empty(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    app.app("Loom").await;
+    {
+        use stackward::db::schema::audit_log;
+        let mut conn = app.db.db.get().unwrap();
+        diesel::update(audit_log::table).set(audit_log::after_json.eq("{\"name\": \"Lo")).execute(&mut *conn).unwrap();
+    }
+    // Read as an empty value before; now the read fails and says nothing of the database.
+    let body = app.get("/api/v1/audit-log").await.expect_error(500, "internal", None);
+    assert!(!body.to_string().contains("Lo\\\""), "{body}");
+}
