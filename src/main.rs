@@ -12,6 +12,8 @@ use stackward::workflow::{self, Decider, Decision, RequestId, RequestStatus};
 use stackward::{notify, scheduler};
 use std::io::Write;
 
+mod cli;
+
 #[derive(Parser)]
 #[command(name = "stackward", version, about = "SaaS tool-stack and licence governance")]
 struct Cli {
@@ -23,6 +25,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// A filled stackward in one command: a fresh database in a new folder (or --database-url),
+    /// vendor fakes for a 300-person company, synced; serves and prints a sign-in link per persona.
+    Demo,
     /// Serve the HTTP API (migrates the database first).
     Serve,
     /// Apply pending database migrations and exit.
@@ -239,6 +244,7 @@ async fn main() -> anyhow::Result<()> {
     init_logging(&cli.settings);
     let settings = cli.settings;
     match cli.command {
+        Command::Demo => cli::demo::run(settings).await?,
         Command::Serve => {
             // Refuse bad schedules and stages before serving anything.
             scheduler::schedules(&settings).map_err(anyhow::Error::msg)?;

@@ -119,7 +119,7 @@ pub async fn decide(
         // As in the API: the connector's reclaim runs in the background; the scheduler retries it.
         let ctx = ctx.get_ref().clone();
         tokio::spawn(async move {
-            if let Err(e) = crate::sync::reclaim::run_queued(&ctx).await {
+            if let Err(e) = crate::actions::run_queued(&ctx).await {
                 tracing::error!(error = %e, "reclaim through the connector failed");
             }
         });
