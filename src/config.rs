@@ -78,6 +78,39 @@ pub struct Settings {
     /// Days a request may wait for its requester's changes before it is closed as cancelled (at least 1).
     #[arg(long, env = "STACKWARD_REQUEST_CHANGES_MAX_DAYS", default_value_t = 30, global = true)]
     pub request_changes_max_days: u32,
+
+    /// OpenID Connect issuer for single sign-on (https://…; http:// only on a loopback host).
+    /// Unset: people sign in with one-time links (`stackward signin-link`).
+    #[arg(long, env = "STACKWARD_OIDC_ISSUER_URL", global = true)]
+    pub oidc_issuer_url: Option<String>,
+
+    /// The client id registered at the OpenID Connect provider.
+    #[arg(long, env = "STACKWARD_OIDC_CLIENT_ID", global = true)]
+    pub oidc_client_id: Option<String>,
+
+    /// The client secret registered at the provider (prefer the _FILE variant).
+    #[arg(long, env = "STACKWARD_OIDC_CLIENT_SECRET", global = true, hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+
+    /// A file holding the client secret.
+    #[arg(long, env = "STACKWARD_OIDC_CLIENT_SECRET_FILE", global = true)]
+    pub oidc_client_secret_file: Option<std::path::PathBuf>,
+
+    /// The ID token claim listing the person's groups.
+    #[arg(long, env = "STACKWARD_OIDC_ROLES_CLAIM", default_value = "groups", global = true)]
+    pub oidc_roles_claim: String,
+
+    /// Which group gives which role: role=group,role=group (e.g. admin=stackward-admins,it=it-team).
+    #[arg(long, env = "STACKWARD_OIDC_ROLE_MAP", default_value = "", global = true)]
+    pub oidc_role_map: String,
+
+    /// Minutes a signed-in session may sit unused before it ends.
+    #[arg(long, env = "STACKWARD_SESSION_IDLE_MINUTES", default_value_t = 720, global = true)]
+    pub session_idle_minutes: u32,
+
+    /// Hours after sign-in a session ends, however busy.
+    #[arg(long, env = "STACKWARD_SESSION_MAX_HOURS", default_value_t = 168, global = true)]
+    pub session_max_hours: u32,
 }
 
 /// A URL with any password replaced by `***`.
@@ -107,6 +140,10 @@ impl std::fmt::Debug for Settings {
             .field("reminder_days", &self.reminder_days)
             .field("secret_key_file", &self.secret_key_file)
             .field("request_changes_max_days", &self.request_changes_max_days)
+            .field("oidc_issuer_url", &self.oidc_issuer_url)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field("oidc_client_secret", &self.oidc_client_secret.as_ref().map(|_| "***"))
+            .field("oidc_role_map", &self.oidc_role_map)
             .finish_non_exhaustive()
     }
 }
@@ -128,6 +165,11 @@ impl Settings {
     /// The public URL, defaulting to the listen address.
     pub fn public_url(&self) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
+    }
+
+    /// True when the public URL is https, so cookies are marked `Secure`.
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url().starts_with("https://")
     }
 
     /// The finance list, lower-cased, blanks dropped.

@@ -32,6 +32,8 @@ pub struct Context {
     pub secrets: crate::auth::SecretBox,
     /// The one outbound HTTP client.
     pub http: reqwest::Client,
+    /// The OpenID Connect provider for single sign-on; None when not configured.
+    pub oidc: Option<Arc<crate::auth::Oidc>>,
 }
 
 /// Why the context could not be built from the settings.
@@ -46,6 +48,9 @@ pub enum ContextError {
     /// The secret key file cannot be read or created.
     #[error(transparent)]
     Secrets(#[from] crate::auth::SecretError),
+    /// The single sign-on settings are unusable.
+    #[error(transparent)]
+    Oidc(#[from] crate::auth::OidcError),
 }
 
 impl Context {
@@ -59,6 +64,7 @@ impl Context {
         let catalog = Arc::new(Catalog::load(settings.integrations_dir.as_deref())?);
         let registry = Arc::new(crate::connectors::Registry::load(settings.integrations_dir.as_deref()));
         let secrets = crate::auth::SecretBox::load_or_create(&settings.secret_key_file)?;
+        let oidc = crate::auth::Oidc::from_settings(&settings)?.map(Arc::new);
         Ok(Self {
             db,
             settings: Arc::new(settings),
@@ -70,6 +76,7 @@ impl Context {
             registry,
             secrets,
             http: crate::connectors::http::client(),
+            oidc,
         })
     }
 }

@@ -93,6 +93,20 @@ enum Command {
         #[command(subcommand)]
         action: RequestsCommand,
     },
+    /// Print a one-time sign-in URL for a person; it works once, for 15 minutes.
+    SigninLink {
+        /// The person's email (they become a user when unknown).
+        #[arg(long)]
+        email: String,
+        /// The page to open after signing in, as a path (e.g. /requests/12).
+        #[arg(long, default_value = "/")]
+        next: String,
+    },
+    /// Who can sign in to the pages, and their roles.
+    Users {
+        #[command(subcommand)]
+        action: UsersCommand,
+    },
     /// Export every record of a kind as CSV.
     Export {
         /// What to export: apps, subscriptions, people or accounts.
@@ -147,6 +161,28 @@ enum RequestsCommand {
         #[arg(long = "as")]
         as_email: String,
     },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Give a person a role, kept across sign-ins (e.g. the first admin); creates them if unknown.
+    Grant {
+        /// Their email.
+        email: String,
+        /// admin, it, finance, security, approver, employee or auditor.
+        #[arg(long)]
+        role: Role,
+    },
+    /// Take away a role granted with `users grant` (roles from the identity provider follow its groups).
+    Revoke {
+        /// Their email.
+        email: String,
+        /// The role.
+        #[arg(long)]
+        role: Role,
+    },
+    /// List the people who can sign in, with their roles.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -363,6 +399,16 @@ async fn main() -> anyhow::Result<()> {
                 eprintln!("{ran} reclaim(s) run through the connector");
             }
         }
+        Command::SigninLink { email, next } => {
+            let db = open(&settings)?;
+            if settings.oidc_issuer_url.is_some() {
+                eprintln!("note: single sign-on is configured; this link signs in without the identity provider");
+            }
+            let token = auth::links::create(&mut *db.get()?, &email, Some(&next), false)?;
+            eprintln!("a one-time sign-in link for {}; it works once, for 15 minutes:", email.trim().to_lowercase());
+            println!("{}/auth/link/{token}", settings.public_url());
+        }
+        Command::Users { action } => users_command(&open(&settings)?, action)?,
         Command::Export { kind, output } => {
             let db = open(&settings)?;
             let mut conn = db.get()?;
@@ -471,6 +517,33 @@ fn token(db: &Db, action: TokenCommand) -> anyhow::Result<()> {
             Err(auth::TokenError::NotFound(id)) => bail!("no token has id {id}"),
             Err(e) => return Err(e.into()),
         },
+    }
+    Ok(())
+}
+
+fn users_command(db: &Db, action: UsersCommand) -> anyhow::Result<()> {
+    let mut conn = db.get()?;
+    match action {
+        UsersCommand::Grant { email, role } => {
+            let user = auth::users::grant(&mut conn, &Actor::cli(), &email, role)?;
+            eprintln!("{} holds the {role} role", user.email);
+        }
+        UsersCommand::Revoke { email, role } => {
+            if !auth::users::revoke(&mut conn, &Actor::cli(), &email, role)? {
+                bail!("{email} holds no {role} role granted here");
+            }
+            eprintln!("took the {role} role from {email}");
+        }
+        UsersCommand::List => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{:<36} {:<40} LAST SIGN-IN", "EMAIL", "ROLES")?;
+            for (user, held) in auth::users::list(&mut conn)? {
+                let roles: Vec<String> = held.iter().map(|h| format!("{} ({})", h.role, h.source)).collect();
+                let roles = if roles.is_empty() { "employee".to_string() } else { roles.join(", ") };
+                let last = user.last_sign_in_at.map(|t| stackward::time::format(&t)).unwrap_or_else(|| "never".into());
+                writeln!(out, "{:<36} {:<40} {last}", user.email, roles)?;
+            }
+        }
     }
     Ok(())
 }

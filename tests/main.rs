@@ -15,6 +15,8 @@ mod reclaim;
 mod renewals;
 mod request_rules;
 mod requests;
+mod signin;
+mod signin_browser;
 mod storage;
 mod support;
 mod sync;
@@ -48,5 +50,9 @@ fn main() {
     tests.extend(connector_defs::tests());
     tests.extend(vendor_reads::tests());
     tests.extend(pages::tests());
-    libtest_mimic::run(&args, support::registry::trials(tests)).exit();
+    tests.extend(signin::tests());
+    tests.extend(signin_browser::tests());
+    let conclusion = libtest_mimic::run(&args, support::registry::trials(tests));
+    support::browser::stop();
+    conclusion.exit();
 }

@@ -1,7 +1,7 @@
 //! API tokens. The secret is shown once at creation; only its SHA-256 hash is stored, which is
 //! enough for 256-bit random secrets (no password stretching needed, as for crates.io tokens).
 
-use super::Role;
+use super::{Principal, Role, Via};
 use crate::audit::{self, Actor};
 use crate::db::schema::api_tokens;
 use crate::db::{Conn, DbError};
@@ -92,26 +92,6 @@ pub struct NewToken {
     pub token: ApiToken,
     /// The bearer secret to send as `Authorization: Bearer …`.
     pub secret: String,
-}
-
-/// Who a request acts as: the token's id, name, role and person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// The token used.
-    pub token_id: TokenId,
-    /// The token's name.
-    pub name: String,
-    /// The role it grants.
-    pub role: Role,
-    /// The person it acts for, lower-case.
-    pub email: Option<String>,
-}
-
-impl Principal {
-    /// The actor recorded in the audit log for this principal's changes.
-    pub fn actor(&self) -> Actor {
-        Actor(format!("token:{}", self.name))
-    }
 }
 
 fn hash(secret: &str) -> String {
@@ -213,5 +193,5 @@ pub fn authenticate(conn: &mut Conn, secret: &str, scope: TokenScope) -> Result<
     if t.last_used_at.is_none_or(|last| now - last > chrono::Duration::minutes(5)) {
         diesel::update(api_tokens::table.find(t.id)).set(api_tokens::last_used_at.eq(Some(now))).execute(conn)?;
     }
-    Ok(Some(Principal { token_id: t.id, name: t.name, role: t.role, email: t.email }))
+    Ok(Some(Principal::new(t.name, vec![t.role], t.email, Via::Token(t.id))))
 }

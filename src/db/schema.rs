@@ -411,3 +411,55 @@ diesel::joinable!(approval_steps -> requests (request_id));
 diesel::joinable!(request_events -> requests (request_id));
 
 diesel::allow_tables_to_appear_in_same_query!(requests, approval_steps, request_events, workflow_policies, apps);
+
+// Sign-in: users, their roles, sessions and one-time links.
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_sign_in_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    user_roles (user_id, role, source) {
+        user_id -> BigInt,
+        role -> Text,
+        source -> Text,
+        granted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        secret_hash -> Text,
+        user_id -> BigInt,
+        method -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signin_links (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        next_path -> Text,
+        mailed -> Bool,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(user_roles -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(signin_links -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(users, user_roles, sessions, signin_links);

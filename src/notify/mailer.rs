@@ -67,21 +67,34 @@ impl Mailer {
 
     /// Sends one outbox row.
     pub async fn send(&self, entry: &OutboxEntry) -> Result<(), MailError> {
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .subject(&entry.subject)
-            .message_id(Some(entry.message_id.clone()));
-        for to in entry.recipient_list() {
+        let parts = (&entry.subject[..], &entry.text_body[..], entry.html_body.as_deref());
+        self.send_parts(&entry.recipient_list(), parts, Some(entry.message_id.clone())).await
+    }
+
+    /// Sends a message at once, outside the outbox (for what must not be stored or retried
+    /// later, such as a short-lived sign-in link): (subject, text, html).
+    pub async fn send_now(&self, recipients: &[&str], parts: (&str, &str, &str)) -> Result<(), MailError> {
+        self.send_parts(recipients, (parts.0, parts.1, Some(parts.2)), None).await
+    }
+
+    async fn send_parts(
+        &self,
+        recipients: &[&str],
+        (subject, text_body, html_body): (&str, &str, Option<&str>),
+        message_id: Option<String>,
+    ) -> Result<(), MailError> {
+        let mut builder = Message::builder().from(self.from.clone()).subject(subject).message_id(message_id);
+        for to in recipients {
             let mailbox: Mailbox =
                 to.parse().map_err(|e| MailError::Message(format!("recipient {to:?} is not an address: {e}")))?;
             builder = builder.to(mailbox);
         }
-        let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(entry.text_body.clone());
-        let message = match &entry.html_body {
+        let text = SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text_body.to_string());
+        let message = match html_body {
             Some(html) => builder.multipart(
                 MultiPart::alternative()
                     .singlepart(text)
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html.clone())),
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html.to_string())),
             ),
             None => builder.singlepart(text),
         }

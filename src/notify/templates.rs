@@ -24,6 +24,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("request_task.subject.txt", include_str!("templates/request_task.subject.txt")),
     ("request_task.txt", include_str!("templates/request_task.txt")),
     ("request_task.html", include_str!("templates/request_task.html")),
+    ("signin_link.subject.txt", include_str!("templates/signin_link.subject.txt")),
+    ("signin_link.txt", include_str!("templates/signin_link.txt")),
+    ("signin_link.html", include_str!("templates/signin_link.html")),
 ];
 
 fn env() -> &'static Environment<'static> {

@@ -221,3 +221,13 @@ impl From<crate::workflow::WorkflowError> for ApiError {
         }
     }
 }
+
+impl From<crate::auth::SignInError> for ApiError {
+    fn from(e: crate::auth::SignInError) -> Self {
+        use crate::auth::SignInError;
+        match e {
+            SignInError::Invalid { field, message } => ApiError::invalid(field, message),
+            SignInError::Db(db) => db.into(),
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Request extractors that answer bad input in the API's error shape: JSON and query strings
-//! whose errors name the field, and the bearer token's principal.
+//! whose errors name the field, and the caller's principal (bearer token or session cookie).
 
-use super::ApiError;
+use super::{session, ApiError};
 use crate::auth::{self, Principal, Role};
 use crate::context::Context;
 use actix_web::dev::Payload;
@@ -102,21 +102,21 @@ impl<T> FromRequest for Query<T> {
     }
 }
 
-/// The caller, proven by a bearer token; checked against a route's roles with [`Auth::require`].
+/// The caller, proven by a bearer token or a browser session; checked against a route's roles
+/// with [`Auth::require`].
 pub struct Auth(pub Principal);
 
 impl Auth {
-    /// The principal, if its role is among `roles`; otherwise 403.
+    /// The principal, if one of its roles is among `roles`; otherwise 403.
     pub fn require(self, roles: &[Role]) -> Result<Principal, ApiError> {
-        if roles.contains(&self.0.role) {
+        if self.0.holds_any(roles) {
             return Ok(self.0);
         }
         let allowed: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        Err(ApiError::Forbidden(format!(
-            "the {} role may not do this; it needs one of: {}",
-            self.0.role,
-            allowed.join(", ")
-        )))
+        let held: Vec<&str> = self.0.roles.iter().map(|r| r.as_str()).collect();
+        let who =
+            if held.len() == 1 { format!("the {} role", held[0]) } else { format!("the roles {}", held.join(", ")) };
+        Err(ApiError::Forbidden(format!("{who} may not do this; it needs one of: {}", allowed.join(", "))))
     }
 }
 
@@ -134,9 +134,28 @@ impl FromRequest for Auth {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let header = req.headers().get("authorization").and_then(|h| h.to_str().ok()).map(str::to_string);
         let ctx = req.app_data::<web::Data<Context>>().cloned();
+        let cookie = session::session_secret(req);
+        // A browser's state-changing call must prove it comes from our pages (the origin is
+        // checked by the middleware for every such request).
+        let csrf = session::changes_state(req.method())
+            .then(|| req.headers().get(session::CSRF_HEADER).and_then(|h| h.to_str().ok()).unwrap_or("").to_string());
         Box::pin(async move {
             let Some(header) = header else {
-                return Err(ApiError::Unauthorized("send an API token as Authorization: Bearer TOKEN".into()));
+                let Some(secret) = cookie else {
+                    return Err(ApiError::Unauthorized("send an API token as Authorization: Bearer TOKEN".into()));
+                };
+                if csrf.as_deref().is_some_and(|token| !auth::sessions::csrf_matches(&secret, token)) {
+                    return Err(ApiError::Forbidden(format!(
+                        "a signed-in browser must send the session's CSRF token in the {} header",
+                        session::CSRF_HEADER
+                    )));
+                }
+                let ctx = ctx.ok_or(ApiError::Internal)?;
+                let limits = auth::SessionLimits::from_settings(&ctx.settings);
+                let found = ctx.db.run(move |c| auth::sessions::authenticate(c, &secret, limits)).await?;
+                return found
+                    .map(Auth)
+                    .ok_or_else(|| ApiError::Unauthorized("the session has ended; sign in again".into()));
             };
             let Some(secret) = header.strip_prefix("Bearer ").map(|s| s.trim().to_string()) else {
                 return Err(ApiError::Unauthorized("the Authorization header must be Bearer TOKEN".into()));

@@ -1,5 +1,6 @@
-//! The HTTP face: the JSON API under `/api/v1` with its OpenAPI document, and the operations
-//! endpoints. Handlers hold only HTTP; the rules live in the area modules.
+//! The HTTP face: the JSON API under `/api/v1` with its OpenAPI document, sign-in and sessions
+//! for the pages, and the operations endpoints. Handlers hold only HTTP; the rules live in the
+//! area modules.
 
 mod access;
 mod api;
@@ -9,6 +10,8 @@ mod metrics;
 mod ops;
 mod paging;
 mod routes;
+pub mod session;
+pub mod signin;
 pub mod ui;
 
 pub use error::{ApiError, ErrorBody};

@@ -1,7 +1,7 @@
 //! The one route table. Every route goes through `utoipa_actix_web::service`, so the OpenAPI
 //! document lists exactly the routes that exist.
 
-use super::{api, metrics, ops, Metrics};
+use super::{api, metrics, ops, session, signin, Metrics};
 use crate::context::Context;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -51,6 +51,17 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
         // Registered before the /api/v1 scope, which would otherwise answer 404 for it.
         .map(|app| app.route("/api/v1/openapi.json", web::get().to(openapi_json)))
+        // Pages and sign-in: HTML, not part of the API document.
+        .map(|app| {
+            app.service(signin::login)
+                .service(signin::mail_link)
+                .service(signin::callback)
+                .service(signin::logout)
+                .service(signin::link_get)
+                .service(signin::link_post)
+                .service(signin::users_page)
+                .service(signin::grant_role)
+        })
         // The HTML pages; not API routes, so outside the OpenAPI document.
         .map(|app| app.configure(super::ui::routes))
         .service(ops::healthz)
@@ -126,7 +137,10 @@ pub fn build_app(
         )
         .split_for_parts();
     let doc = web::Data::new(doc);
-    app.app_data(doc).default_service(web::to(not_found)).wrap(middleware::from_fn(metrics::observe))
+    app.app_data(doc)
+        .default_service(web::to(not_found))
+        .wrap(middleware::from_fn(session::refuse_cross_origin))
+        .wrap(middleware::from_fn(metrics::observe))
 }
 
 async fn openapi_json(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {

@@ -22,9 +22,9 @@ pub struct Decider {
 }
 
 impl Decider {
-    /// The decider behind an API token.
+    /// The decider behind a request's principal (token or session).
     pub fn from_principal(p: &Principal) -> Self {
-        Decider { email: p.email.as_ref().map(|e| e.to_lowercase()), roles: vec![p.role], actor: p.actor() }
+        Decider { email: p.email.as_ref().map(|e| e.to_lowercase()), roles: p.roles.clone(), actor: p.actor() }
     }
 
     /// True when they made `r`.

@@ -1,7 +1,9 @@
 //! Test support: the harness's test registry, a fresh database per test on either backend,
 //! and `TestApp`, the real HTTP app on a loopback port with a token per role.
 
+pub mod browser;
 pub mod db;
+pub mod oidc;
 pub mod registry;
 pub mod smtp;
 
@@ -74,6 +76,24 @@ impl TestApp {
 
     /// Like [`TestApp::with_flags`], adjusting the context before serving.
     pub async fn build(backend: TestBackend, flags: &[&str], configure: impl FnOnce(&mut Context)) -> Self {
+        Self::build_at(backend, flags, configure, false).await
+    }
+
+    /// Like [`TestApp::with_flags`], with the public URL its own loopback address, as a browser
+    /// needs (cookies and the same-origin check follow the public URL).
+    pub async fn at_own_address(backend: TestBackend, flags: &[&str]) -> Self {
+        Self::build_at(backend, flags, |_| {}, true).await
+    }
+
+    async fn build_at(
+        backend: TestBackend,
+        flags: &[&str],
+        configure: impl FnOnce(&mut Context),
+        own_public_url: bool,
+    ) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let addr = listener.local_addr().expect("bound address");
+        let public_url = if own_public_url { format!("http://{addr}") } else { "http://stackward.test".to_string() };
         let db = TestDb::new(backend);
         let mut tokens = HashMap::new();
         {
@@ -103,9 +123,11 @@ impl TestApp {
             "4",
             "--listen",
             "127.0.0.1:0",
-            "--public-url",
-            "http://stackward.test",
         ];
+        // A test may name its own public URL (clap refuses a flag given twice).
+        if !flags.contains(&"--public-url") {
+            all.extend_from_slice(&["--public-url", public_url.as_str()]);
+        }
         all.extend_from_slice(flags);
         let settings = stackward::config::Settings::from_flags(&all).expect("test settings");
         let mut ctx = Context::new(db.db.clone(), settings).expect("test context");
@@ -115,9 +137,8 @@ impl TestApp {
         let server = actix_web::HttpServer::new(move || build_app(served.clone(), metrics.clone()))
             .workers(1)
             .disable_signals()
-            .bind("127.0.0.1:0")
-            .expect("bind loopback");
-        let addr = server.addrs()[0];
+            .listen(listener)
+            .expect("listen on loopback");
         let server = server.run();
         let handle = server.handle();
         tokio::spawn(server);
@@ -136,6 +157,45 @@ impl TestApp {
         let t = auth::create(&mut conn, &Actor("test".into()), &name, role, Some(email), auth::TokenScope::Api)
             .expect("test token");
         t.secret
+    }
+
+    /// Signs `email` in as a browser would, with `roles` granted locally: the session's cookie
+    /// and CSRF token (no browser, no provider).
+    pub fn sign_in(&self, email: &str, roles: &[Role]) -> SignedIn {
+        let mut conn = self.db.db.get().expect("test connection");
+        let user = auth::users::find_or_create(&mut conn, email, None).expect("test user");
+        for role in roles {
+            auth::users::grant(&mut conn, &Actor("test".into()), email, *role).expect("grant test role");
+        }
+        let limits = auth::SessionLimits::from_settings(&self.ctx.settings);
+        let session =
+            auth::sessions::start(&mut conn, user.id, auth::SignInMethod::Link, limits).expect("test session");
+        let csrf_token = auth::sessions::csrf_token(&session.secret);
+        SignedIn {
+            cookie: format!("{}={}", stackward::web::session::SESSION_COOKIE, session.secret),
+            secret: session.secret,
+            csrf_token,
+        }
+    }
+
+    /// Sends a request as a signed-in browser: its cookie, and for a state-changing request an
+    /// `Origin` of the public URL. Redirects are not followed.
+    pub async fn browse(&self, who: Option<&SignedIn>, method: Method, path: &str, form: &[(&str, &str)]) -> Page {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let mut req = client.request(method.clone(), format!("{}{path}", self.base));
+        if let Some(w) = who {
+            req = req.header("cookie", &w.cookie);
+        }
+        if method != Method::GET {
+            req = req.header("origin", self.ctx.settings.public_url()).form(form);
+        }
+        let resp = req.send().await.expect("request reaches the test server");
+        let status = resp.status().as_u16();
+        let location = resp.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_string);
+        let set_cookies =
+            resp.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).map(str::to_string).collect();
+        let html = resp.text().await.expect("response body");
+        Page { status, location, set_cookies, html }
     }
 
     /// Sends a request with a token secret and an optional JSON body.
@@ -238,6 +298,24 @@ impl TestApp {
         assert_eq!(r.status, 200, "{}", r.text);
         r.text
     }
+}
+
+/// A browser session made for a test.
+pub struct SignedIn {
+    /// `stackward_session=…`, for a Cookie header.
+    pub cookie: String,
+    /// The session's secret id (the cookie's value).
+    pub secret: String,
+    /// The token its forms carry as `csrf_token`.
+    pub csrf_token: String,
+}
+
+/// A page as a browser received it, redirects not followed.
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub html: String,
 }
 
 impl Drop for TestApp {

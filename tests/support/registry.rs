@@ -18,6 +18,8 @@ pub enum Body {
     PerBackend(fn(TestBackend) -> BoxFuture<'static, ()>),
     /// Once, needing PostgreSQL as well as SQLite.
     NeedsPostgres(fn() -> BoxFuture<'static, ()>),
+    /// Once, in Chromium through ChromeDriver with an OpenID provider (ignored when missing).
+    Browser(fn() -> BoxFuture<'static, ()>),
 }
 
 /// Registers `async fn name()`.
@@ -38,6 +40,17 @@ macro_rules! per_backend {
         $crate::support::Test {
             name: format!("{}::{}", module_path!().trim_start_matches("integration::"), stringify!($f)),
             body: $crate::support::registry::Body::PerBackend(|b| Box::pin($f(b))),
+        }
+    };
+}
+
+/// Registers `async fn name()` that drives a browser.
+#[macro_export]
+macro_rules! browser {
+    ($f:path) => {
+        $crate::support::Test {
+            name: format!("{}::{}", module_path!().trim_start_matches("integration::"), stringify!($f)),
+            body: $crate::support::registry::Body::Browser(|| Box::pin($f())),
         }
     };
 }
@@ -66,10 +79,17 @@ fn run(fut: BoxFuture<'static, ()>) -> Result<(), libtest_mimic::Failed> {
 /// Turns registered tests into harness trials.
 pub fn trials(tests: Vec<Test>) -> Vec<libtest_mimic::Trial> {
     let pg = std::env::var(PG_ENV).is_ok_and(|v| !v.is_empty());
+    let no_browser = super::browser::missing();
+    if let Some(why) = &no_browser {
+        eprintln!("note: {why}, so every browser test is reported as ignored (not run)");
+    }
     let mut out = Vec::new();
     for t in tests {
         match t.body {
             Body::Once(f) => out.push(libtest_mimic::Trial::test(t.name, move || run(f()))),
+            Body::Browser(f) => {
+                out.push(libtest_mimic::Trial::test(t.name, move || run(f())).with_ignored_flag(no_browser.is_some()));
+            }
             Body::NeedsPostgres(f) => {
                 out.push(libtest_mimic::Trial::test(t.name, move || run(f())).with_ignored_flag(!pg));
             }

@@ -1,7 +1,7 @@
 //! `/api/v1/people`: the directory. Inventory readers read everyone; an employee reads only
 //! their own record. Admin and it change it; marking departed replaces deleting.
 
-use crate::auth::{Principal, Role};
+use crate::auth::Principal;
 use crate::context::Context;
 use crate::inventory::{people, Person, PersonChanges, PersonFilter, PersonId, PersonStatus};
 use crate::web::access::{ANYONE, INVENTORY_WRITERS};
@@ -31,7 +31,7 @@ pub struct PersonListQuery {
 
 /// The email an employee is limited to; none for roles that read everyone.
 pub(super) fn own_scope(who: &Principal) -> Result<Option<String>, ApiError> {
-    if who.role != Role::Employee {
+    if !who.employee_only() {
         return Ok(None);
     }
     who.email.clone().map(Some).ok_or_else(|| ApiError::Forbidden("this employee token names no person".into()))

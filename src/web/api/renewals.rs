@@ -1,6 +1,6 @@
 //! `/api/v1/renewals` and its iCalendar feed `/api/v1/renewals.ics`.
 
-use crate::auth::{self, Role, TokenScope};
+use crate::auth::{self, TokenScope};
 use crate::context::Context;
 use crate::renewals::calendar;
 use crate::renewals::upcoming::{self, UpcomingRenewal};
@@ -80,7 +80,7 @@ pub async fn feed(ctx: web::Data<Context>, req: HttpRequest, q: Query<FeedQuery>
             };
             let found = ctx.db.run(move |c| auth::authenticate(c, &secret, TokenScope::Calendar)).await?;
             let p = found.ok_or_else(|| ApiError::Unauthorized("the calendar token is unknown or revoked".into()))?;
-            if p.role == Role::Employee {
+            if p.employee_only() {
                 return Err(ApiError::Forbidden("an employee token may not read the renewals calendar".into()));
             }
             p

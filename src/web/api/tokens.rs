@@ -28,8 +28,10 @@ pub struct TokenRequest {
 pub struct Me {
     /// The token's name.
     name: String,
-    /// The role it grants.
+    /// The role it grants (for a signed-in person, the most powerful they hold).
     role: Role,
+    /// Every role held (one for a token).
+    roles: Vec<Role>,
     /// The person it acts for.
     email: Option<String>,
 }
@@ -85,5 +87,5 @@ pub async fn revoke(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) 
 #[get("/me")]
 pub async fn me(auth: Auth) -> Result<HttpResponse, ApiError> {
     let who = auth.require(ANYONE)?;
-    Ok(HttpResponse::Ok().json(Me { name: who.name, role: who.role, email: who.email }))
+    Ok(HttpResponse::Ok().json(Me { role: who.role(), roles: who.roles, name: who.name, email: who.email }))
 }

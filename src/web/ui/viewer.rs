@@ -15,8 +15,10 @@ use serde::Serialize;
 pub struct Viewer {
     /// Who decides and is recorded in the audit log.
     pub decider: Decider,
-    /// The token every state-changing form of this session carries.
+    /// The token every state-changing form of this session carries ("" for a bearer token).
     pub csrf: String,
+    /// The session's secret, which CSRF tokens are checked against; none for a bearer token.
+    session: Option<String>,
 }
 
 /// What the layout shows of the viewer.
@@ -94,20 +96,34 @@ impl FromRequest for Viewer {
     }
 }
 
-/// The viewer of a request, or None when it is signed out.
-async fn signed_in(_ctx: &Context, req: &HttpRequest) -> Result<Option<Viewer>, PageError> {
-    // Until sessions exist, a bearer token signs pages in.
-    if req.headers().get("authorization").is_none() {
-        return Ok(None);
+/// The viewer of a request, or None when it is signed out: a browser session cookie, or an API
+/// token (scripts and the benchmark read pages too; a bearer token cannot be forged across
+/// sites, so it needs no CSRF token).
+async fn signed_in(ctx: &Context, req: &HttpRequest) -> Result<Option<Viewer>, PageError> {
+    if req.headers().get("authorization").is_some() {
+        let auth = crate::web::extract::Auth::from_request_parts(req).await?;
+        return Ok(Some(Viewer { decider: Decider::from_principal(&auth.0), csrf: String::new(), session: None }));
     }
-    let auth = crate::web::extract::Auth::from_request_parts(req).await?;
-    Ok(Some(Viewer { decider: Decider::from_principal(&auth.0), csrf: String::new() }))
+    let Some(secret) = crate::web::session::session_secret(req) else { return Ok(None) };
+    let limits = crate::auth::SessionLimits::from_settings(&ctx.settings);
+    let lookup = secret.clone();
+    let found = ctx
+        .db
+        .run(move |c| crate::auth::sessions::authenticate(c, &lookup, limits).map_err(crate::web::ApiError::from))
+        .await?;
+    Ok(found.map(|p| Viewer {
+        decider: Decider::from_principal(&p),
+        csrf: crate::auth::sessions::csrf_token(&secret),
+        session: Some(secret),
+    }))
 }
 
 impl Viewer {
     /// True when `sent` is this session's CSRF token.
     pub fn csrf_ok(&self, sent: &str) -> bool {
-        // Until sessions exist, bearer-token page requests carry no token and need none.
-        self.csrf.is_empty() || self.csrf == sent
+        match &self.session {
+            Some(secret) => crate::auth::sessions::csrf_matches(secret, sent),
+            None => true,
+        }
     }
 }
