@@ -248,7 +248,8 @@ async fn a_request_goes_from_the_form_through_manager_and_it_in_the_pages(backen
     ian.post(&format!("/requests/{id}/decisions"), Some(&csrf), &[("decision", "approve")]).await.expect(303);
     let done = erin.get(&format!("/requests/{id}")).await.expect(200);
     done.has("badge-done").has("approved").has("fine");
-    mia.post(&format!("/requests/{id}/decisions"), Some(&csrf), &[("decision", "approve")]).await.expect(409);
+    let mia_csrf = mia.get("/").await.csrf();
+    mia.post(&format!("/requests/{id}/decisions"), Some(&mia_csrf), &[("decision", "approve")]).await.expect(409);
     let apps = org.app.get("/api/v1/apps?q=notion").await.expect(200);
     assert_eq!(apps["items"][0]["name"], "Notion", "the approved tool is in the inventory");
 }
