@@ -26,8 +26,10 @@ pub fn tests() -> Vec<Test> {
 /// A page visitor signed in as one person with one role.
 pub struct Visitor {
     base: String,
+    origin: String,
     client: reqwest::Client,
-    auth: String,
+    /// (header, value): the session cookie.
+    auth: (&'static str, String),
 }
 
 /// A page as answered.
@@ -67,13 +69,14 @@ impl Page {
 impl Visitor {
     /// Signs in as `email` holding `role`.
     pub fn new(app: &TestApp, role: Role, email: &str) -> Self {
-        let secret = app.token_for(role, email);
-        Self::with_auth(app, format!("Bearer {secret}"))
-    }
-
-    fn with_auth(app: &TestApp, auth: String) -> Self {
+        let session = app.sign_in(email, &[role]);
         let client = reqwest::Client::builder().redirect(Policy::none()).build().expect("client");
-        Visitor { base: app.base.clone(), client, auth }
+        Visitor {
+            base: app.base.clone(),
+            origin: app.ctx.settings.public_url(),
+            client,
+            auth: ("cookie", session.cookie),
+        }
     }
 
     async fn page(req: reqwest::RequestBuilder) -> Page {
@@ -86,7 +89,7 @@ impl Visitor {
 
     /// GET a page.
     pub async fn get(&self, path: &str) -> Page {
-        Self::page(self.client.get(format!("{}{path}", self.base)).header("authorization", &self.auth)).await
+        Self::page(self.client.get(format!("{}{path}", self.base)).header(self.auth.0, &self.auth.1)).await
     }
 
     /// POST a form as the browser would (with the page's CSRF token when `csrf` is given).
@@ -98,8 +101,8 @@ impl Visitor {
         let req = self
             .client
             .post(format!("{}{path}", self.base))
-            .header("authorization", &self.auth)
-            .header("origin", &self.base)
+            .header(self.auth.0, &self.auth.1)
+            .header("origin", &self.origin)
             .form(&pairs);
         Self::page(req).await
     }
@@ -245,7 +248,8 @@ async fn a_request_goes_from_the_form_through_manager_and_it_in_the_pages(backen
     ian.post(&format!("/requests/{id}/decisions"), Some(&csrf), &[("decision", "approve")]).await.expect(303);
     let done = erin.get(&format!("/requests/{id}")).await.expect(200);
     done.has("badge-done").has("approved").has("fine");
-    mia.post(&format!("/requests/{id}/decisions"), Some(&csrf), &[("decision", "approve")]).await.expect(409);
+    let mia_csrf = mia.get("/").await.csrf();
+    mia.post(&format!("/requests/{id}/decisions"), Some(&mia_csrf), &[("decision", "approve")]).await.expect(409);
     let apps = org.app.get("/api/v1/apps?q=notion").await.expect(200);
     assert_eq!(apps["items"][0]["name"], "Notion", "the approved tool is in the inventory");
 }
@@ -335,10 +339,16 @@ async fn findings_are_grouped_and_triaged_from_the_page(backend: TestBackend) {
 async fn a_form_without_its_csrf_token_is_refused(backend: TestBackend) {
     let app = TestApp::new(backend).await;
     let admin = Visitor::new(&app, Role::Admin, "ada@example.com");
-    let page = admin.get("/settings").await.expect(200);
-    let csrf = page.csrf();
-    let _ = csrf;
-    let made = admin.post("/settings/tokens", Some(&csrf), &[("name", "ci"), ("role", "it"), ("scope", "api")]).await;
+    let csrf = admin.get("/settings").await.expect(200).csrf();
+    let fields = [("name", "ci"), ("role", "it"), ("scope", "api")];
+    admin.post("/settings/tokens", None, &fields).await.expect(403);
+    admin.post("/settings/tokens", Some("00ff"), &fields).await.expect(403);
+    let other = Visitor::new(&app, Role::Admin, "bob@example.com");
+    let theirs = other.get("/settings").await.csrf();
+    admin.post("/settings/tokens", Some(&theirs), &fields).await.expect(403);
+    let tokens = app.get("/api/v1/tokens").await.expect(200);
+    assert!(!tokens.to_string().contains("\"ci\""), "nothing was made without the token: {tokens}");
+    let made = admin.post("/settings/tokens", Some(&csrf), &fields).await;
     made.expect(200).has("Copy its secret now").has("sw_");
 }
 

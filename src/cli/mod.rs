@@ -4,6 +4,7 @@
 
 mod audit;
 mod connections;
+mod demo;
 mod findings;
 mod mail;
 mod requests;
@@ -33,6 +34,9 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// A filled stackward in one command: a fresh database in a new folder (or --database-url),
+    /// vendor fakes for a 300-person company, synced; serves and prints a sign-in link per persona.
+    Demo,
     /// Serve the HTTP API (migrates the database first).
     Serve,
     /// Apply pending database migrations and exit.
@@ -150,6 +154,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(&cli.settings);
     let settings = cli.settings;
     match cli.command {
+        Command::Demo => demo::run(settings).await,
         Command::Serve => serve::serve(settings).await,
         Command::Migrate => serve::migrate(&settings),
         Command::Token { action } => tokens::run(&open(&settings)?, action).await,

@@ -15,8 +15,10 @@ use serde::Serialize;
 pub struct Viewer {
     /// Who decides and is recorded in the audit log.
     pub decider: Decider,
-    /// The token every state-changing form of this session carries.
+    /// The token every state-changing form of this session carries ("" for a bearer token).
     pub csrf: String,
+    /// The session's secret, which CSRF tokens are checked against; none for a bearer token.
+    session: Option<String>,
 }
 
 /// What the layout shows of the viewer.
@@ -94,32 +96,34 @@ impl FromRequest for Viewer {
     }
 }
 
-/// The viewer of a request, or None when it is signed out: a browser session (with its CSRF
-/// token), or a bearer API token (scripts and tests; no CSRF token, as no browser sends it).
+/// The viewer of a request, or None when it is signed out: a browser session cookie, or an API
+/// token (scripts and the benchmark read pages too; a bearer token cannot be forged across
+/// sites, so it needs no CSRF token).
 async fn signed_in(ctx: &Context, req: &HttpRequest) -> Result<Option<Viewer>, PageError> {
     if req.headers().get("authorization").is_some() {
         let auth = crate::web::extract::Auth::from_request_parts(req).await?;
-        return Ok(Some(Viewer { decider: Decider::from_principal(&auth.0), csrf: String::new() }));
+        return Ok(Some(Viewer { decider: Decider::from_principal(&auth.0), csrf: String::new(), session: None }));
     }
     let Some(secret) = crate::web::session::session_secret(req) else { return Ok(None) };
     let limits = crate::auth::SessionLimits::from_settings(&ctx.settings);
     let lookup = secret.clone();
     let found = ctx
         .db
-        .run(move |c| crate::auth::sessions::authenticate(c, &lookup, limits))
-        .await
-        .map_err(crate::web::ApiError::from)?;
-    Ok(found.map(|p| Viewer { decider: Decider::from_principal(&p), csrf: crate::auth::sessions::csrf_token(&secret) }))
+        .run(move |c| crate::auth::sessions::authenticate(c, &lookup, limits).map_err(crate::web::ApiError::from))
+        .await?;
+    Ok(found.map(|p| Viewer {
+        decider: Decider::from_principal(&p),
+        csrf: crate::auth::sessions::csrf_token(&secret),
+        session: Some(secret),
+    }))
 }
 
 impl Viewer {
     /// True when `sent` is this session's CSRF token (bearer-token requests carry none).
     pub fn csrf_ok(&self, sent: &str) -> bool {
-        if self.csrf.is_empty() {
-            return true;
+        match &self.session {
+            Some(secret) => crate::auth::sessions::csrf_matches(secret, sent),
+            None => true,
         }
-        // Compared in constant time: the token is a secret of the session.
-        let (a, b) = (self.csrf.as_bytes(), sent.trim().as_bytes());
-        a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
     }
 }
