@@ -201,7 +201,7 @@ fn place(settings: &mut Settings) -> anyhow::Result<PathBuf> {
     if settings.database_url == DEFAULT_DATABASE_URL {
         settings.database_url = format!("sqlite://{}", dir.join("stackward.db").display());
     }
-    if settings.secret_key_file == PathBuf::from("stackward-secret.key") {
+    if settings.secret_key_file.as_path() == std::path::Path::new("stackward-secret.key") {
         settings.secret_key_file = dir.join("stackward-secret.key");
     }
     Ok(dir)

@@ -173,7 +173,7 @@ pub fn push(conn: &mut Conn, actor: &Actor, push: UsagePush, source: UsageSource
                     .unknown
                     .push(UnknownEvent { index, reason: format!("no seat of this app has external_id {x:?}") }),
                 (None, Key::Email(m)) => {
-                    report.unknown.push(UnknownEvent { index, reason: format!("no seat of this app has email {m}") })
+                    report.unknown.push(UnknownEvent { index, reason: format!("no seat of this app has email {m}") });
                 }
             }
         }

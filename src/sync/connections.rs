@@ -346,7 +346,7 @@ fn host_settings(def: &Definition) -> Vec<String> {
         | Auth::JwtBearer { token_url, .. }
         | Auth::TokenExchange { token_url, .. } => templates.push(token_url),
         Auth::Oauth2AuthorizationCode { authorize_url, token_url, .. } => {
-            templates.extend([authorize_url.as_str(), token_url.as_str()])
+            templates.extend([authorize_url.as_str(), token_url.as_str()]);
         }
         Auth::None | Auth::Bearer { .. } | Auth::Basic { .. } | Auth::Header { .. } => {}
     }

@@ -104,7 +104,7 @@ impl Contract {
             if r.body.is_empty() {
                 return Ok(());
             }
-            return Err(format!("{shown}: the document says no body, but one came ({:?})", content_type));
+            return Err(format!("{shown}: the document says no body, but one came ({content_type:?})"));
         };
         let Some(content_type) = content_type else {
             return Err(format!("{shown}: a body was documented but the response has no content type"));
