@@ -50,21 +50,23 @@ async fn enums_are_documented_as_they_are_sent(backend: TestBackend) {
 async fn the_checker_refuses_what_the_document_does_not_say(backend: TestBackend) {
     let app = TestApp::new(backend).await;
     let contract = Contract::new(document(&app).await);
-    let id = app.app("Loom").await;
-    let good = app.get(&format!("/api/v1/apps/{id}")).await.text;
-    let path = format!("/api/v1/apps/{id}");
+    // A subscription: its document is one closed object (an app's detail flattens several).
+    let app_id = app.app("Loom").await;
+    let id = app.subscription(&app_id, 10, 1000).await;
+    let good = app.get(&format!("/api/v1/subscriptions/{id}")).await.text;
+    let path = format!("/api/v1/subscriptions/{id}");
     let seen = |status, body: &str| {
         contract.check(&Observed { method: "GET", path: &path, status, content_type: Some("application/json"), body })
     };
     seen(200, &good).expect("the real body matches");
     let mut body: Value = serde_json::from_str(&good).unwrap();
-    body["status"] = json!("Approved");
+    body["status"] = json!("Active");
     assert!(seen(200, &body.to_string()).unwrap_err().contains("/status"), "an enum value not documented");
     let mut body: Value = serde_json::from_str(&good).unwrap();
     body["surprise"] = json!(1);
     assert!(seen(200, &body.to_string()).is_err(), "a field not documented");
     let mut body: Value = serde_json::from_str(&good).unwrap();
-    body.as_object_mut().unwrap().remove("name");
+    body.as_object_mut().unwrap().remove("currency");
     assert!(seen(200, &body.to_string()).is_err(), "a required field missing");
     assert!(seen(418, &good).unwrap_err().contains("not documented"), "a status not documented");
     let unknown = contract.check(&Observed {

@@ -313,9 +313,11 @@ pub struct UsageCovered {
     /// Currency.
     pub currency: String,
     /// Yearly spend on active subscriptions with a known price, minor units.
-    pub annual_spend_cents: i64,
+    #[schema(value_type = i64)]
+    pub annual_spend_cents: i128,
     /// Of that, spend on apps whose usage is known (a connector, the usage push or a CSV).
-    pub usage_known_cents: i64,
+    #[schema(value_type = i64)]
+    pub usage_known_cents: i128,
     /// usage_known_cents / annual_spend_cents, 0–1; null when nothing is spent.
     pub share: Option<f64>,
 }
@@ -381,14 +383,15 @@ pub fn usage_coverage(conn: &mut Conn) -> QueryResult<Vec<UsageCovered>> {
         .load(conn)?;
     let in_use = crate::inventory::accounts::active_count_by_app(conn)?;
     let coverage = crate::inventory::coverage::for_apps(conn, None, crate::time::now())?;
-    let mut acc: std::collections::BTreeMap<String, (i64, i64)> = Default::default();
+    // Summed in 128 bits: many large contracts must not wrap around.
+    let mut acc: std::collections::BTreeMap<String, (i128, i128)> = Default::default();
     for s in &subs {
         let seats = s.seats_purchased.unwrap_or_else(|| in_use.get(&s.app_id).copied().unwrap_or(0));
         let Some(savings) = super::money::for_seats(s, seats) else { continue };
         let e = acc.entry(s.currency.clone()).or_default();
-        e.0 += savings.annual_cents;
+        e.0 += i128::from(savings.annual_cents);
         if coverage.get(&s.app_id).is_some_and(|c| c.usage.is_known()) {
-            e.1 += savings.annual_cents;
+            e.1 += i128::from(savings.annual_cents);
         }
     }
     Ok(acc

@@ -12,7 +12,7 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 
 /// Push usage: up to 10,000 events applied forward only (a later time wins); unknown seats
 /// are listed with their index, or created from their email with `create_seats`.
-#[utoipa::path(tag = "usage", description = "Roles: admin, it, or a token with the usage scope.",
+#[utoipa::path(tag = "usage", description = "Roles: admin, it. A token with the usage scope may push too, whatever its role.",
     request_body = UsagePush,
     responses((status = 200, body = UsageReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
