@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(a_flattened_body_is_closed_over_all_its_parts),
         per_backend!(every_operation_that_needs_a_caller_documents_401_and_403),
         per_backend!(a_role_grant_is_audited_as_an_object),
+        per_backend!(a_file_download_is_documented_as_binary),
     ]
 }
 
@@ -209,4 +210,17 @@ async fn a_role_grant_is_audited_as_an_object(backend: TestBackend) {
     let grant = log["items"].as_array().unwrap().iter().find(|e| e["action"] == "user.grant").expect("a grant entry");
     assert_eq!(grant["before"], json!({"roles": []}), "{grant}");
     assert_eq!(grant["after"], json!({"roles": [{"role": "it", "source": "local"}]}), "{grant}");
+}
+
+async fn a_file_download_is_documented_as_binary(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let doc = document(&app).await;
+    // A generated client reads bytes, not a JSON array of numbers.
+    let pack = &doc["paths"]["/api/v1/audits/{id}/pack"]["get"]["responses"]["200"]["content"]["application/zip"];
+    let schema = match pack["schema"]["$ref"].as_str() {
+        Some(r) => doc["components"]["schemas"][r.trim_start_matches("#/components/schemas/")].clone(),
+        None => pack["schema"].clone(),
+    };
+    assert_eq!(schema["type"], "string", "{pack}");
+    assert_eq!(schema["format"], "binary", "{pack}");
 }

@@ -56,6 +56,22 @@ pub struct AuditBody {
     pub pack_url: String,
 }
 
+/// An audit pack as downloaded: the bytes of a zip file (a string of binary, not a JSON array).
+pub struct PackZip;
+
+impl utoipa::PartialSchema for PackZip {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("A zip file."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for PackZip {}
+
 fn body(a: &Audit, sheets: Option<Vec<SheetCount>>) -> AuditBody {
     AuditBody {
         id: a.id,
@@ -118,7 +134,7 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
 /// The audit pack: a zip of report.html, report.md, workbook.xlsx, one CSV per sheet and
 /// manifest.json. The same audit always gives the same bytes.
 #[utoipa::path(tag = "audits", description = "Roles: admin, it, finance, security, approver, auditor.",
-    responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 401, body = ErrorBody),
+    responses((status = 200, content_type = "application/zip", body = PackZip), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 #[get("/audits/{id}/pack")]
 pub async fn download(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
