@@ -83,9 +83,8 @@ async fn a_forbidden_role_gets_the_403_page_and_sign_out_ends_the_session() {
     let me = |cookie: String| {
         let url = format!("{}/api/v1/me", app.base);
         async move {
-            let r =
-                reqwest::Client::new().get(url).header("cookie", format!("stackward_session={cookie}")).send().await;
-            r.unwrap().status().as_u16()
+            let req = reqwest::Client::new().get(url).header("cookie", format!("stackward_session={cookie}"));
+            TestApp::send(req).await.status.as_u16()
         }
     };
     assert_eq!(me(cookie.clone()).await, 200);
