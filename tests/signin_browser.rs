@@ -20,7 +20,8 @@ pub fn tests() -> Vec<Test> {
 
 const ROLE_MAP: &str = "admin=stackward-admins,it=it-team,finance=finance";
 
-async fn app_with(provider: &Provider) -> TestApp {
+/// An app on its own loopback address signing in through `provider` with the test role map.
+pub async fn app_with(provider: &Provider) -> TestApp {
     let flags = provider.flags(ROLE_MAP);
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     TestApp::at_own_address(TestBackend::Sqlite, &flags).await

@@ -266,7 +266,7 @@ async fn changes_list_an_added_app_and_a_resolved_finding(backend: TestBackend) 
 
 /// A review of Zoom: busy (active), idle (dormant), gone (departed, active), and two more seats:
 /// dormant-kept (dormant, kept by olga with a reason) and untracked (activity unknown).
-async fn review(app: &TestApp) -> (String, BTreeMap<String, Value>, String) {
+pub async fn review(app: &TestApp) -> (String, BTreeMap<String, Value>, String) {
     let (zoom, _) = stack(app).await;
     account(app, &zoom, "dormant-kept@example.com", Some(ago(300))).await;
     let untracked = account(app, &zoom, "untracked@example.com", None).await;
