@@ -140,6 +140,17 @@ async fn calendar_events_last_a_day_carry_an_alarm_per_stage_and_include_newly_a
     org.decide(&org.mia, &rid, "approve", "yes").await.expect(200);
     let done = org.decide(&org.ian, &rid, "approve", "bought").await.expect(200);
     let approved_sub = done["subscription_id"].as_str().expect("the approved tool's subscription").to_string();
+    // A three-year contract whose deadline is more than two years away is in the feed too.
+    let far_end = (today() + chrono::Days::new(1000)).to_string();
+    let far = app
+        .post(
+            "/api/v1/subscriptions",
+            json!({"app_id": done["app_id"], "plan": "Enterprise", "currency": "USD",
+            "billing_frequency": "multi_year", "term_start": today().to_string(), "term_end": far_end}),
+        )
+        .await
+        .expect(201);
+    let far = far["id"].as_str().unwrap().to_string();
 
     let r = app.call(Some(Role::Finance), Method::GET, "/api/v1/renewals.ics", None).await;
     assert_eq!(r.status, 200, "{}", r.text);
@@ -148,7 +159,9 @@ async fn calendar_events_last_a_day_carry_an_alarm_per_stage_and_include_newly_a
         .expect("the feed parses as iCalendar");
     let events = &calendars[0].events;
     let uids: Vec<String> = events.iter().map(|e| value(&props(&e.properties), "UID").to_string()).collect();
-    assert!(uids.iter().any(|u| u.starts_with(&format!("stackward-sub{approved_sub}-deadline-"))), "{uids:?}");
+    for sub in [&sub_id, &approved_sub, &far] {
+        assert!(uids.iter().any(|u| u.starts_with(&format!("stackward-sub{sub}-deadline-"))), "{sub}: {uids:?}");
+    }
     for e in events {
         let p = props(&e.properties);
         let (start, end) = (value(&p, "DTSTART"), value(&p, "DTEND"));

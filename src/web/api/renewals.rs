@@ -30,7 +30,8 @@ pub struct RenewalQuery {
 pub struct FeedQuery {
     /// A calendar token (`stackward token create --calendar`); it grants this feed only.
     token: Option<String>,
-    /// Deadlines at most this many days away (default 730).
+    /// Deadlines at most this many days away (default 3650: every renewing subscription, a
+    /// multi-year contract's included).
     within_days: Option<i64>,
 }
 
@@ -107,7 +108,7 @@ pub async fn feed(ctx: web::Data<Context>, req: HttpRequest, q: Query<FeedQuery>
         None if bearer => Auth::from_request_parts(&req).await?.require(INVENTORY_READERS)?,
         None => return Err(ApiError::Unauthorized("the calendar token is unknown or revoked".into())),
     };
-    let days = horizon(q.within_days, 730)?;
+    let days = horizon(q.within_days, 3650)?;
     let rows = load(&ctx, days).await?;
     tracing::debug!(token = %principal.name, "calendar feed read");
     Ok(HttpResponse::Ok()
