@@ -3,6 +3,7 @@
 //! review service's rules: only the item's reviewers, a comment to keep a dormant seat or a
 //! leaver's); starters close it from here. The review mails link to these pages.
 
+use super::act;
 use super::error::PageError;
 use super::forms::{self, next_href, Form};
 use super::render;
@@ -13,7 +14,6 @@ use crate::stack_audit::StackAuditError;
 use crate::web::access::{ANYONE, INVENTORY_READERS, REVIEW_STARTERS};
 use crate::web::api::access_reviews::{item_body, review_body, DecisionBody};
 use crate::web::extract::path_id;
-use crate::workflow::Env;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
@@ -207,15 +207,8 @@ pub async fn close(
     form: Form,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(REVIEW_STARTERS)?;
-    let _: std::collections::HashMap<String, String> = form.parse(&viewer)?;
+    form.check(&viewer)?;
     let id: ReviewId = path_id("access review", &id)?;
-    let who = viewer.decider.clone();
-    let (catalog, url) = (ctx.catalog.clone(), ctx.settings.public_url());
-    ctx.db
-        .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
-            reviews::close(c, env, &who, id, crate::time::now())
-        })
-        .await?;
+    act::as_viewer(&ctx, &viewer, move |c, env, who, now| reviews::close(c, env, who, id, now)).await?;
     Ok(render::see_other(&format!("/access-reviews/{id}")))
 }

@@ -2,6 +2,7 @@
 //! Inventory readers see them; admin, it and finance triage (acknowledge, dismiss with a
 //! reason, snooze until a day, reopen); "reclaim these seats" opens a reclaim request.
 
+use super::act;
 use super::error::PageError;
 use super::forms::{self, next_href, Form};
 use super::render;
@@ -12,7 +13,7 @@ use crate::findings::{FindingId, FindingKind, FindingStatus};
 use crate::inventory::{apps, AppId};
 use crate::web::access::{FINDING_TRIAGERS, INVENTORY_READERS};
 use crate::web::extract::path_id;
-use crate::workflow::{self, Env, RequestInput, RequestKind};
+use crate::workflow::{self, RequestInput, RequestKind};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -168,15 +169,6 @@ pub async fn reclaim(
         purpose: f.purpose,
         ..Default::default()
     };
-    let who = viewer.decider.clone();
-    let (catalog, url) = (ctx.catalog.clone(), ctx.settings.public_url());
-    let now = crate::time::now();
-    let r = ctx
-        .db
-        .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
-            workflow::submit(c, env, &who, input, now)
-        })
-        .await?;
+    let r = act::as_viewer(&ctx, &viewer, move |c, env, who, now| workflow::submit(c, env, who, input, now)).await?;
     Ok(render::see_other(&format!("/requests/{}", r.id)))
 }

@@ -23,6 +23,11 @@ impl Form {
         decode(&self.pairs(viewer)?)
     }
 
+    /// Checks the CSRF token of a form that carries nothing else (a button).
+    pub fn check(&self, viewer: &Viewer) -> Result<(), PageError> {
+        self.pairs(viewer).map(|_| ())
+    }
+
     /// Every value of the repeated field `list` (a column of checkboxes), and the other fields
     /// parsed into `T`, once the CSRF token is checked.
     pub fn parse_with_list<T: DeserializeOwned>(

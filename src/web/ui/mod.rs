@@ -5,6 +5,7 @@
 //! as the API, in `web::access`); every state-changing form carries the session's CSRF token.
 
 mod access_reviews;
+mod act;
 mod apps;
 mod assets;
 mod audit_log;

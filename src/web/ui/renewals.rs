@@ -2,6 +2,7 @@
 //! recommendation; the owner's decision (keep, reduce seats, cancel) goes in as a renewal
 //! request that the approval policy routes; and the iCalendar subscription link.
 
+use super::act;
 use super::error::PageError;
 use super::forms::{self, Form};
 use super::render;
@@ -11,7 +12,7 @@ use crate::inventory::SubscriptionId;
 use crate::renewals::upcoming::{self, UpcomingRenewal};
 use crate::web::access::{CONTRACT_WRITERS, INVENTORY_READERS};
 use crate::web::extract::path_id;
-use crate::workflow::{self, Env, RequestInput, RequestKind};
+use crate::workflow::{self, RequestInput, RequestKind};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -126,15 +127,6 @@ pub async fn decide(
         purpose: Some(purpose),
         ..Default::default()
     };
-    let who = viewer.decider.clone();
-    let (catalog, url) = (ctx.catalog.clone(), ctx.settings.public_url());
-    let now = crate::time::now();
-    let r = ctx
-        .db
-        .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
-            workflow::submit(c, env, &who, input, now)
-        })
-        .await?;
+    let r = act::as_viewer(&ctx, &viewer, move |c, env, who, now| workflow::submit(c, env, who, input, now)).await?;
     Ok(render::see_other(&format!("/requests/{}", r.id)))
 }

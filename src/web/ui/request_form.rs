@@ -3,6 +3,7 @@
 //! and offers "ask for seats of X instead"; sending anyway records the requester's answer.
 //! The same form changes and resends a request whose approver asked for changes.
 
+use super::act;
 use super::error::PageError;
 use super::forms::{self, Form};
 use super::render;
@@ -11,7 +12,7 @@ use crate::context::Context;
 use crate::db::Page;
 use crate::inventory::{apps, AppFilter, AppId, AppStatus};
 use crate::web::access::ANYONE;
-use crate::workflow::{self, Advice, DataClass, Env, RequestDetail, RequestId, RequestInput, RequestKind};
+use crate::workflow::{self, Advice, DataClass, RequestDetail, RequestId, RequestInput, RequestKind};
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
@@ -171,29 +172,23 @@ pub async fn submit(ctx: web::Data<Context>, viewer: Viewer, form: Form) -> Resu
         Ok(i) => i,
         Err(e) => return show_form(&ctx, &viewer, f, None, Some(e)).await,
     };
-    let who = viewer.decider.clone();
-    let (catalog, url) = (ctx.catalog.clone(), ctx.settings.public_url());
-    let now = crate::time::now();
     let needs_advice = f.resubmit.is_none() && input.kind == Some(RequestKind::NewTool) && f.confirmed.is_none();
     let (resubmit, form_again) = (f.resubmit, f.clone());
-    let outcome = ctx
-        .db
-        .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
-            if needs_advice {
-                if let Some(a) = workflow::preview_advice(c, env, &who, input.clone(), now)? {
-                    if !a.apps.is_empty() {
-                        return Ok::<_, PageError>(Err(a));
-                    }
+    let outcome = act::as_viewer(&ctx, &viewer, move |c, env, who, now| {
+        if needs_advice {
+            if let Some(a) = workflow::preview_advice(c, env, who, input.clone(), now)? {
+                if !a.apps.is_empty() {
+                    return Ok::<_, PageError>(Err(a));
                 }
             }
-            let r = match resubmit {
-                Some(id) => workflow::resubmit(c, env, &who, id, input, now)?,
-                None => workflow::submit(c, env, &who, input, now)?,
-            };
-            Ok(Ok(r.id))
-        })
-        .await;
+        }
+        let r = match resubmit {
+            Some(id) => workflow::resubmit(c, env, who, id, input, now)?,
+            None => workflow::submit(c, env, who, input, now)?,
+        };
+        Ok(Ok(r.id))
+    })
+    .await;
     match outcome {
         Ok(Ok(id)) => Ok(render::see_other(&format!("/requests/{id}"))),
         Ok(Err(advice)) => show_form(&ctx, &viewer, form_again, Some(advice), None).await,

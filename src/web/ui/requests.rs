@@ -2,6 +2,7 @@
 //! those waiting for them; other roles: all), one request's steps, who waits and its history,
 //! and — to an entitled approver — Approve / Reject / Request changes with a comment.
 
+use super::act;
 use super::error::PageError;
 use super::forms::{self, next_href, Form};
 use super::render;
@@ -10,8 +11,7 @@ use crate::context::Context;
 use crate::web::access::ANYONE;
 use crate::web::extract::path_id;
 use crate::workflow::{
-    self, DecisionInput, Env, ListQuery, RequestDetail, RequestFilter, RequestId, RequestKind, RequestStatus,
-    StepStatus,
+    self, DecisionInput, ListQuery, RequestDetail, RequestFilter, RequestId, RequestKind, RequestStatus, StepStatus,
 };
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -105,16 +105,8 @@ pub async fn decide(
     viewer.require(ANYONE)?;
     let input: DecisionInput = form.parse(&viewer)?;
     let id: RequestId = path_id("request", &id)?;
-    let who = viewer.decider.clone();
-    let (catalog, url) = (ctx.catalog.clone(), ctx.settings.public_url());
-    let now = crate::time::now();
-    let r = ctx
-        .db
-        .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
-            workflow::decide(c, env, &who, id, input, now)
-        })
-        .await?;
+    let r =
+        act::as_viewer(&ctx, &viewer, move |c, env, who, now| workflow::decide(c, env, who, id, input, now)).await?;
     if r.kind == RequestKind::Reclaim && r.status == RequestStatus::Approved {
         // As in the API: the connector's reclaim runs in the background; the scheduler retries it.
         let ctx = ctx.get_ref().clone();
@@ -136,17 +128,9 @@ pub async fn cancel(
     form: Form,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(ANYONE)?;
-    let _: std::collections::HashMap<String, String> = form.parse(&viewer)?;
+    form.check(&viewer)?;
     let id: RequestId = path_id("request", &id)?;
-    let who = viewer.decider.clone();
-    let (catalog, url) = (ctx.catalog.clone(), ctx.settings.public_url());
-    let now = crate::time::now();
-    ctx.db
-        .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
-            workflow::cancel(c, env, &who, id, now)
-        })
-        .await?;
+    act::as_viewer(&ctx, &viewer, move |c, env, who, now| workflow::cancel(c, env, who, id, now)).await?;
     Ok(render::see_other(&format!("/requests/{id}")))
 }
 
@@ -165,14 +149,6 @@ pub async fn complete(
     }
     let f: Done = form.parse(&viewer)?;
     let id: RequestId = path_id("request", &id)?;
-    let who = viewer.decider.clone();
-    let (catalog, url) = (ctx.catalog.clone(), ctx.settings.public_url());
-    let now = crate::time::now();
-    ctx.db
-        .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
-            workflow::complete(c, env, &who, id, f.comment, now)
-        })
-        .await?;
+    act::as_viewer(&ctx, &viewer, move |c, env, who, now| workflow::complete(c, env, who, id, f.comment, now)).await?;
     Ok(render::see_other(&format!("/requests/{id}")))
 }
