@@ -12,6 +12,7 @@ use oauth2::basic::BasicClient;
 use oauth2::{AuthType, ClientId, ClientSecret, RefreshToken, Scope, TokenResponse, TokenUrl};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
@@ -28,6 +29,14 @@ pub fn token_client() -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap_or_default()
+}
+
+/// Where a token exchange's answer holds the token and its lifetime (JSON pointers), if not
+/// at the usual places.
+#[derive(Clone, Copy)]
+struct TokenPaths<'a> {
+    token: Option<&'a str>,
+    expires_in: Option<&'a str>,
 }
 
 struct Cached {
@@ -102,98 +111,134 @@ impl Authenticator {
     }
 
     async fn fetch(&self) -> Result<(SecretString, Option<Duration>), ConnectorError> {
-        let p = &self.params;
         match &self.auth {
             Auth::Oauth2ClientCredentials { token_url, client_id, client_secret, scopes } => {
-                let client = BasicClient::new(ClientId::new(p.render(client_id)?))
-                    .set_client_secret(ClientSecret::new(p.render(client_secret)?))
-                    .set_auth_type(AuthType::RequestBody)
-                    .set_token_uri(TokenUrl::from_url(p.absolute(&p.render(token_url)?)?));
-                let mut req = client.exchange_client_credentials();
-                for s in scopes {
-                    req = req.add_scope(Scope::new(p.render(s)?));
-                }
-                let t = req
-                    .request_async(&self.http)
-                    .await
-                    .map_err(|e| oauth_error("client credentials refused", describe(&e)))?;
-                Ok((SecretString::from(t.access_token().secret().clone()), t.expires_in()))
+                self.client_credentials(token_url, client_id, client_secret, scopes).await
             }
             Auth::Oauth2AuthorizationCode { token_url, client_id, client_secret, .. } => {
-                let Some(refresh) = p.secrets.get(REFRESH_TOKEN) else {
-                    return Err(ConnectorError::Unauthorized(
-                        "the connection is not signed in: open /api/v1/connections/{id}/oauth/start".into(),
-                    ));
-                };
-                let mut client = BasicClient::new(ClientId::new(p.render(client_id)?))
-                    .set_auth_type(AuthType::RequestBody)
-                    .set_token_uri(TokenUrl::from_url(p.absolute(&p.render(token_url)?)?));
-                if let Some(secret) = client_secret {
-                    client = client.set_client_secret(ClientSecret::new(p.render(secret)?));
-                }
-                let t = client
-                    .exchange_refresh_token(&RefreshToken::new(refresh.expose_secret().to_string()))
-                    .request_async(&self.http)
-                    .await
-                    .map_err(|e| oauth_error("the refresh token was refused; sign in again", describe(&e)))?;
-                let access = SecretString::from(t.access_token().secret().clone());
-                let mut stored = Secrets::new();
-                stored.insert(ACCESS_TOKEN.into(), access.clone());
-                let new_refresh = t.refresh_token().map(|r| r.secret().clone());
-                stored.insert(
-                    REFRESH_TOKEN.into(),
-                    new_refresh.map(SecretString::from).unwrap_or_else(|| refresh.clone()),
-                );
-                *self.changed.lock().unwrap_or_else(|e| e.into_inner()) = Some(stored);
-                Ok((access, t.expires_in()))
+                self.refresh(token_url, client_id, client_secret.as_deref()).await
             }
             Auth::JwtBearer { token_url, key, subject, scopes } => {
-                let key_json: Value = serde_json::from_str(&p.render(key)?)
-                    .map_err(|_| ConnectorError::Setting("the service account key is not JSON".into()))?;
-                let email = key_json["client_email"].as_str().unwrap_or_default().to_string();
-                let pem = key_json["private_key"].as_str().unwrap_or_default();
-                let signing = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())
-                    .map_err(|_| ConnectorError::Setting("the service account key holds no RSA private key".into()))?;
-                let url = p.absolute(&p.render(token_url)?)?;
-                let now = chrono::Utc::now().timestamp();
-                let mut claims = serde_json::json!({
-                    "iss": email, "scope": scopes.join(" "), "aud": url.as_str(), "iat": now, "exp": now + 3600,
-                });
-                if let Some(sub) = subject {
-                    claims["sub"] = Value::String(p.render(sub)?);
-                }
-                let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-                header.kid = key_json["private_key_id"].as_str().map(str::to_string);
-                let assertion = jsonwebtoken::encode(&header, &claims, &signing)
-                    .map_err(|e| ConnectorError::Setting(format!("cannot sign the assertion: {e}")))?;
-                let form =
-                    [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion.as_str())];
-                self.exchange(self.http.post(url).form(&form), "/access_token", "/expires_in").await
+                self.jwt_bearer(token_url, key, subject.as_deref(), scopes).await
             }
             Auth::TokenExchange { token_url, basic, form, token, expires_in } => {
-                let url = p.absolute(&p.render(token_url)?)?;
-                let mut rb = self.http.post(url);
-                if let Some([user, pass]) = basic {
-                    let pair = format!("{}:{}", p.render(user)?, p.render(pass)?);
-                    rb = rb.header(
-                        "authorization",
-                        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)),
-                    );
-                }
-                let fields: Vec<(String, String)> =
-                    form.iter().map(|(k, v)| Ok((k.clone(), p.render(v)?))).collect::<Result<_, ConnectorError>>()?;
-                let rb = if fields.is_empty() { rb } else { rb.form(&fields) };
-                self.exchange(
-                    rb,
-                    token.as_deref().unwrap_or("/access_token"),
-                    expires_in.as_deref().unwrap_or("/expires_in"),
-                )
-                .await
+                let fields = TokenPaths { token: token.as_deref(), expires_in: expires_in.as_deref() };
+                self.token_exchange(token_url, basic.as_ref(), form, fields).await
             }
             Auth::None | Auth::Bearer { .. } | Auth::Basic { .. } | Auth::Header { .. } => {
                 Err(ConnectorError::Definition("this auth kind has no token to fetch".into()))
             }
         }
+    }
+
+    /// OAuth 2.0 client credentials: the client's own token.
+    async fn client_credentials(
+        &self,
+        token_url: &str,
+        client_id: &str,
+        client_secret: &str,
+        scopes: &[String],
+    ) -> Result<(SecretString, Option<Duration>), ConnectorError> {
+        let p = &self.params;
+        let client = BasicClient::new(ClientId::new(p.render(client_id)?))
+            .set_client_secret(ClientSecret::new(p.render(client_secret)?))
+            .set_auth_type(AuthType::RequestBody)
+            .set_token_uri(TokenUrl::from_url(p.absolute(&p.render(token_url)?)?));
+        let mut req = client.exchange_client_credentials();
+        for s in scopes {
+            req = req.add_scope(Scope::new(p.render(s)?));
+        }
+        let t =
+            req.request_async(&self.http).await.map_err(|e| oauth_error("client credentials refused", describe(&e)))?;
+        Ok((SecretString::from(t.access_token().secret().clone()), t.expires_in()))
+    }
+
+    /// OAuth 2.0 authorization code: a new access token from the stored refresh token; the new
+    /// tokens are kept for the caller to store.
+    async fn refresh(
+        &self,
+        token_url: &str,
+        client_id: &str,
+        client_secret: Option<&str>,
+    ) -> Result<(SecretString, Option<Duration>), ConnectorError> {
+        let p = &self.params;
+        let Some(refresh) = p.secrets.get(REFRESH_TOKEN) else {
+            return Err(ConnectorError::Unauthorized(
+                "the connection is not signed in: open /api/v1/connections/{id}/oauth/start".into(),
+            ));
+        };
+        let mut client = BasicClient::new(ClientId::new(p.render(client_id)?))
+            .set_auth_type(AuthType::RequestBody)
+            .set_token_uri(TokenUrl::from_url(p.absolute(&p.render(token_url)?)?));
+        if let Some(secret) = client_secret {
+            client = client.set_client_secret(ClientSecret::new(p.render(secret)?));
+        }
+        let t = client
+            .exchange_refresh_token(&RefreshToken::new(refresh.expose_secret().to_string()))
+            .request_async(&self.http)
+            .await
+            .map_err(|e| oauth_error("the refresh token was refused; sign in again", describe(&e)))?;
+        let access = SecretString::from(t.access_token().secret().clone());
+        let mut stored = Secrets::new();
+        stored.insert(ACCESS_TOKEN.into(), access.clone());
+        let new_refresh = t.refresh_token().map(|r| r.secret().clone());
+        stored.insert(REFRESH_TOKEN.into(), new_refresh.map(SecretString::from).unwrap_or_else(|| refresh.clone()));
+        *self.changed.lock().unwrap_or_else(|e| e.into_inner()) = Some(stored);
+        Ok((access, t.expires_in()))
+    }
+
+    /// A service account's signed assertion exchanged for a token (Google's JWT bearer).
+    async fn jwt_bearer(
+        &self,
+        token_url: &str,
+        key: &str,
+        subject: Option<&str>,
+        scopes: &[String],
+    ) -> Result<(SecretString, Option<Duration>), ConnectorError> {
+        let p = &self.params;
+        let key_json: Value = serde_json::from_str(&p.render(key)?)
+            .map_err(|_| ConnectorError::Setting("the service account key is not JSON".into()))?;
+        let email = key_json["client_email"].as_str().unwrap_or_default().to_string();
+        let pem = key_json["private_key"].as_str().unwrap_or_default();
+        let signing = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes())
+            .map_err(|_| ConnectorError::Setting("the service account key holds no RSA private key".into()))?;
+        let url = p.absolute(&p.render(token_url)?)?;
+        let now = chrono::Utc::now().timestamp();
+        let mut claims = serde_json::json!({
+            "iss": email, "scope": scopes.join(" "), "aud": url.as_str(), "iat": now, "exp": now + 3600,
+        });
+        if let Some(sub) = subject {
+            claims["sub"] = Value::String(p.render(sub)?);
+        }
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = key_json["private_key_id"].as_str().map(str::to_string);
+        let assertion = jsonwebtoken::encode(&header, &claims, &signing)
+            .map_err(|e| ConnectorError::Setting(format!("cannot sign the assertion: {e}")))?;
+        let form = [("grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"), ("assertion", assertion.as_str())];
+        self.exchange(self.http.post(url).form(&form), "/access_token", "/expires_in").await
+    }
+
+    /// A vendor's own token exchange (Zoom account credentials): a form, optionally with basic
+    /// auth, answered with JSON holding the token.
+    async fn token_exchange(
+        &self,
+        token_url: &str,
+        basic: Option<&[String; 2]>,
+        form: &BTreeMap<String, String>,
+        paths: TokenPaths<'_>,
+    ) -> Result<(SecretString, Option<Duration>), ConnectorError> {
+        let p = &self.params;
+        let url = p.absolute(&p.render(token_url)?)?;
+        let mut rb = self.http.post(url);
+        if let Some([user, pass]) = basic {
+            let pair = format!("{}:{}", p.render(user)?, p.render(pass)?);
+            rb =
+                rb.header("authorization", format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)));
+        }
+        let fields: Vec<(String, String)> =
+            form.iter().map(|(k, v)| Ok((k.clone(), p.render(v)?))).collect::<Result<_, ConnectorError>>()?;
+        let rb = if fields.is_empty() { rb } else { rb.form(&fields) };
+        self.exchange(rb, paths.token.unwrap_or("/access_token"), paths.expires_in.unwrap_or("/expires_in")).await
     }
 
     async fn exchange(

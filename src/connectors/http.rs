@@ -73,6 +73,16 @@ enum Verdict {
     Exhausted(String),
 }
 
+/// A response read whole: status, headers, and the body as JSON (Null when empty or not JSON).
+async fn read(resp: reqwest::Response, url: Url) -> Result<Reply, ConnectorError> {
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let raw = resp.text().await.map_err(|e| ConnectorError::Network(e.without_url().to_string()))?;
+    let body: Value =
+        if raw.trim().is_empty() { Value::Null } else { serde_json::from_str(&raw).unwrap_or(Value::Null) };
+    Ok(Reply { status, headers, body, url })
+}
+
 fn header(h: &HeaderMap, name: &str) -> Option<String> {
     h.get(name).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string())
 }
@@ -196,19 +206,12 @@ impl Sender {
                     continue;
                 }
                 Err(e) => {
-                    return Err(ConnectorError::Network(format!(
-                        "{}: {}",
-                        url.origin().ascii_serialization(),
-                        e.without_url()
-                    )))
+                    let origin = url.origin().ascii_serialization();
+                    return Err(ConnectorError::Network(format!("{origin}: {}", e.without_url())));
                 }
             };
-            let status = resp.status().as_u16();
-            let headers = resp.headers().clone();
-            let raw = resp.text().await.map_err(|e| ConnectorError::Network(e.without_url().to_string()))?;
-            let body: Value =
-                if raw.trim().is_empty() { Value::Null } else { serde_json::from_str(&raw).unwrap_or(Value::Null) };
-            match self.judge(status, &headers, &body, throttled) {
+            let reply = read(resp, url).await?;
+            match self.judge(reply.status, &reply.headers, &reply.body, throttled) {
                 Verdict::Go => {}
                 Verdict::Exhausted(message) => {
                     return Err(ConnectorError::RateLimited {
@@ -218,54 +221,72 @@ impl Sender {
                 }
                 Verdict::Wait(d) => {
                     throttled += 1;
-                    let until = Utc::now() + chrono::Duration::from_std(d).unwrap_or_default();
-                    if d.as_secs() > self.throttle.max_wait_secs || throttled > self.throttle.max_retries {
-                        return Err(ConnectorError::RateLimited {
-                            until: Some(until),
-                            message: format!("throttled {throttled} times; the limit resets at {}", until.to_rfc3339()),
-                        });
-                    }
-                    tracing::info!(
-                        host = url.host_str().unwrap_or(""),
-                        wait_ms = d.as_millis() as u64,
-                        "throttled by the vendor; waiting"
-                    );
-                    self.sleep(d).await;
+                    self.wait_throttled(&reply.url, d, throttled).await?;
                     continue;
                 }
             }
             // A vendor's 5xx is usually brief: two quick retries, then the run fails (removing nothing).
-            if matches!(status, 500 | 502 | 503 | 504) && failures < 2 {
+            if matches!(reply.status, 500 | 502 | 503 | 504) && failures < 2 {
                 failures += 1;
                 self.sleep(Duration::from_millis(500 << failures)).await;
                 continue;
             }
-            if status == 401 {
-                return Err(ConnectorError::Unauthorized(vendor_error(&self.errors, &body)));
-            }
-            if !(200..300).contains(&status) {
-                return Err(ConnectorError::Upstream { status, message: vendor_error(&self.errors, &body) });
-            }
-            if let Some(be) = &self.body_errors {
-                let scope =
-                    super::mapping::Scope { record: &body, parent: None, element: None, lookups: &Default::default() };
-                if super::mapping::resolve(&scope, &be.ok).first().and_then(|v| v.as_bool()) == Some(false) {
-                    let message: String = super::mapping::resolve(&scope, &be.message)
-                        .first()
-                        .map(|v| super::mapping::as_text(v))
-                        .unwrap_or_default()
-                        .chars()
-                        .take(300)
-                        .collect();
-                    if matches!(message.as_str(), "invalid_auth" | "not_authed" | "token_revoked" | "account_inactive")
-                    {
-                        return Err(ConnectorError::Unauthorized(message));
-                    }
-                    return Err(ConnectorError::Upstream { status, message });
-                }
-            }
-            return Ok(Reply { status, headers, body, url });
+            return self.accept(reply);
         }
+    }
+
+    /// Waits `d` after the `throttled`-th throttling reply, or gives up when the wait or the
+    /// count is past the definition's limits.
+    async fn wait_throttled(&self, url: &Url, d: Duration, throttled: u32) -> Result<(), ConnectorError> {
+        let until = Utc::now() + chrono::Duration::from_std(d).unwrap_or_default();
+        if d.as_secs() > self.throttle.max_wait_secs || throttled > self.throttle.max_retries {
+            return Err(ConnectorError::RateLimited {
+                until: Some(until),
+                message: format!("throttled {throttled} times; the limit resets at {}", until.to_rfc3339()),
+            });
+        }
+        tracing::info!(
+            host = url.host_str().unwrap_or(""),
+            wait_ms = d.as_millis() as u64,
+            "throttled by the vendor; waiting"
+        );
+        self.sleep(d).await;
+        Ok(())
+    }
+
+    /// The reply when it is a success; else the error its status or body says.
+    fn accept(&self, reply: Reply) -> Result<Reply, ConnectorError> {
+        let status = reply.status;
+        if status == 401 {
+            return Err(ConnectorError::Unauthorized(vendor_error(&self.errors, &reply.body)));
+        }
+        if !(200..300).contains(&status) {
+            return Err(ConnectorError::Upstream { status, message: vendor_error(&self.errors, &reply.body) });
+        }
+        if let Some(message) = self.body_error(&reply.body) {
+            if matches!(message.as_str(), "invalid_auth" | "not_authed" | "token_revoked" | "account_inactive") {
+                return Err(ConnectorError::Unauthorized(message));
+            }
+            return Err(ConnectorError::Upstream { status, message });
+        }
+        Ok(reply)
+    }
+
+    /// The message of an error reported in a 200 body (Slack's `"ok": false`), if any.
+    fn body_error(&self, body: &Value) -> Option<String> {
+        let be = self.body_errors.as_ref()?;
+        let scope = super::mapping::Scope { record: body, parent: None, element: None, lookups: &Default::default() };
+        if super::mapping::resolve(&scope, &be.ok).first().and_then(|v| v.as_bool()) != Some(false) {
+            return None;
+        }
+        let message = super::mapping::resolve(&scope, &be.message)
+            .first()
+            .map(|v| super::mapping::as_text(v))
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect();
+        Some(message)
     }
 
     async fn sleep(&self, d: Duration) {

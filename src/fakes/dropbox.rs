@@ -379,6 +379,47 @@ mod tests {
     async fn signs_in_with_pkce_and_lists_members_by_cursor() {
         let fake = FakeServer::start(Vendor::Dropbox, 250).await.unwrap();
         let base = &fake.base_url;
+        let access = sign_in_with_pkce(base).await;
+        lists_members_by_cursor(&fake, base, &access).await;
+
+        let (_, info) = rpc(base, "team/get_info", TOKEN, Value::Null).await;
+        assert_eq!(info["num_provisioned_users"], 248);
+        assert_eq!(info["num_licensed_users"].as_u64(), info["num_used_licenses"].as_u64().map(|n| n + 5));
+        let who = json!({"user": {".tag": "email", "email": "user7@example.com"}, "wipe_data": false});
+        let (status, reply) = rpc(base, "team/members/suspend", &access, who).await;
+        assert_eq!((status, reply), (200, Value::Null));
+        assert_eq!(fake.actions(), vec!["suspend user7@example.com".to_string()]);
+
+        let r = reqwest::Client::new().post(format!("{base}/2/team/get_info")).json(&Value::Null).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 400, "no Authorization header");
+        let (status, err) = rpc(base, "team/get_info", "wrong", Value::Null).await;
+        assert_eq!((status, err["error"][".tag"].as_str()), (401, Some("invalid_access_token")));
+        fake.expire_tokens();
+        let (status, err) = rpc(base, "team/get_info", &access, Value::Null).await;
+        assert_eq!((status, err["error"][".tag"].as_str()), (401, Some("expired_access_token")));
+        let (status, tok) =
+            token(base, &format!("grant_type=refresh_token&refresh_token=fake-refresh-token&client_id={CLIENT_ID}"))
+                .await;
+        assert_eq!(status, 200);
+        let access = tok["access_token"].as_str().unwrap().to_string();
+
+        fake.throttle("/2/team", 1);
+        let r = reqwest::Client::new()
+            .post(format!("{base}/2/team/get_info"))
+            .bearer_auth(&access)
+            .json(&Value::Null)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 429);
+        assert_eq!(r.headers()["retry-after"], "1");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["reason"][".tag"], "too_many_requests");
+        fake.stop().await;
+    }
+
+    /// Signs in with PKCE (a wrong verifier first), returning the access token.
+    async fn sign_in_with_pkce(base: &str) -> String {
         let verifier = "a-verifier-of-at-least-forty-three-characters-long";
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
         let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
@@ -421,10 +462,13 @@ mod tests {
         let (status, tok) = token(base, &form).await;
         assert_eq!(status, 200, "{tok}");
         assert_eq!(tok["refresh_token"], "fake-refresh-token");
-        let access = tok["access_token"].as_str().unwrap().to_string();
+        tok["access_token"].as_str().unwrap().to_string()
+    }
 
+    /// Lists members by cursor while users are removed between pages.
+    async fn lists_members_by_cursor(fake: &FakeServer, base: &str, access: &str) {
         fake.remove_user(1);
-        let (status, first) = rpc(base, "team/members/list_v2", &access, json!({"limit": 100})).await;
+        let (status, first) = rpc(base, "team/members/list_v2", access, json!({"limit": 100})).await;
         assert_eq!(status, 200);
         assert_eq!(first["has_more"], true);
         let members = first["members"].as_array().unwrap();
@@ -439,49 +483,14 @@ mod tests {
         assert_eq!(members[4]["profile"]["status"][".tag"], "suspended", "user 5 is suspended");
 
         fake.remove_user(150);
-        let (_, second) = rpc(base, "team/members/list/continue_v2", &access, json!({"cursor": first["cursor"]})).await;
+        let (_, second) = rpc(base, "team/members/list/continue_v2", access, json!({"cursor": first["cursor"]})).await;
         assert_eq!(second["has_more"], true, "continue keeps the limit of list_v2");
         assert_eq!(second["members"].as_array().unwrap().len(), 100);
         assert_eq!(second["members"][0]["profile"]["email"], "user101@example.com");
-        let (_, rest) = rpc(base, "team/members/list/continue_v2", &access, json!({"cursor": second["cursor"]})).await;
+        let (_, rest) = rpc(base, "team/members/list/continue_v2", access, json!({"cursor": second["cursor"]})).await;
         assert_eq!(rest["has_more"], false);
         assert_eq!(rest["members"].as_array().unwrap().len(), 48);
-        let (status, err) = rpc(base, "team/members/list/continue_v2", &access, json!({"cursor": "nonsense!"})).await;
+        let (status, err) = rpc(base, "team/members/list/continue_v2", access, json!({"cursor": "nonsense!"})).await;
         assert_eq!((status, err["error"][".tag"].as_str()), (409, Some("invalid_cursor")));
-
-        let (_, info) = rpc(base, "team/get_info", TOKEN, Value::Null).await;
-        assert_eq!(info["num_provisioned_users"], 248);
-        assert_eq!(info["num_licensed_users"].as_u64(), info["num_used_licenses"].as_u64().map(|n| n + 5));
-        let who = json!({"user": {".tag": "email", "email": "user7@example.com"}, "wipe_data": false});
-        let (status, reply) = rpc(base, "team/members/suspend", &access, who).await;
-        assert_eq!((status, reply), (200, Value::Null));
-        assert_eq!(fake.actions(), vec!["suspend user7@example.com".to_string()]);
-
-        let r = reqwest::Client::new().post(format!("{base}/2/team/get_info")).json(&Value::Null).send().await.unwrap();
-        assert_eq!(r.status().as_u16(), 400, "no Authorization header");
-        let (status, err) = rpc(base, "team/get_info", "wrong", Value::Null).await;
-        assert_eq!((status, err["error"][".tag"].as_str()), (401, Some("invalid_access_token")));
-        fake.expire_tokens();
-        let (status, err) = rpc(base, "team/get_info", &access, Value::Null).await;
-        assert_eq!((status, err["error"][".tag"].as_str()), (401, Some("expired_access_token")));
-        let (status, tok) =
-            token(base, &format!("grant_type=refresh_token&refresh_token=fake-refresh-token&client_id={CLIENT_ID}"))
-                .await;
-        assert_eq!(status, 200);
-        let access = tok["access_token"].as_str().unwrap().to_string();
-
-        fake.throttle("/2/team", 1);
-        let r = reqwest::Client::new()
-            .post(format!("{base}/2/team/get_info"))
-            .bearer_auth(&access)
-            .json(&Value::Null)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 429);
-        assert_eq!(r.headers()["retry-after"], "1");
-        let body: Value = r.json().await.unwrap();
-        assert_eq!(body["error"]["reason"][".tag"], "too_many_requests");
-        fake.stop().await;
     }
 }

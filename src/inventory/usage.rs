@@ -132,102 +132,11 @@ pub fn push(conn: &mut Conn, actor: &Actor, push: UsagePush, source: UsageSource
             .filter(accounts::status.ne(AccountStatus::Removed))
             .select(Account::as_select())
             .load(conn)?;
-        let mut by_ext = HashMap::new();
-        let mut by_email = HashMap::new();
-        for (i, a) in seats.iter().enumerate() {
-            if let Some(x) = &a.external_id {
-                by_ext.insert(x.clone(), i);
-            }
-            if let Some(m) = &a.email {
-                by_email.entry(m.clone()).or_insert(i);
-            }
-        }
         let mut report = UsageReport { app_id: app, matched: 0, updated: 0, created: 0, unknown: Vec::new() };
-        // The newest event per seat wins; older ones for the same seat change nothing.
-        let mut latest: HashMap<usize, (NaiveDateTime, Option<bool>)> = HashMap::new();
-        let mut new_seats: Vec<(String, NaiveDateTime, Option<bool>)> = Vec::new();
-        let mut new_index: HashMap<String, usize> = HashMap::new();
-        for (index, (event, key)) in push.events.iter().zip(&keys).enumerate() {
-            let found = match key {
-                Key::External(x) => by_ext.get(x),
-                Key::Email(m) => by_email.get(m),
-            };
-            let t = event.last_active_at;
-            match (found, key) {
-                (Some(i), _) => {
-                    report.matched += 1;
-                    let e = latest.entry(*i).or_insert((t, event.premium_used));
-                    if t > e.0 {
-                        *e = (t, event.premium_used);
-                    }
-                }
-                (None, Key::Email(m)) if push.create_seats => match new_index.get(m) {
-                    Some(j) if t > new_seats[*j].1 => new_seats[*j] = (m.clone(), t, event.premium_used),
-                    Some(_) => {}
-                    None => {
-                        new_index.insert(m.clone(), new_seats.len());
-                        new_seats.push((m.clone(), t, event.premium_used));
-                    }
-                },
-                (None, Key::External(x)) => report
-                    .unknown
-                    .push(UnknownEvent { index, reason: format!("no seat of this app has external_id {x:?}") }),
-                (None, Key::Email(m)) => {
-                    report.unknown.push(UnknownEvent { index, reason: format!("no seat of this app has email {m}") });
-                }
-            }
-        }
-        for (i, (t, premium)) in latest {
-            let a = &seats[i];
-            if a.last_active_at.is_some_and(|old| old >= t) {
-                continue;
-            }
-            let premium = premium.or(a.premium_used);
-            // The guard repeats the check in SQL, so a concurrent newer push is never overwritten.
-            let n = diesel::update(
-                accounts::table
-                    .find(a.id)
-                    .filter(accounts::last_active_at.is_null().or(accounts::last_active_at.lt(t))),
-            )
-            .set((
-                accounts::last_active_at.eq(Some(t)),
-                accounts::premium_used.eq(premium),
-                accounts::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-            report.updated += n;
-        }
-        if !new_seats.is_empty() {
-            let emails: Vec<String> = new_seats.iter().map(|s| s.0.clone()).collect();
-            let persons: HashMap<String, super::PersonId> = emails
-                .chunks(500)
-                .map(|chunk| {
-                    people::table.filter(people::email.eq_any(chunk)).select((people::email, people::id)).load::<(
-                        String,
-                        super::PersonId,
-                    )>(
-                        conn
-                    )
-                })
-                .collect::<QueryResult<Vec<_>>>()?
-                .into_iter()
-                .flatten()
-                .collect();
-            let rows: Vec<Account> = new_seats
-                .into_iter()
-                .map(|(email, t, premium)| {
-                    let mut a = Account::blank(app, now);
-                    a.person_id = persons.get(&email).copied();
-                    a.email = Some(email);
-                    a.last_active_at = Some(t);
-                    a.premium_used = premium;
-                    a
-                })
-                .collect();
-            // One statement per seat: the connection enum has no batch insert.
-            for row in &rows {
-                report.created += diesel::insert_into(accounts::table).values(row).execute(conn)?;
-            }
+        let plan = plan(&push, &keys, &seats, &mut report);
+        report.updated = move_forward(conn, &seats, plan.latest, now)?;
+        if !plan.new_seats.is_empty() {
+            report.created = create_seats(conn, app, plan.new_seats, now)?;
             sources::mark_seats(conn, app, SeatsSource::Manual, now)?;
         }
         sources::mark_usage(conn, app, source, now)?;
@@ -236,6 +145,118 @@ pub fn push(conn: &mut Conn, actor: &Actor, push: UsagePush, source: UsageSource
         audit::record(conn, actor, "usage.push", "app", app, None, Some(&summary))?;
         Ok(report)
     })
+}
+
+/// The last activity (and premium use) an event gives a seat.
+type Seen = (NaiveDateTime, Option<bool>);
+
+/// What a push comes to before anything is written.
+struct Plan {
+    /// The newest event per existing seat, by index into the seats.
+    latest: HashMap<usize, Seen>,
+    /// Seats to create, by email, with their newest event.
+    new_seats: Vec<(String, Seen)>,
+}
+
+/// Matches each event to a seat; counts matches and notes unknown events in `report`.
+fn plan(push: &UsagePush, keys: &[Key], seats: &[Account], report: &mut UsageReport) -> Plan {
+    let mut by_ext = HashMap::new();
+    let mut by_email = HashMap::new();
+    for (i, a) in seats.iter().enumerate() {
+        if let Some(x) = &a.external_id {
+            by_ext.insert(x.as_str(), i);
+        }
+        if let Some(m) = &a.email {
+            by_email.entry(m.as_str()).or_insert(i);
+        }
+    }
+    // The newest event per seat wins; older ones for the same seat change nothing.
+    let mut plan = Plan { latest: HashMap::new(), new_seats: Vec::new() };
+    let mut new_index: HashMap<&str, usize> = HashMap::new();
+    for (index, (event, key)) in push.events.iter().zip(keys).enumerate() {
+        let found = match key {
+            Key::External(x) => by_ext.get(x.as_str()),
+            Key::Email(m) => by_email.get(m.as_str()),
+        };
+        let seen = (event.last_active_at, event.premium_used);
+        match (found, key) {
+            (Some(i), _) => {
+                report.matched += 1;
+                let e = plan.latest.entry(*i).or_insert(seen);
+                if seen.0 > e.0 {
+                    *e = seen;
+                }
+            }
+            (None, Key::Email(m)) if push.create_seats => match new_index.get(m.as_str()) {
+                Some(j) if seen.0 > plan.new_seats[*j].1 .0 => plan.new_seats[*j] = (m.clone(), seen),
+                Some(_) => {}
+                None => {
+                    new_index.insert(m, plan.new_seats.len());
+                    plan.new_seats.push((m.clone(), seen));
+                }
+            },
+            (None, Key::External(x)) => report
+                .unknown
+                .push(UnknownEvent { index, reason: format!("no seat of this app has external_id {x:?}") }),
+            (None, Key::Email(m)) => {
+                report.unknown.push(UnknownEvent { index, reason: format!("no seat of this app has email {m}") });
+            }
+        }
+    }
+    plan
+}
+
+/// Moves seats' last activity forward (never back); returns how many moved.
+fn move_forward(
+    conn: &mut Conn,
+    seats: &[Account],
+    latest: HashMap<usize, Seen>,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut updated = 0;
+    for (i, (t, premium)) in latest {
+        let a = &seats[i];
+        if a.last_active_at.is_some_and(|old| old >= t) {
+            continue;
+        }
+        let premium = premium.or(a.premium_used);
+        // The guard repeats the check in SQL, so a concurrent newer push is never overwritten.
+        let n = diesel::update(
+            accounts::table.find(a.id).filter(accounts::last_active_at.is_null().or(accounts::last_active_at.lt(t))),
+        )
+        .set((accounts::last_active_at.eq(Some(t)), accounts::premium_used.eq(premium), accounts::updated_at.eq(now)))
+        .execute(conn)?;
+        updated += n;
+    }
+    Ok(updated)
+}
+
+/// Creates the seats of `app` that events named by an unknown email; returns how many.
+fn create_seats(conn: &mut Conn, app: AppId, new_seats: Vec<(String, Seen)>, now: NaiveDateTime) -> QueryResult<usize> {
+    let emails: Vec<String> = new_seats.iter().map(|s| s.0.clone()).collect();
+    let persons: HashMap<String, super::PersonId> = emails
+        .chunks(500)
+        .map(|chunk| {
+            people::table
+                .filter(people::email.eq_any(chunk))
+                .select((people::email, people::id))
+                .load::<(String, super::PersonId)>(conn)
+        })
+        .collect::<QueryResult<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut created = 0;
+    // One statement per seat: the connection enum has no batch insert.
+    for (email, (t, premium)) in new_seats {
+        let mut a = Account::blank(app, now);
+        a.person_id = persons.get(&email).copied();
+        a.email = Some(email);
+        a.last_active_at = Some(t);
+        a.premium_used = premium;
+        created += diesel::insert_into(accounts::table).values(&a).execute(conn)?;
+    }
+    Ok(created)
 }
 
 /// Reads a CSV file of `email,last_active_at` (an `external_id` column may replace or join

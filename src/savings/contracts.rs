@@ -74,95 +74,131 @@ pub fn record_change(
     if before.status != SubscriptionStatus::Active {
         return Ok(out);
     }
-    let base = |action, key: String, note: String| NewEntry {
-        key,
-        kind: SavingsKind::Realised,
-        action,
-        app_id: Some(after.app_id),
-        subscription_id: Some(after.id),
-        request_id: request,
-        term_number: Some(before.term_number),
-        seats_before: None,
-        seats_after: None,
-        unit_price_cents: None,
-        annual_cents: 0,
-        currency: before.currency.clone(),
-        contract_lowered: true,
-        note,
-        actor: actor.0.clone(),
-    };
+    let c = Change { actor, before, after, request };
     let stops = after.status == SubscriptionStatus::Cancelled
         || (before.renewal_type != RenewalType::None && after.renewal_type == RenewalType::None);
     if stops {
-        let Some(per_month) = money::seat_per_month(before) else { return Ok(out) };
-        let seats = match before.seats_purchased {
-            Some(s) => s,
-            None => seats_in_use(conn, before)?,
-        };
-        let how = if after.status == SubscriptionStatus::Cancelled { "cancelled" } else { "set not to renew" };
-        let mut e = base(
-            SavingsAction::Cancellation,
-            format!("cancellation:sub:{}:term:{}", before.id, before.term_number),
-            format!("{} {} {how}: {seats} seat(s) no longer paid for from the end of the term", before.plan, before.id),
-        );
-        e.seats_before = Some(seats);
-        e.seats_after = Some(0);
-        e.unit_price_cents = Some(per_month.round() as i64);
-        e.annual_cents = annual(per_month, seats);
-        out.extend(super::record(conn, &e)?);
+        if let Some(e) = cancellation(conn, &c)? {
+            out.extend(super::record(conn, &e)?);
+        }
         return Ok(out);
     }
     let (Some(from), Some(to)) = (before.seats_purchased, after.seats_purchased) else { return Ok(out) };
-    let price_after = money::seat_per_month(after);
-    if to < from && after.currency == before.currency {
-        let Some(per_month) = price_after.or_else(|| money::seat_per_month(before)) else { return Ok(out) };
-        let given_up = from - to;
-        let settled = settle_reclaims(conn, after.id, given_up)?;
-        let counted = given_up - settled;
-        if counted > 0 {
-            let mut e = base(
-                SavingsAction::SeatReduction,
-                format!("seat_reduction:sub:{}:term:{}:seats:{from}-{to}", after.id, after.term_number),
-                format!(
-                    "contract lowered from {from} to {to} seats{}",
-                    if settled > 0 {
-                        format!("; {settled} of them were counted by reclaims before")
-                    } else {
-                        String::new()
-                    }
-                ),
-            );
-            e.term_number = Some(after.term_number);
-            e.seats_before = Some(from);
-            e.seats_after = Some(to);
-            e.unit_price_cents = Some(per_month.round() as i64);
-            e.annual_cents = annual(per_month, counted);
-            out.extend(super::record(conn, &e)?);
-        }
+    if let Some(e) = seat_reduction(conn, &c, from, to)? {
+        out.extend(super::record(conn, &e)?);
     }
-    // The same seats at a lower price per seat: a downgrade (a cheaper plan or a better price).
-    if let (Some(old), Some(new)) = (money::seat_per_month(before), price_after) {
-        if new < old && after.currency == before.currency && to > 0 {
-            let mut e = base(
-                SavingsAction::Downgrade,
-                format!(
-                    "downgrade:sub:{}:term:{}:{}:{}",
-                    after.id,
-                    after.term_number,
-                    after.plan,
-                    after.unit_price_cents.unwrap_or_default()
-                ),
-                format!("{} seat(s) moved from {} to {} at a lower price per seat", to, before.plan, after.plan),
-            );
-            e.term_number = Some(after.term_number);
-            e.seats_before = Some(to);
-            e.seats_after = Some(to);
-            e.unit_price_cents = Some(new.round() as i64);
-            e.annual_cents = annual(old - new, to);
-            out.extend(super::record(conn, &e)?);
-        }
+    if let Some(e) = downgrade(&c, to) {
+        out.extend(super::record(conn, &e)?);
     }
     Ok(out)
+}
+
+/// A subscription change as the ledger sees it.
+struct Change<'a> {
+    actor: &'a Actor,
+    before: &'a Subscription,
+    after: &'a Subscription,
+    request: Option<i64>,
+}
+
+impl Change<'_> {
+    /// A realised saving of this change, with no seats or price filled in yet.
+    fn entry(&self, action: SavingsAction, key: String, note: String) -> NewEntry {
+        NewEntry {
+            key,
+            kind: SavingsKind::Realised,
+            action,
+            app_id: Some(self.after.app_id),
+            subscription_id: Some(self.after.id),
+            request_id: self.request,
+            term_number: Some(self.before.term_number),
+            seats_before: None,
+            seats_after: None,
+            unit_price_cents: None,
+            annual_cents: 0,
+            currency: self.before.currency.clone(),
+            contract_lowered: true,
+            note,
+            actor: self.actor.0.clone(),
+        }
+    }
+}
+
+/// A subscription cancelled or set not to renew: its seats are no longer paid for.
+fn cancellation(conn: &mut Conn, c: &Change<'_>) -> QueryResult<Option<NewEntry>> {
+    let (before, after) = (c.before, c.after);
+    let Some(per_month) = money::seat_per_month(before) else { return Ok(None) };
+    let seats = match before.seats_purchased {
+        Some(s) => s,
+        None => seats_in_use(conn, before)?,
+    };
+    let how = if after.status == SubscriptionStatus::Cancelled { "cancelled" } else { "set not to renew" };
+    let mut e = c.entry(
+        SavingsAction::Cancellation,
+        format!("cancellation:sub:{}:term:{}", before.id, before.term_number),
+        format!("{} {} {how}: {seats} seat(s) no longer paid for from the end of the term", before.plan, before.id),
+    );
+    e.seats_before = Some(seats);
+    e.seats_after = Some(0);
+    e.unit_price_cents = Some(per_month.round() as i64);
+    e.annual_cents = annual(per_month, seats);
+    Ok(Some(e))
+}
+
+/// The contract lowered from `from` to `to` seats, less what reclaims counted before.
+fn seat_reduction(conn: &mut Conn, c: &Change<'_>, from: i64, to: i64) -> QueryResult<Option<NewEntry>> {
+    let (before, after) = (c.before, c.after);
+    if to >= from || after.currency != before.currency {
+        return Ok(None);
+    }
+    let Some(per_month) = money::seat_per_month(after).or_else(|| money::seat_per_month(before)) else {
+        return Ok(None);
+    };
+    let given_up = from - to;
+    let settled = settle_reclaims(conn, after.id, given_up)?;
+    let counted = given_up - settled;
+    if counted <= 0 {
+        return Ok(None);
+    }
+    let earlier =
+        if settled > 0 { format!("; {settled} of them were counted by reclaims before") } else { String::new() };
+    let mut e = c.entry(
+        SavingsAction::SeatReduction,
+        format!("seat_reduction:sub:{}:term:{}:seats:{from}-{to}", after.id, after.term_number),
+        format!("contract lowered from {from} to {to} seats{earlier}"),
+    );
+    e.term_number = Some(after.term_number);
+    e.seats_before = Some(from);
+    e.seats_after = Some(to);
+    e.unit_price_cents = Some(per_month.round() as i64);
+    e.annual_cents = annual(per_month, counted);
+    Ok(Some(e))
+}
+
+/// The same `to` seats at a lower price per seat: a downgrade (a cheaper plan or a better price).
+fn downgrade(c: &Change<'_>, to: i64) -> Option<NewEntry> {
+    let (before, after) = (c.before, c.after);
+    let (old, new) = (money::seat_per_month(before)?, money::seat_per_month(after)?);
+    if !(new < old && after.currency == before.currency && to > 0) {
+        return None;
+    }
+    let mut e = c.entry(
+        SavingsAction::Downgrade,
+        format!(
+            "downgrade:sub:{}:term:{}:{}:{}",
+            after.id,
+            after.term_number,
+            after.plan,
+            after.unit_price_cents.unwrap_or_default()
+        ),
+        format!("{} seat(s) moved from {} to {} at a lower price per seat", to, before.plan, after.plan),
+    );
+    e.term_number = Some(after.term_number);
+    e.seats_before = Some(to);
+    e.seats_after = Some(to);
+    e.unit_price_cents = Some(new.round() as i64);
+    e.annual_cents = annual(old - new, to);
+    Some(e)
 }
 
 /// Marks reclaims of `sub` that waited for the contract to be lowered as settled, up to

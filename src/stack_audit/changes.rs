@@ -58,6 +58,13 @@ pub fn compare(
     apps: &[AppRow],
     findings: &[FindingRow],
 ) -> (Vec<ChangeRow>, Vec<MoneyLine>) {
+    let mut out = app_changes(prev_apps, apps);
+    let realised = finding_changes(prev_findings, findings, &mut out);
+    (out, realised)
+}
+
+/// Apps added and retired, and their spend and seat changes.
+fn app_changes(prev_apps: &[AppRow], apps: &[AppRow]) -> Vec<ChangeRow> {
     let (before, now) = (index(prev_apps), index(apps));
     let mut out = Vec::new();
     for (id, v) in &now {
@@ -96,6 +103,11 @@ pub fn compare(
             out.push(row("app_retired", w.row, None, None, None, format!("{} is gone from the inventory", w.row.name)));
         }
     }
+    out
+}
+
+/// Findings opened and resolved (added to `out`); returns the savings realised per currency.
+fn finding_changes(prev_findings: &[FindingRow], findings: &[FindingRow], out: &mut Vec<ChangeRow>) -> Vec<MoneyLine> {
     let was_open: BTreeMap<i64, &FindingRow> =
         prev_findings.iter().filter(|f| f.is_open()).map(|f| (f.finding_id, f)).collect();
     let current: BTreeMap<i64, &FindingRow> = findings.iter().map(|f| (f.finding_id, f)).collect();
@@ -141,5 +153,5 @@ pub fn compare(
             detail: format!("{} resolved findings saving this much per year", m.count),
         });
     }
-    (out, realised)
+    realised
 }

@@ -30,6 +30,143 @@ pub enum Sheet {
     Changes,
 }
 
+/// The Summary sheet's header row.
+const SUMMARY_HEADERS: &[&str] = &["Section", "Item", "Value", "Currency"];
+
+/// The Apps sheet's header row.
+const APPS_HEADERS: &[&str] = &[
+    "App id",
+    "App",
+    "Vendor",
+    "Category",
+    "Status",
+    "Owner",
+    "Technical owner",
+    "Billing owner",
+    "Subscriptions",
+    "Plans",
+    "Seats bought",
+    "Seats assigned",
+    "Seats active",
+    "Monthly spend",
+    "Annual spend",
+    "Currency",
+];
+
+/// The Seats sheet's header row.
+const SEATS_HEADERS: &[&str] = &[
+    "Account id",
+    "App id",
+    "App",
+    "Email",
+    "Name",
+    "Person status",
+    "Role",
+    "Licence",
+    "Seat status",
+    "Billable",
+    "Last active",
+    "Dormant",
+];
+
+/// The Findings sheet's header row.
+const FINDINGS_HEADERS: &[&str] = &[
+    "Finding id",
+    "Kind",
+    "App id",
+    "App",
+    "Status",
+    "Seats",
+    "Monthly savings",
+    "Annual savings",
+    "Currency",
+    "Explanation",
+    "Evidence",
+    "First seen",
+    "Resolved",
+    "Dismiss reason",
+];
+
+/// The Leavers sheet's header row.
+const LEAVERS_HEADERS: &[&str] =
+    &["Email", "Name", "Person status", "Left on", "App id", "App", "Account id", "Role", "Last active", "Billable"];
+
+/// The Renewals sheet's header row.
+const RENEWALS_HEADERS: &[&str] = &[
+    "Subscription id",
+    "App id",
+    "App",
+    "Plan",
+    "Owner",
+    "Renewal date",
+    "Notice deadline",
+    "Days to deadline",
+    "Seats bought",
+    "Seats used",
+    "Annual cost",
+    "Currency",
+    "Recommendation",
+    "Owner's decision",
+];
+
+/// The Requests sheet's header row.
+const REQUESTS_HEADERS: &[&str] = &[
+    "Request id",
+    "Kind",
+    "Subject",
+    "App id",
+    "Requester",
+    "Status",
+    "Outcome",
+    "Decided at",
+    "Decided by",
+    "Seats",
+    "Annual cost",
+    "Currency",
+];
+
+/// The AccessReviews sheet's header row.
+const ACCESS_REVIEWS_HEADERS: &[&str] = &[
+    "Review id",
+    "Review",
+    "Item id",
+    "App id",
+    "App",
+    "Account id",
+    "Email",
+    "Person status",
+    "Role",
+    "Last active",
+    "Dormant",
+    "Decision",
+    "Decided by",
+    "Decided at",
+    "By default",
+    "Comment",
+    "Reclaim request",
+];
+
+/// The CheckIns sheet's header row.
+const CHECK_INS_HEADERS: &[&str] = &[
+    "Check-in id",
+    "Quarter",
+    "App id",
+    "App",
+    "Owner",
+    "Seats bought",
+    "Seats active",
+    "Answered at",
+    "Still needed",
+    "Seats right",
+    "Seats wanted",
+    "Renewal intention",
+    "Comment",
+];
+
+/// The Changes sheet's header row.
+const CHANGES_HEADERS: &[&str] =
+    &["Change", "App id", "App", "Finding id", "Before", "After", "Difference", "Currency", "Detail"];
+
 impl Sheet {
     /// Every sheet, in workbook order.
     pub const ALL: [Sheet; 10] = [
@@ -85,134 +222,16 @@ impl Sheet {
     /// Its header row.
     pub fn headers(self) -> &'static [&'static str] {
         match self {
-            Sheet::Summary => &["Section", "Item", "Value", "Currency"],
-            Sheet::Apps => &[
-                "App id",
-                "App",
-                "Vendor",
-                "Category",
-                "Status",
-                "Owner",
-                "Technical owner",
-                "Billing owner",
-                "Subscriptions",
-                "Plans",
-                "Seats bought",
-                "Seats assigned",
-                "Seats active",
-                "Monthly spend",
-                "Annual spend",
-                "Currency",
-            ],
-            Sheet::Seats => &[
-                "Account id",
-                "App id",
-                "App",
-                "Email",
-                "Name",
-                "Person status",
-                "Role",
-                "Licence",
-                "Seat status",
-                "Billable",
-                "Last active",
-                "Dormant",
-            ],
-            Sheet::Findings => &[
-                "Finding id",
-                "Kind",
-                "App id",
-                "App",
-                "Status",
-                "Seats",
-                "Monthly savings",
-                "Annual savings",
-                "Currency",
-                "Explanation",
-                "Evidence",
-                "First seen",
-                "Resolved",
-                "Dismiss reason",
-            ],
-            Sheet::Leavers => &[
-                "Email",
-                "Name",
-                "Person status",
-                "Left on",
-                "App id",
-                "App",
-                "Account id",
-                "Role",
-                "Last active",
-                "Billable",
-            ],
-            Sheet::Renewals => &[
-                "Subscription id",
-                "App id",
-                "App",
-                "Plan",
-                "Owner",
-                "Renewal date",
-                "Notice deadline",
-                "Days to deadline",
-                "Seats bought",
-                "Seats used",
-                "Annual cost",
-                "Currency",
-                "Recommendation",
-                "Owner's decision",
-            ],
-            Sheet::Requests => &[
-                "Request id",
-                "Kind",
-                "Subject",
-                "App id",
-                "Requester",
-                "Status",
-                "Outcome",
-                "Decided at",
-                "Decided by",
-                "Seats",
-                "Annual cost",
-                "Currency",
-            ],
-            Sheet::AccessReviews => &[
-                "Review id",
-                "Review",
-                "Item id",
-                "App id",
-                "App",
-                "Account id",
-                "Email",
-                "Person status",
-                "Role",
-                "Last active",
-                "Dormant",
-                "Decision",
-                "Decided by",
-                "Decided at",
-                "By default",
-                "Comment",
-                "Reclaim request",
-            ],
-            Sheet::CheckIns => &[
-                "Check-in id",
-                "Quarter",
-                "App id",
-                "App",
-                "Owner",
-                "Seats bought",
-                "Seats active",
-                "Answered at",
-                "Still needed",
-                "Seats right",
-                "Seats wanted",
-                "Renewal intention",
-                "Comment",
-            ],
-            Sheet::Changes => {
-                &["Change", "App id", "App", "Finding id", "Before", "After", "Difference", "Currency", "Detail"]
-            }
+            Sheet::Summary => SUMMARY_HEADERS,
+            Sheet::Apps => APPS_HEADERS,
+            Sheet::Seats => SEATS_HEADERS,
+            Sheet::Findings => FINDINGS_HEADERS,
+            Sheet::Leavers => LEAVERS_HEADERS,
+            Sheet::Renewals => RENEWALS_HEADERS,
+            Sheet::Requests => REQUESTS_HEADERS,
+            Sheet::AccessReviews => ACCESS_REVIEWS_HEADERS,
+            Sheet::CheckIns => CHECK_INS_HEADERS,
+            Sheet::Changes => CHANGES_HEADERS,
         }
     }
 }

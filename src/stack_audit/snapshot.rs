@@ -133,6 +133,9 @@ pub fn take(conn: &mut Conn, actor: &Actor, quarter: Quarter, now: NaiveDateTime
     })
 }
 
+/// A person as the Seats and Leavers sheets show them: (id, email, name, status, left on).
+type PersonRow = (i64, String, String, PersonStatus, Option<NaiveDate>);
+
 /// Streams every live seat into the Seats and Leavers sheets; returns seat counts per app.
 fn stream_seats(
     conn: &mut Conn,
@@ -141,7 +144,6 @@ fn stream_seats(
     today: NaiveDate,
     s: &mut Summary,
 ) -> Result<HashMap<AppId, SeatCounts>> {
-    type PersonRow = (i64, String, String, PersonStatus, Option<NaiveDate>);
     let persons: HashMap<i64, PersonRow> = people::table
         .select((people::id, people::email, people::name, people::status, people::left_on))
         .load::<PersonRow>(conn)?
@@ -169,61 +171,68 @@ fn stream_seats(
             let app_name = app.map(|x| x.name.clone()).unwrap_or_default();
             let days = activity::threshold(app.and_then(|x| x.inactive_days));
             let dormant = activity::dormant(&a, days, today);
-            let c = counts.entry(a.app_id).or_default();
-            c.assigned += 1;
-            s.seats_assigned += 1;
-            if a.status == AccountStatus::Active && dormant == Some(false) {
-                c.active += 1;
-                s.seats_active += 1;
-            }
-            if dormant.is_none() {
-                s.seats_activity_unknown += 1;
-            }
+            count_seat(counts.entry(a.app_id).or_default(), s, &a, dormant);
             let person = a.person_id.and_then(|p| persons.get(&p.0));
-            if let Some((pid, email, name, status, left_on)) =
-                person.filter(|p| matches!(p.3, PersonStatus::Departed | PersonStatus::Suspended))
-            {
-                leaver_people.insert(*pid);
+            if let Some(p) = person.filter(|p| matches!(p.3, PersonStatus::Departed | PersonStatus::Suspended)) {
+                leaver_people.insert(p.0);
                 s.leaver_seats += 1;
-                leavers.push(
-                    conn,
-                    LeaverRow {
-                        email: email.clone(),
-                        name: name.clone(),
-                        person_status: status.to_string(),
-                        left_on: left_on.map(|d| d.to_string()),
-                        app_id: a.app_id.0,
-                        app: app_name.clone(),
-                        account_id: a.id.0,
-                        role: a.role.clone(),
-                        last_active_at: a.last_active_at.as_ref().map(fmt),
-                        billable: a.billable,
-                    },
-                )?;
+                leavers.push(conn, leaver_row(&a, p, &app_name))?;
             }
-            seats.push(
-                conn,
-                SeatRow {
-                    account_id: a.id.0,
-                    app_id: a.app_id.0,
-                    app: app_name,
-                    email: person.map(|p| p.1.clone()).or(a.email.clone()),
-                    name: person.map(|p| p.2.clone()).or(a.name.clone()),
-                    person_status: person.map(|p| p.3.to_string()),
-                    role: a.role,
-                    licence: a.licence,
-                    status: a.status.to_string(),
-                    billable: a.billable,
-                    last_active_at: a.last_active_at.as_ref().map(fmt),
-                    dormant,
-                },
-            )?;
+            seats.push(conn, seat_row(a, person, app_name, dormant))?;
         }
     }
     seats.finish(conn)?;
     leavers.finish(conn)?;
     s.leavers = leaver_people.len() as i64;
     Ok(counts)
+}
+
+/// Counts a seat in its app's counts and in the summary.
+fn count_seat(c: &mut SeatCounts, s: &mut Summary, a: &Account, dormant: Option<bool>) {
+    c.assigned += 1;
+    s.seats_assigned += 1;
+    if a.status == AccountStatus::Active && dormant == Some(false) {
+        c.active += 1;
+        s.seats_active += 1;
+    }
+    if dormant.is_none() {
+        s.seats_activity_unknown += 1;
+    }
+}
+
+/// The Leavers sheet's row for seat `a` of departed or suspended person `p`.
+fn leaver_row(a: &Account, p: &PersonRow, app_name: &str) -> LeaverRow {
+    let (_, email, name, status, left_on) = p;
+    LeaverRow {
+        email: email.clone(),
+        name: name.clone(),
+        person_status: status.to_string(),
+        left_on: left_on.map(|d| d.to_string()),
+        app_id: a.app_id.0,
+        app: app_name.to_string(),
+        account_id: a.id.0,
+        role: a.role.clone(),
+        last_active_at: a.last_active_at.as_ref().map(fmt),
+        billable: a.billable,
+    }
+}
+
+/// The Seats sheet's row for seat `a`, named after its person where known.
+fn seat_row(a: Account, person: Option<&PersonRow>, app: String, dormant: Option<bool>) -> SeatRow {
+    SeatRow {
+        account_id: a.id.0,
+        app_id: a.app_id.0,
+        app,
+        email: person.map(|p| p.1.clone()).or(a.email),
+        name: person.map(|p| p.2.clone()).or(a.name),
+        person_status: person.map(|p| p.3.to_string()),
+        role: a.role,
+        licence: a.licence,
+        status: a.status.to_string(),
+        billable: a.billable,
+        last_active_at: a.last_active_at.as_ref().map(fmt),
+        dormant,
+    }
 }
 
 /// One row per app (and one more per extra currency it pays in), with spend per currency.
@@ -261,76 +270,101 @@ fn app_rows(
             s.seats_bought += subs.iter().filter_map(|x| x.seats_purchased).sum::<i64>();
             s.unlimited_subscriptions += subs.iter().filter(|x| x.seats_purchased.is_none()).count() as i64;
         }
-        let mut per: BTreeMap<String, CurrencySpend> = BTreeMap::new();
-        for sub in &subs {
-            let e = per.entry(sub.currency.clone()).or_default();
-            e.0 += 1;
-            if !e.1.contains(&sub.plan) {
-                e.1.push(sub.plan.clone());
-            }
-            // An unlimited plan's price is for the whole subscription.
-            if let Some(cost) = money::for_seats(sub, sub.seats_purchased.unwrap_or(1)) {
-                e.2 = Some(e.2.unwrap_or(0) + cost.monthly_cents);
-                e.3 = Some(e.3.unwrap_or(0) + cost.annual_cents);
-                if live {
-                    summary::add(&mut s.spend, &sub.currency, cost.monthly_cents, cost.annual_cents);
-                    let category = app.category.clone().unwrap_or_else(|| "uncategorised".into());
-                    let c = categories.entry((category.clone(), sub.currency.clone())).or_insert_with(|| {
-                        CategorySpend { category, currency: sub.currency.clone(), ..Default::default() }
-                    });
-                    c.monthly_cents += cost.monthly_cents;
-                    c.annual_cents += cost.annual_cents;
-                }
-            }
-        }
-        for ((category, currency), c) in categories.iter_mut() {
-            if app.category.clone().unwrap_or_else(|| "uncategorised".into()) == *category
-                && per.contains_key(currency)
-                && live
-            {
-                c.apps += 1;
-            }
-        }
+        let per = spend_per_currency(app, &subs, live, s, &mut categories);
         let counts = seats.get(&app.id).copied().unwrap_or_default();
-        let base = AppRow {
-            app_id: app.id.0,
-            name: app.name.clone(),
-            vendor: app.vendor.clone(),
-            category: app.category.clone(),
-            status: app.status.to_string(),
-            owner_email: app.owner_email.clone(),
-            technical_owner_email: app.technical_owner_email.clone(),
-            billing_owner_email: app.billing_owner_email.clone(),
-            subscriptions: 0,
-            plans: String::new(),
-            seats_bought: bought,
-            seats_assigned: Some(counts.assigned),
-            seats_active: Some(counts.active),
-            monthly_spend_cents: None,
-            annual_spend_cents: None,
-            currency: None,
-        };
-        if per.is_empty() {
-            out.push(base);
-            continue;
-        }
-        for (i, (currency, (n, plans, monthly, annual))) in per.into_iter().enumerate() {
-            let mut r = base.clone();
-            if i > 0 {
-                r.seats_bought = None;
-                r.seats_assigned = None;
-                r.seats_active = None;
-            }
-            r.subscriptions = n;
-            r.plans = plans.join(", ");
-            r.monthly_spend_cents = monthly;
-            r.annual_spend_cents = annual;
-            r.currency = Some(currency);
-            out.push(r);
-        }
+        out.extend(rows_per_currency(base_row(app, bought, counts), per));
     }
     s.spend_by_category = categories.into_values().collect();
     Ok(out)
+}
+
+/// An app's spend per currency; a live app's spend also counts in the summary and its category.
+fn spend_per_currency(
+    app: &App,
+    subs: &[&Subscription],
+    live: bool,
+    s: &mut Summary,
+    categories: &mut BTreeMap<(String, String), CategorySpend>,
+) -> BTreeMap<String, CurrencySpend> {
+    let mut per: BTreeMap<String, CurrencySpend> = BTreeMap::new();
+    for sub in subs {
+        let e = per.entry(sub.currency.clone()).or_default();
+        e.0 += 1;
+        if !e.1.contains(&sub.plan) {
+            e.1.push(sub.plan.clone());
+        }
+        // An unlimited plan's price is for the whole subscription.
+        if let Some(cost) = money::for_seats(sub, sub.seats_purchased.unwrap_or(1)) {
+            e.2 = Some(e.2.unwrap_or(0) + cost.monthly_cents);
+            e.3 = Some(e.3.unwrap_or(0) + cost.annual_cents);
+            if live {
+                summary::add(&mut s.spend, &sub.currency, cost.monthly_cents, cost.annual_cents);
+                let category = app.category.clone().unwrap_or_else(|| "uncategorised".into());
+                let c = categories.entry((category.clone(), sub.currency.clone())).or_insert_with(|| CategorySpend {
+                    category,
+                    currency: sub.currency.clone(),
+                    ..Default::default()
+                });
+                c.monthly_cents += cost.monthly_cents;
+                c.annual_cents += cost.annual_cents;
+            }
+        }
+    }
+    for ((category, currency), c) in categories.iter_mut() {
+        if app.category.clone().unwrap_or_else(|| "uncategorised".into()) == *category
+            && per.contains_key(currency)
+            && live
+        {
+            c.apps += 1;
+        }
+    }
+    per
+}
+
+/// An app's row before spend: who owns it, seats bought, assigned and active.
+fn base_row(app: &App, bought: Option<i64>, counts: SeatCounts) -> AppRow {
+    AppRow {
+        app_id: app.id.0,
+        name: app.name.clone(),
+        vendor: app.vendor.clone(),
+        category: app.category.clone(),
+        status: app.status.to_string(),
+        owner_email: app.owner_email.clone(),
+        technical_owner_email: app.technical_owner_email.clone(),
+        billing_owner_email: app.billing_owner_email.clone(),
+        subscriptions: 0,
+        plans: String::new(),
+        seats_bought: bought,
+        seats_assigned: Some(counts.assigned),
+        seats_active: Some(counts.active),
+        monthly_spend_cents: None,
+        annual_spend_cents: None,
+        currency: None,
+    }
+}
+
+/// The app's rows: the base row alone when nothing is paid, else one per currency, with the
+/// seat counts on the first only (so sums over the sheet count each seat once).
+fn rows_per_currency(base: AppRow, per: BTreeMap<String, CurrencySpend>) -> Vec<AppRow> {
+    if per.is_empty() {
+        return vec![base];
+    }
+    let mut out = Vec::with_capacity(per.len());
+    for (i, (currency, (n, plans, monthly, annual))) in per.into_iter().enumerate() {
+        let mut r = base.clone();
+        if i > 0 {
+            r.seats_bought = None;
+            r.seats_assigned = None;
+            r.seats_active = None;
+        }
+        r.subscriptions = n;
+        r.plans = plans.join(", ");
+        r.monthly_spend_cents = monthly;
+        r.annual_spend_cents = annual;
+        r.currency = Some(currency);
+        out.push(r);
+    }
+    out
 }
 
 fn finding_rows(

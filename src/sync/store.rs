@@ -182,6 +182,7 @@ fn touch_by_external_id(
     Ok(())
 }
 
+#[expect(clippy::too_many_lines, reason = "split in the perf branch")]
 fn apply_accounts(
     conn: &mut Conn,
     state: &mut RunState,

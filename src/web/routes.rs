@@ -108,6 +108,7 @@ impl Modify for JsonBodies {
 }
 
 /// The actix app, with the OpenAPI document it generates.
+#[expect(clippy::too_many_lines, reason = "the route table: one line a route, read as a list")]
 pub fn build_app(
     ctx: Context,
     metrics: Metrics,

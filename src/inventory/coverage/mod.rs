@@ -117,6 +117,26 @@ struct AppFacts {
 
 /// Coverage of the given apps (every app with data when `apps` is None), as of `now`.
 pub fn for_apps(conn: &mut Conn, apps: Option<&[AppId]>, now: NaiveDateTime) -> QueryResult<HashMap<AppId, Coverage>> {
+    let facts = app_facts(conn, apps)?;
+    let marks = sources::for_apps(conn, apps)?;
+    let all_connections: Vec<_> = facts.values().flat_map(|f| f.connections.iter().copied()).collect();
+    let health = freshness::health(conn, &all_connections, now)?;
+    let mut wanted: Vec<AppId> = match apps {
+        Some(ids) => ids.to_vec(),
+        None => facts.keys().chain(marks.keys()).copied().collect(),
+    };
+    wanted.sort();
+    wanted.dedup();
+    let empty = AppFacts::default();
+    let out = wanted
+        .into_iter()
+        .map(|app| (app, coverage(facts.get(&app).unwrap_or(&empty), marks.get(&app), &health, now)))
+        .collect();
+    Ok(out)
+}
+
+/// What the accounts and licence pools of the given apps (all when None) say about them.
+fn app_facts(conn: &mut Conn, apps: Option<&[AppId]>) -> QueryResult<HashMap<AppId, AppFacts>> {
     type SeatRow = (AppId, Option<crate::db::ConnectionId>, bool, i64, Option<String>);
     // Boxed queries cannot group, so the filter is written out per case.
     macro_rules! seats {
@@ -163,55 +183,49 @@ pub fn for_apps(conn: &mut Conn, apps: Option<&[AppId]>, now: NaiveDateTime) -> 
         f.tiers = true;
         f.connections.insert(connection);
     }
-    let marks = sources::for_apps(conn, apps)?;
-    let all_connections: Vec<_> = facts.values().flat_map(|f| f.connections.iter().copied()).collect();
-    let health = freshness::health(conn, &all_connections, now)?;
-    let mut wanted: Vec<AppId> = match apps {
-        Some(ids) => ids.to_vec(),
-        None => facts.keys().chain(marks.keys()).copied().collect(),
+    Ok(facts)
+}
+
+/// One app's coverage from its facts, its source marks and its connections' health.
+fn coverage(
+    f: &AppFacts,
+    mark: Option<&sources::AppSources>,
+    health: &HashMap<crate::db::ConnectionId, ConnectionHealth>,
+    now: NaiveDateTime,
+) -> Coverage {
+    let seats = if f.connector_seats > 0 {
+        SeatCoverage::Connector
+    } else if f.other_seats > 0 {
+        match mark.and_then(|m| m.seats_source) {
+            Some(SeatsSource::Csv) => SeatCoverage::Csv,
+            _ => SeatCoverage::Manual,
+        }
+    } else {
+        SeatCoverage::None
     };
-    wanted.sort();
-    wanted.dedup();
-    let empty = AppFacts::default();
-    let mut out = HashMap::new();
-    for app in wanted {
-        let f = facts.get(&app).unwrap_or(&empty);
-        let mark = marks.get(&app);
-        let seats = if f.connector_seats > 0 {
-            SeatCoverage::Connector
-        } else if f.other_seats > 0 {
-            match mark.and_then(|m| m.seats_source) {
-                Some(SeatsSource::Csv) => SeatCoverage::Csv,
-                _ => SeatCoverage::Manual,
-            }
-        } else {
-            SeatCoverage::None
-        };
-        // Usage fed on purpose (a push, a file) speaks for the seats its source cannot.
-        let usage = match mark.and_then(|m| m.usage_source) {
-            Some(UsageSource::Push) => UsageCoverage::Push,
-            Some(UsageSource::Csv) => UsageCoverage::Csv,
-            None if f.tracked_connector_seats > 0 => UsageCoverage::Connector,
-            None => UsageCoverage::None,
-        };
-        let weakest = f.connections.iter().filter_map(|c| health.get(c)).max_by_key(|h| h.weakness());
-        let manual_fresh = mark
-            .and_then(|m| m.seats_updated_at.max(m.usage_updated_at))
-            .is_some_and(|t| now - t <= chrono::Duration::days(MANUAL_FRESH_DAYS));
-        let mut c = Coverage {
-            seats,
-            usage,
-            tiers: f.tiers,
-            last_sync_at: weakest.and_then(|h| h.last_run_at),
-            last_sync_status: weakest.and_then(|h| h.last_status.clone()),
-            last_error: weakest.and_then(|h| h.last_error.clone()),
-            stale: f.connections.iter().filter_map(|c| health.get(c)).any(|h| h.stale),
-            score: 0,
-        };
-        c.score = score(&c, !f.connections.is_empty(), manual_fresh);
-        out.insert(app, c);
-    }
-    Ok(out)
+    // Usage fed on purpose (a push, a file) speaks for the seats its source cannot.
+    let usage = match mark.and_then(|m| m.usage_source) {
+        Some(UsageSource::Push) => UsageCoverage::Push,
+        Some(UsageSource::Csv) => UsageCoverage::Csv,
+        None if f.tracked_connector_seats > 0 => UsageCoverage::Connector,
+        None => UsageCoverage::None,
+    };
+    let weakest = f.connections.iter().filter_map(|c| health.get(c)).max_by_key(|h| h.weakness());
+    let manual_fresh = mark
+        .and_then(|m| m.seats_updated_at.max(m.usage_updated_at))
+        .is_some_and(|t| now - t <= chrono::Duration::days(MANUAL_FRESH_DAYS));
+    let mut c = Coverage {
+        seats,
+        usage,
+        tiers: f.tiers,
+        last_sync_at: weakest.and_then(|h| h.last_run_at),
+        last_sync_status: weakest.and_then(|h| h.last_status.clone()),
+        last_error: weakest.and_then(|h| h.last_error.clone()),
+        stale: f.connections.iter().filter_map(|c| health.get(c)).any(|h| h.stale),
+        score: 0,
+    };
+    c.score = score(&c, !f.connections.is_empty(), manual_fresh);
+    c
 }
 
 /// Coverage of one app.

@@ -145,70 +145,16 @@ pub fn create(
             .returning(access_reviews::all_columns)
             .get_result(conn)?;
         let mut count = 0i64;
-        // Per reviewer address: (app name, items, dormant, departed).
-        let mut mail: BTreeMap<String, Vec<(String, i64, i64, i64)>> = BTreeMap::new();
+        let mut mail: BTreeMap<String, Vec<AppTally>> = BTreeMap::new();
         for app in &apps_in {
             let reviewers = reviewers_of(app);
-            let reviewers_json = serde_json::to_string(&reviewers).unwrap_or_else(|_| "[]".into());
-            let days = activity::threshold(app.inactive_days);
-            let seats: Vec<Account> = accounts::table
-                .filter(accounts::app_id.eq(app.id))
-                .filter(accounts::removed_at.is_null())
-                .filter(accounts::status.ne(AccountStatus::Removed))
-                .order(accounts::id.asc())
-                .select(Account::as_select())
-                .load(conn)?;
-            let person_ids: Vec<i64> = seats.iter().filter_map(|a| a.person_id.map(|p| p.0)).collect();
-            let mut persons: HashMap<i64, (String, PersonStatus)> = HashMap::new();
-            for ids in person_ids.chunks(INSERT_BATCH) {
-                let rows: Vec<(i64, String, PersonStatus)> = people::table
-                    .filter(people::id.eq_any(ids))
-                    .select((people::id, people::email, people::status))
-                    .load(conn)?;
-                persons.extend(rows.into_iter().map(|(id, e, s)| (id, (e, s))));
-            }
-            let (mut dormant_n, mut departed_n) = (0i64, 0i64);
-            let mut values: Vec<ItemValues> = Vec::with_capacity(seats.len());
-            for a in &seats {
-                let person = a.person_id.and_then(|p| persons.get(&p.0));
-                let dormant = activity::dormant(a, days, today);
-                dormant_n += i64::from(dormant == Some(true));
-                departed_n += i64::from(person.is_some_and(|p| p.1 == PersonStatus::Departed));
-                values.push((
-                    review_items::review_id.eq(review.id),
-                    review_items::app_id.eq(app.id),
-                    review_items::account_id.eq(a.id),
-                    review_items::person_email.eq(person.map(|p| p.0.clone()).or(a.email.clone())),
-                    review_items::person_status.eq(person.map(|p| p.1)),
-                    review_items::role.eq(a.role.clone()),
-                    review_items::last_active_at.eq(a.last_active_at),
-                    review_items::dormant.eq(dormant),
-                    review_items::dormant_reason.eq(activity::reason(a, days, dormant)),
-                    review_items::reviewers.eq(reviewers_json.clone()),
-                    review_items::by_default.eq(false),
-                ));
-            }
-            // One statement per row: batch inserts are not available through the connection enum.
-            for v in values {
-                diesel::insert_into(review_items::table).values(v).execute(conn)?;
-            }
-            count += seats.len() as i64;
+            let tally = add_items(conn, &review, app, &reviewers, today)?;
+            count += tally.items;
             for to in addresses(conn, &reviewers)? {
-                mail.entry(to).or_default().push((app.name.clone(), seats.len() as i64, dormant_n, departed_n));
+                mail.entry(to).or_default().push(tally.clone());
             }
         }
-        let link = format!("{public_url}/access-reviews/{}", review.id);
-        for (to, apps) in mail {
-            let apps: Vec<_> = apps
-                .iter()
-                .map(|(app, items, dormant, departed)| {
-                    json!({"app": app, "items": items, "dormant": dormant, "departed": departed})
-                })
-                .collect();
-            let ctx = json!({"review": review.name, "id": review.id, "due_on": review.due_on.to_string(),
-                "apps": apps, "link": link});
-            queue(conn, &format!("access_review:{}:start:{to}", review.id), "access_review_start", &to, &ctx)?;
-        }
+        write_to_reviewers(conn, &review, mail, public_url)?;
         audit::record(
             conn,
             actor,
@@ -220,6 +166,89 @@ pub fn create(
         )?;
         Ok((review, count))
     })
+}
+
+/// What one app brings to a review, for its reviewers' mail.
+#[derive(Clone)]
+struct AppTally {
+    app: String,
+    items: i64,
+    dormant: i64,
+    departed: i64,
+}
+
+/// Adds one item per live seat of `app` to the review.
+fn add_items(
+    conn: &mut Conn,
+    review: &AccessReview,
+    app: &App,
+    reviewers: &[String],
+    today: NaiveDate,
+) -> Result<AppTally> {
+    let reviewers_json = serde_json::to_string(reviewers).unwrap_or_else(|_| "[]".into());
+    let days = activity::threshold(app.inactive_days);
+    let seats: Vec<Account> = accounts::table
+        .filter(accounts::app_id.eq(app.id))
+        .filter(accounts::removed_at.is_null())
+        .filter(accounts::status.ne(AccountStatus::Removed))
+        .order(accounts::id.asc())
+        .select(Account::as_select())
+        .load(conn)?;
+    let person_ids: Vec<i64> = seats.iter().filter_map(|a| a.person_id.map(|p| p.0)).collect();
+    let mut persons: HashMap<i64, (String, PersonStatus)> = HashMap::new();
+    for ids in person_ids.chunks(INSERT_BATCH) {
+        let rows: Vec<(i64, String, PersonStatus)> = people::table
+            .filter(people::id.eq_any(ids))
+            .select((people::id, people::email, people::status))
+            .load(conn)?;
+        persons.extend(rows.into_iter().map(|(id, e, s)| (id, (e, s))));
+    }
+    let mut tally = AppTally { app: app.name.clone(), items: seats.len() as i64, dormant: 0, departed: 0 };
+    let mut values: Vec<ItemValues> = Vec::with_capacity(seats.len());
+    for a in &seats {
+        let person = a.person_id.and_then(|p| persons.get(&p.0));
+        let dormant = activity::dormant(a, days, today);
+        tally.dormant += i64::from(dormant == Some(true));
+        tally.departed += i64::from(person.is_some_and(|p| p.1 == PersonStatus::Departed));
+        values.push((
+            review_items::review_id.eq(review.id),
+            review_items::app_id.eq(app.id),
+            review_items::account_id.eq(a.id),
+            review_items::person_email.eq(person.map(|p| p.0.clone()).or(a.email.clone())),
+            review_items::person_status.eq(person.map(|p| p.1)),
+            review_items::role.eq(a.role.clone()),
+            review_items::last_active_at.eq(a.last_active_at),
+            review_items::dormant.eq(dormant),
+            review_items::dormant_reason.eq(activity::reason(a, days, dormant)),
+            review_items::reviewers.eq(reviewers_json.clone()),
+            review_items::by_default.eq(false),
+        ));
+    }
+    // One statement per row: batch inserts are not available through the connection enum.
+    for v in values {
+        diesel::insert_into(review_items::table).values(v).execute(conn)?;
+    }
+    Ok(tally)
+}
+
+/// Queues one mail per reviewer address, listing the apps they review.
+fn write_to_reviewers(
+    conn: &mut Conn,
+    review: &AccessReview,
+    mail: BTreeMap<String, Vec<AppTally>>,
+    public_url: &str,
+) -> Result<()> {
+    let link = format!("{public_url}/access-reviews/{}", review.id);
+    for (to, apps) in mail {
+        let apps: Vec<_> = apps
+            .iter()
+            .map(|t| json!({"app": t.app, "items": t.items, "dormant": t.dormant, "departed": t.departed}))
+            .collect();
+        let ctx = json!({"review": review.name, "id": review.id, "due_on": review.due_on.to_string(),
+            "apps": apps, "link": link});
+        queue(conn, &format!("access_review:{}:start:{to}", review.id), "access_review_start", &to, &ctx)?;
+    }
+    Ok(())
 }
 
 fn queue(conn: &mut Conn, key: &str, kind: &str, to: &str, ctx: &serde_json::Value) -> Result<()> {
