@@ -18,6 +18,9 @@ pub fn tests() -> Vec<Test> {
         per_backend!(a_repeated_query_parameter_is_a_documented_400),
         per_backend!(every_operation_with_query_parameters_documents_400),
         per_backend!(a_corrupt_json_column_fails_loudly_instead_of_reading_empty),
+        per_backend!(a_flattened_body_is_closed_over_all_its_parts),
+        per_backend!(every_operation_that_needs_a_caller_documents_401_and_403),
+        per_backend!(a_role_grant_is_audited_as_an_object),
     ]
 }
 
@@ -136,4 +139,74 @@ async fn a_corrupt_json_column_fails_loudly_instead_of_reading_empty(backend: Te
     // Read as an empty value before; now the read fails and says nothing of the database.
     let body = app.get("/api/v1/audit-log").await.expect_error(500, "internal", None);
     assert!(!body.to_string().contains("Lo\\\""), "{body}");
+}
+
+async fn a_flattened_body_is_closed_over_all_its_parts(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let doc = document(&app).await;
+    // `#[serde(flatten)]` documents an app's detail as allOf(App, its own fields).
+    assert!(
+        doc["components"]["schemas"]["AppDetail"]["allOf"].is_array(),
+        "{}",
+        doc["components"]["schemas"]["AppDetail"]
+    );
+    let contract = Contract::new(doc);
+    let id = app.app("Loom").await;
+    let path = format!("/api/v1/apps/{id}");
+    let good = app.get(&path).await.text;
+    let seen = |body: &Value| {
+        let body = body.to_string();
+        contract.check(&Observed {
+            method: "GET",
+            path: &path,
+            status: 200,
+            content_type: Some("application/json"),
+            body: &body,
+        })
+    };
+    let body: Value = serde_json::from_str(&good).unwrap();
+    seen(&body).expect("fields of every part together are the object");
+    let mut extra = body.clone();
+    extra["surprise"] = json!(1);
+    assert!(seen(&extra).unwrap_err().contains("surprise"), "a field no part documents");
+    for (part, field) in [("App", "name"), ("AppDetail's own", "licence_pools")] {
+        let mut missing = body.clone();
+        missing.as_object_mut().unwrap().remove(field);
+        assert!(seen(&missing).is_err(), "{field}, required by {part}, missing");
+    }
+    let mut wrong = body.clone();
+    wrong["coverage"]["seats"] = json!("Connector");
+    assert!(seen(&wrong).unwrap_err().contains("/coverage/seats"), "a nested object is still checked");
+}
+
+async fn every_operation_that_needs_a_caller_documents_401_and_403(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let doc = document(&app).await;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let open = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r == &json!({})));
+            if !path.starts_with("/api/v1") || open {
+                continue;
+            }
+            for status in ["401", "403"] {
+                assert!(op["responses"][status].is_object(), "{method} {path} does not document {status}");
+            }
+        }
+    }
+    // A calendar token is refused everywhere but the feed: 403, which the support checks is documented.
+    let cal =
+        app.post("/api/v1/tokens", json!({"name": "cal", "role": "finance", "scope": "calendar"})).await.expect(201);
+    let secret = cal["secret"].as_str().unwrap();
+    for path in ["/api/v1/me", "/api/v1/requests", "/api/v1/check-ins", "/api/v1/apps/1"] {
+        app.call_as(secret, Method::GET, path, None).await.expect_error(403, "forbidden", None);
+    }
+}
+
+async fn a_role_grant_is_audited_as_an_object(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    app.sign_in("pat@example.com", &[stackward::auth::Role::It]);
+    let log = app.get("/api/v1/audit-log?entity=user").await.expect(200);
+    let grant = log["items"].as_array().unwrap().iter().find(|e| e["action"] == "user.grant").expect("a grant entry");
+    assert_eq!(grant["before"], json!({"roles": []}), "{grant}");
+    assert_eq!(grant["after"], json!({"roles": [{"role": "it", "source": "local"}]}), "{grant}");
 }

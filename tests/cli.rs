@@ -1,7 +1,7 @@
 //! The built binary, as an operator runs it: serve on a new SQLite file, tokens, CSV, errors.
 
 use crate::once;
-use crate::support::Test;
+use crate::support::{Test, TestApp};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -73,9 +73,7 @@ async fn serve_creates_the_sqlite_file_and_answers_with_a_cli_token() {
     let base = format!("http://127.0.0.1:{port}");
     wait_until_up(&base).await;
     let client = reqwest::Client::new();
-    let me = client.get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.unwrap();
-    assert_eq!(me.status(), 200);
-    let me: serde_json::Value = me.json().await.unwrap();
+    let me = TestApp::send(client.get(format!("{base}/api/v1/me")).bearer_auth(&token)).await.expect(200);
     assert_eq!(me["role"], "admin");
     let ready = client.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);

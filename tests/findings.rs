@@ -13,6 +13,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(triage_follows_the_lifecycle),
         per_backend!(findings_sort_by_savings_and_total_with_unknown_prices_apart),
         per_backend!(exclusions_leave_service_accounts_out),
+        per_backend!(the_summary_counts_each_seat_once_names_apps_and_files_them_by_catalog_category),
         once!(the_cli_lists_findings_as_table_json_and_csv),
     ]
 }
@@ -298,4 +299,53 @@ async fn the_cli_lists_findings_as_table_json_and_csv() {
     assert!(csv_out
         .starts_with("id,kind,app_id,status,seats,monthly_savings_cents,annual_savings_cents,currency,explanation"));
     assert_eq!(csv_out.lines().count(), 5);
+}
+
+/// Miro (catalog category whiteboard, none set): 20 seats at USD 16/month (USD 3,840/yr) renewing
+/// within the risk window; 12 held, 4 idle for 90 days, one of those held by someone who left.
+async fn the_summary_counts_each_seat_once_names_apps_and_files_them_by_catalog_category(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let miro = app.post("/api/v1/apps", json!({"name": "Miro"})).await.expect(201);
+    let miro = miro["id"].as_str().unwrap().to_string();
+    let end = (chrono::Utc::now().date_naive() + chrono::Days::new(40)).to_string();
+    app.post(
+        "/api/v1/subscriptions",
+        json!({"app_id": miro, "plan": "Business", "seats_purchased": 20, "unit_price_cents": 1600, "currency": "USD",
+            "billing_frequency": "monthly", "term_start": "2026-01-01", "term_end": end}),
+    )
+    .await
+    .expect(201);
+    app.post("/api/v1/people", json!({"email": "left@example.com", "name": "Left", "status": "departed"}))
+        .await
+        .expect(201);
+    for i in 0..12 {
+        let email = if i == 0 { "left@example.com".to_string() } else { format!("m{i}@example.com") };
+        let days = if i < 4 { 90 } else { 1 };
+        app.post("/api/v1/accounts", json!({"app_id": miro, "email": email, "last_active_at": ago(days)}))
+            .await
+            .expect(201);
+    }
+    refresh(&app).await;
+    let all = findings(&app, "").await;
+    let annual = |kind: &str| all.iter().find(|f| f["kind"] == kind).map(|f| f["annual_savings_cents"].clone());
+    assert_eq!(annual("orphaned_account"), Some(json!(19200)), "{all:#?}");
+    assert_eq!(annual("inactive_seat"), Some(json!(3 * 19200)), "the departed seat is priced once");
+    assert_eq!(annual("unassigned_seats"), Some(json!(8 * 19200)));
+    let risk = all.iter().find(|f| f["kind"] == "renewal_at_risk").expect("renewal at risk");
+    assert!(risk["annual_savings_cents"].is_null(), "it points at the unassigned seats: {risk}");
+    assert_eq!(risk["evidence"]["savings_counted_in"].as_array().map(Vec::len), Some(1));
+
+    let totals = app.get("/api/v1/findings/summary").await.expect(200);
+    assert_eq!(
+        totals["overall"],
+        json!([{"key": "overall", "app_name": null, "currency": "USD",
+        "monthly_savings_cents": 12 * 1600, "annual_savings_cents": 12 * 19200, "findings": 4, "unknown_savings": 0}])
+    );
+    assert!(totals["overall"][0]["annual_savings_cents"].as_i64().unwrap() <= 384_000, "never above the contract");
+    assert_eq!(totals["deduplicated"], 1, "{totals}");
+    assert_eq!(totals["by_app"][0]["key"], miro.as_str());
+    assert_eq!(totals["by_app"][0]["app_name"], "Miro");
+    let categories: Vec<&str> =
+        totals["by_category"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
+    assert_eq!(categories, ["whiteboard"], "the catalog's category, as the overlap rule files it");
 }

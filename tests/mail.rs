@@ -126,7 +126,7 @@ async fn a_due_reminder_reaches_owners_and_finance_once(backend: TestBackend) {
     assert!(m.subject().contains("Zoom Business") && m.subject().contains(&deadline.to_string()), "{}", m.subject());
     let text = body(m);
     for needle in [
-        "4 used of 10 (40% in use)",
+        "4 held of 10 (40%)",
         "USD 1,800.00/yr",
         "right-size to 4 seats",
         "30-day reminder",

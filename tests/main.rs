@@ -19,6 +19,8 @@ mod layers;
 mod mail;
 mod ops;
 mod pages;
+mod pages_browser;
+mod pages_reviews;
 mod reclaim;
 mod renewals;
 mod request_rules;
@@ -68,6 +70,8 @@ fn main() {
     tests.extend(savings::tests());
     tests.extend(stack_audit::tests());
     tests.extend(pages::tests());
+    tests.extend(pages_browser::tests());
+    tests.extend(pages_reviews::tests());
     tests.extend(signin::tests());
     tests.extend(signin_browser::tests());
     let conclusion = libtest_mimic::run(&args, support::registry::trials(tests));

@@ -294,8 +294,9 @@ async fn the_form_shows_advice_before_sending_and_offers_seats_instead(backend: 
     bad.expect(400).has("annual_cost").has("value=\"X\"");
 }
 
-async fn findings_are_grouped_and_triaged_from_the_page(backend: TestBackend) {
-    let app = TestApp::new(backend).await;
+/// Slack with 20 seats bought and two idle since 2020, findings refreshed: an inactive-seat
+/// finding (2 seats) and an unassigned-seats one. Returns Slack's id.
+pub async fn slack_with_idle_seats(app: &TestApp) -> String {
     let slack = app.app("Slack").await;
     app.subscription(&slack, 20, 1200).await;
     for e in ["idle1@example.com", "idle2@example.com"] {
@@ -304,6 +305,12 @@ async fn findings_are_grouped_and_triaged_from_the_page(backend: TestBackend) {
             .expect(201);
     }
     app.post("/api/v1/findings/refresh", json!({})).await.expect(200);
+    slack
+}
+
+async fn findings_are_grouped_and_triaged_from_the_page(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let slack = slack_with_idle_seats(&app).await;
     let it = Visitor::new(&app, Role::It, "it@example.com");
     let page = it.get(&format!("/findings?app={slack}")).await.expect(200);
     page.has("Findings for").has("Inactive seat").has("Unassigned seats").has("Reclaim these seats");

@@ -11,6 +11,9 @@ pub fn tests() -> Vec<Test> {
     vec![
         per_backend!(renewals_list_deadlines_figures_and_recommendations),
         per_backend!(the_calendar_feed_parses_and_opens_only_with_a_calendar_token),
+        per_backend!(calendar_events_last_a_day_carry_an_alarm_per_stage_and_include_newly_approved_tools),
+        per_backend!(recommendations_count_active_seats_flag_over_assignment_and_the_mail_names_open_findings),
+        per_backend!(the_renewal_term_is_the_contract_term_not_the_billing_period),
     ]
 }
 
@@ -106,4 +109,223 @@ async fn the_calendar_feed_parses_and_opens_only_with_a_calendar_token(backend: 
     );
     let bearer = app.call(Some(Role::Auditor), Method::GET, "/api/v1/renewals.ics", None).await;
     assert!(bearer.text.starts_with("BEGIN:VCALENDAR"), "a reading role's bearer token works too");
+}
+
+/// Every property of a parsed component, by name: (parameters, value).
+type Props = Vec<(String, Vec<(String, Vec<String>)>, String)>;
+
+fn props(properties: &[ical::property::Property]) -> Props {
+    properties
+        .iter()
+        .map(|p| (p.name.clone(), p.params.clone().unwrap_or_default(), p.value.clone().unwrap_or_default()))
+        .collect()
+}
+
+fn value<'a>(props: &'a Props, name: &str) -> &'a str {
+    props.iter().find(|p| p.0 == name).map(|p| p.2.as_str()).unwrap_or_else(|| panic!("no {name} in {props:?}"))
+}
+
+fn day(d: chrono::NaiveDate) -> String {
+    d.format("%Y%m%d").to_string()
+}
+
+async fn calendar_events_last_a_day_carry_an_alarm_per_stage_and_include_newly_approved_tools(backend: TestBackend) {
+    let org = crate::requests::Org::new(backend).await;
+    let app = &org.app;
+    let (_, sub_id) = seed(app, "Miro", 45).await;
+    app.patch(&format!("/api/v1/subscriptions/{sub_id}"), json!({"reminder_days": "60,30,7"})).await.expect(200);
+    // A tool approved just now: its subscription renews in a year and belongs in the feed too.
+    let r = org.submit(&org.erin, crate::requests::tool("Mural", "https://mural.co", 120_000, "internal")).await;
+    let rid = crate::requests::id(&r);
+    org.decide(&org.mia, &rid, "approve", "yes").await.expect(200);
+    let done = org.decide(&org.ian, &rid, "approve", "bought").await.expect(200);
+    let approved_sub = done["subscription_id"].as_str().expect("the approved tool's subscription").to_string();
+
+    let r = app.call(Some(Role::Finance), Method::GET, "/api/v1/renewals.ics", None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let calendars: Vec<_> = ical::IcalParser::new(std::io::BufReader::new(r.text.as_bytes()))
+        .collect::<Result<_, _>>()
+        .expect("the feed parses as iCalendar");
+    let events = &calendars[0].events;
+    let uids: Vec<String> = events.iter().map(|e| value(&props(&e.properties), "UID").to_string()).collect();
+    assert!(uids.iter().any(|u| u.starts_with(&format!("stackward-sub{approved_sub}-deadline-"))), "{uids:?}");
+    for e in events {
+        let p = props(&e.properties);
+        let (start, end) = (value(&p, "DTSTART"), value(&p, "DTEND"));
+        let start_day = chrono::NaiveDate::parse_from_str(start, "%Y%m%d").expect("an all-day start");
+        assert_eq!(end, day(start_day.succ_opt().unwrap()), "DTEND is the day after DTSTART: {p:?}");
+        for name in ["DTSTART", "DTEND"] {
+            let params = &p.iter().find(|x| x.0 == name).unwrap().1;
+            assert_eq!(params, &vec![("VALUE".to_string(), vec!["DATE".to_string()])], "{name} is a date");
+        }
+        assert!(!value(&p, "DTSTAMP").is_empty());
+        assert!(value(&p, "URL").contains("/subscriptions/"), "{p:?}");
+        assert!(value(&p, "DESCRIPTION").contains("seats"), "{p:?}");
+    }
+    let miro = events
+        .iter()
+        .map(|e| (props(&e.properties), e))
+        .find(|(p, _)| value(p, "DTSTART") == day(today() + chrono::Days::new(45)))
+        .expect("Miro's notice deadline");
+    assert_eq!(value(&miro.0, "SUMMARY"), "Notice deadline (cancel or change by): Miro Business");
+    assert_eq!(value(&miro.0, "UID"), format!("stackward-sub{sub_id}-deadline-{}", today() + chrono::Days::new(45)));
+    let alarms: Vec<Props> = miro.1.alarms.iter().map(|a| props(&a.properties)).collect();
+    let triggers: Vec<&str> = alarms.iter().map(|a| value(a, "TRIGGER")).collect();
+    assert_eq!(triggers, ["-P60D", "-P30D", "-P7D"], "one alarm per reminder stage: {alarms:?}");
+    for a in &alarms {
+        assert_eq!(value(a, "ACTION"), "DISPLAY");
+        assert!(value(a, "DESCRIPTION").ends_with("Miro Business"), "{a:?}");
+    }
+    let renewal = events
+        .iter()
+        .map(|e| props(&e.properties))
+        .find(|p| value(p, "UID") == format!("stackward-sub{sub_id}-renewal-{}", today() + chrono::Days::new(75)))
+        .expect("Miro's renewal date");
+    assert_eq!(value(&renewal, "SUMMARY"), "Renews: Miro Business");
+}
+
+fn ago(days: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339()
+}
+
+/// Gives the app's active seats (seed made four) these last sign-ins, in days ago, adding seats
+/// on `sub` for the rest.
+async fn seats_last_active(app: &TestApp, app_id: &str, sub: &str, days: &[i64]) {
+    let accounts = app.get(&format!("/api/v1/accounts?app_id={app_id}&status=active")).await.expect(200);
+    let held = accounts["items"].as_array().unwrap();
+    for (i, d) in days.iter().enumerate() {
+        let when = json!({"last_active_at": ago(*d)});
+        match held.get(i) {
+            Some(a) => app.patch(&format!("/api/v1/accounts/{}", a["id"].as_str().unwrap()), when).await.expect(200),
+            None => app
+                .post(
+                    "/api/v1/accounts",
+                    json!({"app_id": app_id, "subscription_id": sub,
+                    "email": format!("extra{i}-{app_id}@example.com"), "last_active_at": ago(*d)}),
+                )
+                .await
+                .expect(201),
+        };
+    }
+}
+
+async fn renewal_of(app: &TestApp, sub_id: &str) -> serde_json::Value {
+    let all = app.get("/api/v1/renewals?within_days=3650&limit=500").await.expect(200);
+    all["items"].as_array().unwrap().iter().find(|r| r["subscription_id"] == sub_id).expect("its renewal").clone()
+}
+
+async fn recommendations_count_active_seats_flag_over_assignment_and_the_mail_names_open_findings(
+    backend: TestBackend,
+) {
+    use diesel::prelude::*;
+    let app = TestApp::new(backend).await;
+    // Miro: 10 seats bought; 7 held, of which 3 had no sign-in for 90 days.
+    let (miro, sub) = seed(&app, "Miro", 30).await;
+    seats_last_active(&app, &miro, &sub, &[90, 90, 90, 1, 2, 2, 2]).await;
+    let r = renewal_of(&app, &sub).await;
+    assert_eq!(
+        (r["seats_used"].clone(), r["seats_active"].clone(), r["seats_idle"].clone()),
+        (json!(7), json!(4), json!(3))
+    );
+    assert_eq!((r["seats_activity_unknown"].clone(), r["idle_days"].clone()), (json!(0), json!(60)));
+    assert_eq!(r["recommendation"]["action"], "right_size", "{r}");
+    assert_eq!(r["recommendation"]["seats"], 4, "idle seats are not needed: {r}");
+    assert_eq!(r["recommendation"]["reason"], "4 active, 3 idle for 60+ days, 3 unassigned, saving USD 1,080.00/yr",);
+
+    // Zoom: 8 seats bought, 9 in use.
+    let (zoom, zsub) = seed(&app, "Zoom", 30).await;
+    app.patch(&format!("/api/v1/subscriptions/{zsub}"), json!({"seats_purchased": 8})).await.expect(200);
+    seats_last_active(&app, &zoom, &zsub, &[1, 1, 1, 1, 3, 3, 3, 3, 3]).await;
+    let z = renewal_of(&app, &zsub).await;
+    assert_eq!(z["seats_over_assigned"], 1, "{z}");
+    assert_eq!(z["recommendation"]["action"], "renew");
+    assert_eq!(z["recommendation"]["seats"], 9, "never renew fewer seats than are used: {z}");
+    assert_eq!(z["recommendation"]["reason"], "9 active: 9 seats are needed, 1 more than the 8 bought");
+
+    app.post("/api/v1/findings/refresh", json!({})).await.expect(200);
+    let day = today();
+    stackward::scheduler::run_job(&app.ctx, stackward::scheduler::JobKind::RenewalReminders, day)
+        .await
+        .expect("reminder job runs");
+    let mut conn = app.db.db.get().unwrap();
+    use stackward::db::schema::outbox;
+    let mails: Vec<(String, String, Option<String>)> = outbox::table
+        .filter(outbox::kind.eq("renewal_reminder"))
+        .select((outbox::subject, outbox::text_body, outbox::html_body))
+        .load(&mut *conn)
+        .unwrap();
+    let (_, miro_text, miro_html) = mails.iter().find(|m| m.0.contains("Miro")).expect("Miro's reminder");
+    assert!(miro_text.contains("Activity:     4 active, 3 idle for 60+ days, 3 unassigned"), "{miro_text}");
+    assert!(miro_text.contains("Open findings for Miro:\n- "), "{miro_text}");
+    assert!(miro_text.contains("- 3 of 7 Miro Business seats had no sign-in for 60+ days"), "{miro_text}");
+    assert!(miro_text.contains("- 3 of 10 Miro Business seats are paid for but not assigned to anyone"), "{miro_text}");
+    assert!(miro_html.as_deref().unwrap_or_default().contains("<li>3 of 7 Miro Business seats had no sign-in"));
+    assert!(!miro_text.contains("Over-assigned"), "{miro_text}");
+    let (_, zoom_text, _) = mails.iter().find(|m| m.0.contains("Zoom")).expect("Zoom's reminder");
+    assert!(
+        zoom_text.contains("Over-assigned: 9 seats are held on a contract for 8: the vendor may bill the 1 extra at the next true-up; buy 1 more or remove 1"),
+        "{zoom_text}"
+    );
+}
+
+async fn the_renewal_term_is_the_contract_term_not_the_billing_period(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let zoom = app.app("Zoom").await;
+    let d = |days: i64| (today() + chrono::Duration::days(days)).to_string();
+    // (label, billing, term_start, term_end, renewal_term_months, expected renewal date)
+    let year_ago = today() - chrono::Months::new(12);
+    let cases = [
+        (
+            "monthly-billed annual, ended 5 days ago",
+            "monthly",
+            (year_ago - chrono::Days::new(5)).to_string(),
+            Some(d(-6)),
+            None,
+            (today() - chrono::Days::new(5)) + chrono::Months::new(12),
+        ),
+        (
+            "annual-billed three years, ended yesterday",
+            "annual",
+            (today() - chrono::Months::new(36)).to_string(),
+            Some(d(-2)),
+            None,
+            (today() - chrono::Days::new(1)) + chrono::Months::new(36),
+        ),
+        (
+            "month-to-month",
+            "monthly",
+            (today() - chrono::Days::new(45)).to_string(),
+            None,
+            None,
+            (today() - chrono::Days::new(45)) + chrono::Months::new(1) + chrono::Months::new(1),
+        ),
+        (
+            "a year, then two-year renewals",
+            "annual",
+            year_ago.to_string(),
+            Some(d(-1)),
+            Some(24),
+            today() + chrono::Months::new(24),
+        ),
+    ];
+    for (label, billing, start, end, term, want) in cases {
+        let sub = app
+            .post(
+                "/api/v1/subscriptions",
+                json!({"app_id": zoom, "plan": label, "currency": "USD", "seats_purchased": 1,
+                "billing_frequency": billing, "term_start": start, "term_end": end, "renewal_term_months": term}),
+            )
+            .await
+            .expect(201);
+        assert_eq!(sub["renewal_term_months"], json!(term), "{label}");
+        let r = renewal_of(&app, sub["id"].as_str().unwrap()).await;
+        assert_eq!(r["renewal_date"], want.to_string(), "{label}: {r}");
+        assert_eq!(r["rolled_terms"], 1, "{label}");
+    }
+    app.post(
+        "/api/v1/subscriptions",
+        json!({"app_id": zoom, "plan": "x", "currency": "USD", "renewal_term_months": 0}),
+    )
+    .await
+    .expect_error(400, "invalid", Some("renewal_term_months"));
 }

@@ -30,13 +30,8 @@ fn cookie_of(set_cookies: &[String]) -> String {
 }
 
 async fn me(app: &TestApp, cookie: &str) -> u16 {
-    let resp = reqwest::Client::new()
-        .get(format!("{}/api/v1/me", app.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("request");
-    resp.status().as_u16()
+    let req = reqwest::Client::new().get(format!("{}/api/v1/me", app.base)).header("cookie", cookie);
+    TestApp::send(req).await.status.as_u16()
 }
 
 async fn a_printed_link_signs_in_once_and_sign_out_ends_the_session(backend: TestBackend) {
@@ -56,15 +51,9 @@ async fn a_printed_link_signs_in_once_and_sign_out_ends_the_session(backend: Tes
     let secret = cookie.trim_start_matches("stackward_session=").to_string();
 
     // The API knows the person and their roles.
-    let who = reqwest::Client::new()
-        .get(format!("{}/api/v1/me", app.base))
-        .header("cookie", &cookie)
-        .send()
+    let who = TestApp::send(reqwest::Client::new().get(format!("{}/api/v1/me", app.base)).header("cookie", &cookie))
         .await
-        .unwrap()
-        .json::<serde_json::Value>()
-        .await
-        .unwrap();
+        .expect(200);
     assert_eq!(who["email"], "ina@example.com");
     assert_eq!(who["roles"], serde_json::json!(["it"]));
 
@@ -225,18 +214,18 @@ async fn the_api_takes_a_session_but_a_state_change_needs_the_csrf_header(backen
     let body = serde_json::json!({"name": "Figma", "category": "design"});
     let url = format!("{}/api/v1/apps", app.base);
     let origin = app.ctx.settings.public_url();
-    let r = client.post(&url).header("cookie", &it.cookie).header("origin", &origin).json(&body).send().await.unwrap();
-    assert_eq!(r.status().as_u16(), 403);
-    let r = client
-        .post(&url)
-        .header("cookie", &it.cookie)
-        .header("origin", &origin)
-        .header("x-csrf-token", &it.csrf_token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 201);
+    let r = TestApp::send(client.post(&url).header("cookie", &it.cookie).header("origin", &origin).json(&body)).await;
+    assert_eq!(r.status.as_u16(), 403);
+    let r = TestApp::send(
+        client
+            .post(&url)
+            .header("cookie", &it.cookie)
+            .header("origin", &origin)
+            .header("x-csrf-token", &it.csrf_token)
+            .json(&body),
+    )
+    .await;
+    assert_eq!(r.status.as_u16(), 201);
     // The audit log names the person, not a token.
     let log = app.get("/api/v1/audit-log?limit=500").await.expect(200);
     assert!(log["items"].as_array().unwrap().iter().any(|e| e["actor"] == "user:ivan@example.com"), "{log}");

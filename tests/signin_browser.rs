@@ -20,7 +20,8 @@ pub fn tests() -> Vec<Test> {
 
 const ROLE_MAP: &str = "admin=stackward-admins,it=it-team,finance=finance";
 
-async fn app_with(provider: &Provider) -> TestApp {
+/// An app on its own loopback address signing in through `provider` with the test role map.
+pub async fn app_with(provider: &Provider) -> TestApp {
     let flags = provider.flags(ROLE_MAP);
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     TestApp::at_own_address(TestBackend::Sqlite, &flags).await
@@ -83,9 +84,8 @@ async fn a_forbidden_role_gets_the_403_page_and_sign_out_ends_the_session() {
     let me = |cookie: String| {
         let url = format!("{}/api/v1/me", app.base);
         async move {
-            let r =
-                reqwest::Client::new().get(url).header("cookie", format!("stackward_session={cookie}")).send().await;
-            r.unwrap().status().as_u16()
+            let req = reqwest::Client::new().get(url).header("cookie", format!("stackward_session={cookie}"));
+            TestApp::send(req).await.status.as_u16()
         }
     };
     assert_eq!(me(cookie.clone()).await, 200);

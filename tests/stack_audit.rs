@@ -72,15 +72,11 @@ async fn take(app: &TestApp, quarter: &str) -> Value {
 
 /// The pack's bytes, as an auditor downloads them.
 async fn pack(app: &TestApp, id: &str) -> Vec<u8> {
-    let resp = reqwest::Client::new()
-        .get(format!("{}/api/v1/audits/{id}/pack", app.base))
-        .bearer_auth(app.token(Role::Auditor))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "application/zip");
-    resp.bytes().await.unwrap().to_vec()
+    let req = reqwest::Client::new().get(format!("{}/api/v1/audits/{id}/pack", app.base));
+    let resp = TestApp::send(req.bearer_auth(app.token(Role::Auditor))).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.headers["content-type"], "application/zip");
+    resp.bytes
 }
 
 /// The pack's files in zip order.
@@ -252,6 +248,7 @@ async fn changes_list_an_added_app_and_a_resolved_finding(backend: TestBackend) 
     assert_eq!(f["status"], "resolved");
     let second = take(&app, "2026-Q4").await;
     assert_eq!(second["previous_id"], first["id"]);
+    assert_eq!(second["summary"]["previous"]["id"], first["id"], "an id is a string wherever it is sent");
     let files = unzip(&pack(&app, second["id"].as_str().unwrap()).await);
     let changes = csv_rows(file(&files, "changes.csv"));
     let kinds: Vec<(&str, &str, &str)> =
@@ -269,7 +266,7 @@ async fn changes_list_an_added_app_and_a_resolved_finding(backend: TestBackend) 
 
 /// A review of Zoom: busy (active), idle (dormant), gone (departed, active), and two more seats:
 /// dormant-kept (dormant, kept by olga with a reason) and untracked (activity unknown).
-async fn review(app: &TestApp) -> (String, BTreeMap<String, Value>, String) {
+pub async fn review(app: &TestApp) -> (String, BTreeMap<String, Value>, String) {
     let (zoom, _) = stack(app).await;
     account(app, &zoom, "dormant-kept@example.com", Some(ago(300))).await;
     let untracked = account(app, &zoom, "untracked@example.com", None).await;

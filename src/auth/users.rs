@@ -52,6 +52,12 @@ pub struct HeldRole {
     pub source: RoleSource,
 }
 
+/// The roles a user holds, as the audit log keeps them: a record is an object, never a bare list.
+#[derive(Serialize)]
+struct Roles<'a> {
+    roles: &'a [HeldRole],
+}
+
 fn checked_email(email: &str) -> Result<String, SignInError> {
     let mut email = email.to_string();
     crate::inventory::validate::email("email", &mut email)
@@ -107,7 +113,15 @@ pub fn grant(conn: &mut Conn, actor: &Actor, email: &str, role: Role) -> Result<
                 ))
                 .execute(conn)?;
             let after: Vec<HeldRole> = roles_held(conn, user.id)?;
-            audit::record(conn, actor, "user.grant", "user", user.id, Some(&held), Some(&after))?;
+            audit::record(
+                conn,
+                actor,
+                "user.grant",
+                "user",
+                user.id,
+                Some(&Roles { roles: &held }),
+                Some(&Roles { roles: &after }),
+            )?;
         }
         Ok(user)
     })
@@ -127,7 +141,15 @@ pub fn revoke(conn: &mut Conn, actor: &Actor, email: &str, role: Role) -> Result
         .execute(conn)?;
         if n > 0 {
             let after = roles_held(conn, user.id)?;
-            audit::record(conn, actor, "user.revoke", "user", user.id, Some(&before), Some(&after))?;
+            audit::record(
+                conn,
+                actor,
+                "user.revoke",
+                "user",
+                user.id,
+                Some(&Roles { roles: &before }),
+                Some(&Roles { roles: &after }),
+            )?;
         }
         Ok(n > 0)
     })
@@ -172,7 +194,15 @@ pub fn set_provider_roles(conn: &mut Conn, id: UserId, roles: &[Role]) -> Result
                 .execute(conn)?;
         }
         let after = roles_held(conn, id)?;
-        audit::record(conn, &Actor("identity-provider".into()), "user.roles", "user", id, Some(&before), Some(&after))?;
+        audit::record(
+            conn,
+            &Actor("identity-provider".into()),
+            "user.roles",
+            "user",
+            id,
+            Some(&Roles { roles: &before }),
+            Some(&Roles { roles: &after }),
+        )?;
         Ok(())
     })
 }

@@ -180,6 +180,23 @@ impl Catalog {
     pub fn categories(&self) -> &[String] {
         &self.categories
     }
+
+    /// The category an app is filed under, as a label: its own, else its catalog entry's (found
+    /// by name or by one of its hosts). The overlap rule and the findings summary both use it.
+    pub fn category_for(&self, name: &str, hosts: &[&str], own: Option<&str>) -> Option<String> {
+        match own.map(category_label).filter(|c| !c.is_empty()) {
+            Some(c) => Some(c),
+            None => self.identify(Some(name), hosts, None).map(|e| category_label(&e.category)),
+        }
+    }
+}
+
+/// A category as people read it and the overlap rule groups apps by: lower-case words joined by
+/// single spaces, whether written as a key (`video_conferencing`) or by hand (`Video  Conferencing`).
+pub fn category_label(category: &str) -> String {
+    let lower = category.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| c == '_' || c.is_whitespace()).filter(|w| !w.is_empty()).collect();
+    words.join(" ")
 }
 
 /// The `*catalog*.toml` files of `dir`, sorted so that later files override earlier ones
@@ -250,11 +267,72 @@ mod tests {
         assert!(c.entries().len() >= 200, "{}", c.entries().len());
         let used: BTreeSet<&str> = c.entries().iter().map(|e| e.category.as_str()).collect();
         assert!(used.len() >= 30, "{used:?}");
-        assert_eq!(c.categories().len(), 42);
+        assert_eq!(c.categories().len(), 46);
         for cat in c.categories() {
             assert!(c.in_category(cat).count() >= 3, "{cat} has fewer than 3 apps");
         }
         assert!(c.in_category(&String::from("video_conferencing")).any(|e| e.name == "Zoom"));
+    }
+
+    #[test]
+    fn an_apps_own_category_wins_and_labels_read_the_same_however_written() {
+        let c = Catalog::builtin().unwrap();
+        assert_eq!(category_label(" Video_Conferencing  tools"), "video conferencing tools");
+        assert_eq!(c.category_for("Zoom", &[], None).as_deref(), Some("video conferencing"));
+        assert_eq!(c.category_for("Our Zoom", &["zoom.us"], Some(" ")).as_deref(), Some("video conferencing"));
+        assert_eq!(c.category_for("Zoom", &[], Some("Meetings")).as_deref(), Some("meetings"));
+        assert_eq!(c.category_for("In-house tool", &[], None), None);
+    }
+
+    #[test]
+    fn well_known_rivals_share_a_category() {
+        // Pairs buyers compare head to head, as each vendor describes itself: one category each,
+        // so an overlap is found and request advice names the rival, not an unrelated tool.
+        let c = Catalog::builtin().unwrap();
+        let pairs = [
+            ("Loom", "Vidyard"),
+            ("Miro", "Mural"),
+            ("Asana", "Monday.com"),
+            ("Zoom", "Google Meet"),
+            ("Notion", "Confluence"),
+            ("1Password", "Bitwarden"),
+            ("Slack", "Mattermost"),
+            ("Dropbox", "Box"),
+            ("Figma", "Sketch"),
+            ("Salesforce", "HubSpot"),
+            ("Zendesk", "Intercom"),
+            ("Okta", "Microsoft Entra ID"),
+            ("Jira", "Linear"),
+            ("GitHub", "GitLab"),
+            ("Datadog", "New Relic"),
+            ("PagerDuty", "Opsgenie"),
+            ("DocuSign", "Dropbox Sign"),
+            ("Typeform", "SurveyMonkey"),
+            ("Calendly", "Chili Piper"),
+            ("Greenhouse", "Lever"),
+            ("Expensify", "Ramp"),
+            ("Hotjar", "FullStory"),
+            ("Semrush", "Ahrefs"),
+            ("Pitch", "Prezi"),
+            ("Descript", "Loom"),
+            ("Gong", "Chorus"),
+            ("Tableau", "Power BI"),
+            ("Otter.ai", "Fireflies.ai"),
+            ("Mailchimp", "Brevo"),
+            ("Postmark", "Mailgun"),
+            ("BambooHR", "HiBob"),
+            ("ChatGPT", "Claude"),
+        ];
+        let category = |n: &str| c.find_by_name(n).map(|e| e.category.clone()).unwrap_or_else(|| panic!("{n} missing"));
+        for (a, b) in pairs {
+            assert_eq!(category(a), category(b), "{a} and {b}");
+        }
+        // Filed by what the vendor says the product is, not by a neighbour's category.
+        let not = [("Loom", "design"), ("Vidyard", "sales_engagement"), ("Pitch", "design"), ("Semrush", "analytics")];
+        for (name, wrong) in not {
+            assert_ne!(category(name), wrong, "{name}");
+        }
+        assert_ne!(category("Postmark"), category("Mailchimp"), "transactional delivery is not campaign marketing");
     }
 
     #[test]

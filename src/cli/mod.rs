@@ -16,6 +16,9 @@ mod transfer;
 mod usage;
 mod users;
 
+/// The demo's company, for tools that need realistic data (the browser tests' screenshots).
+pub use demo::{seed as seed_demo, PERSONAS as DEMO_PERSONAS};
+
 use crate::config::Settings;
 use crate::context::Context;
 use crate::db::Db;

@@ -58,6 +58,7 @@ diesel::table! {
         updated_at -> Timestamp,
         reminder_days -> Nullable<Text>,
         no_action_needed -> Bool,
+        renewal_term_months -> Nullable<Integer>,
     }
 }
 

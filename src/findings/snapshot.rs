@@ -273,11 +273,7 @@ impl Snapshot {
     /// imported for the app or a time was given; a push helps an untracked connection's seat
     /// only where it gave that seat a time.
     pub fn activity_known(&self, a: &Account) -> bool {
-        let fed = self.usage_fed.contains(&a.app_id);
-        match a.connection_id {
-            Some(_) => a.activity_tracked || (fed && a.last_active_at.is_some()),
-            None => fed || a.last_active_at.is_some(),
-        }
+        a.activity_known(self.usage_fed.contains(&a.app_id))
     }
 
     /// True for an active, billed seat not excluded from `kind`.

@@ -117,6 +117,26 @@ impl Account {
             premium_used: None,
         }
     }
+
+    /// True when the seat's activity is known, so a missing sign-in means "never used": its
+    /// connection reports activity, or (for seats without a connection) usage is pushed or
+    /// imported for the app (`usage_fed`) or a time was given; a push helps an untracked
+    /// connection's seat only where it gave that seat a time.
+    pub fn activity_known(&self, usage_fed: bool) -> bool {
+        match self.connection_id {
+            Some(_) => self.activity_tracked || (usage_fed && self.last_active_at.is_some()),
+            None => usage_fed || self.last_active_at.is_some(),
+        }
+    }
+
+    /// True when the seat (its activity known) shows no activity since `cutoff`; one never used
+    /// counts once it is older than the cutoff, so a new seat is not idle yet.
+    pub fn idle_since(&self, cutoff: NaiveDateTime) -> bool {
+        match self.last_active_at {
+            Some(t) => t < cutoff,
+            None => self.vendor_created_at.unwrap_or(self.first_seen_at).min(self.first_seen_at) < cutoff,
+        }
+    }
 }
 
 /// Fields to set on an account; absent fields stay as they are, `null` clears an optional one.

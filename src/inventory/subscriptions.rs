@@ -99,6 +99,9 @@ pub struct Subscription {
     pub reminder_days: Option<String>,
     /// True when the owner has said no renewal reminders are needed.
     pub no_action_needed: bool,
+    /// Months each renewal runs (the contract term, whatever the billing period); null = as long
+    /// as the current term.
+    pub renewal_term_months: Option<i32>,
 }
 
 /// Fields to set on a subscription; absent fields stay as they are, `null` clears an optional one.
@@ -162,13 +165,18 @@ pub struct SubscriptionChanges {
     /// Set true to stop renewal reminders for this subscription.
     #[serde(default, deserialize_with = "crate::inventory::validate::not_null")]
     pub no_action_needed: Option<bool>,
+    /// Months each renewal runs (1–120), whatever the billing period; null = as long as the
+    /// current term.
+    #[serde(default, with = "serde_with::rust::double_option")]
+    #[schema(value_type = Option<i32>, minimum = 1, maximum = 120)]
+    pub renewal_term_months: Option<Option<i32>>,
 }
 
 impl SubscriptionChanges {
     fn apply(self, s: &mut Subscription) {
         crate::apply_changes!(self, s; app_id, plan, seats_purchased, unit_price_cents, currency,
             billing_frequency, term_start, term_end, renewal_type, notice_days, opt_out_date,
-            owner_email, cost_centre, status, reminder_days, no_action_needed);
+            owner_email, cost_centre, status, reminder_days, no_action_needed, renewal_term_months);
     }
 }
 
@@ -279,6 +287,9 @@ fn validate(conn: &mut Conn, s: &mut Subscription) -> Result<()> {
     if s.notice_days.is_some_and(|d| !(0..=3650).contains(&d)) {
         return Err(Invalid::new("notice_days", "must be between 0 and 3650").into());
     }
+    if s.renewal_term_months.is_some_and(|m| !(1..=120).contains(&m)) {
+        return Err(Invalid::new("renewal_term_months", "must be between 1 and 120").into());
+    }
     validate::optional_email("owner_email", &mut s.owner_email)?;
     validate::optional("cost_centre", &mut s.cost_centre)?;
     validate::optional("reminder_days", &mut s.reminder_days)?;
@@ -356,6 +367,7 @@ pub fn create(conn: &mut Conn, actor: &Actor, changes: SubscriptionChanges) -> R
         updated_at: now,
         reminder_days: None,
         no_action_needed: false,
+        renewal_term_months: None,
     };
     changes.apply(&mut s);
     crate::db::write_tx(conn, |conn| {

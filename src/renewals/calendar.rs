@@ -1,9 +1,21 @@
 //! The renewals calendar: notice deadlines and renewal dates as an iCalendar feed that a
-//! calendar app subscribes to.
+//! calendar app subscribes to. Events are all-day (`DTEND` is the next day: RFC 5545 ends are
+//! exclusive), and a notice deadline carries an alarm at each of its reminder stages.
 
 use super::dates::DeadlineKind;
 use super::upcoming::{money, UpcomingRenewal};
-use icalendar::{Calendar, Component, Event, EventLike};
+use chrono::NaiveDate;
+use icalendar::{Alarm, Calendar, Component, Event, EventLike, Trigger};
+
+/// An all-day event on `day`: a zero-length one shows in no calendar app.
+fn all_day(uid: &str, day: NaiveDate, stamp: chrono::DateTime<chrono::Utc>) -> Event {
+    let mut e = Event::new();
+    e.uid(uid).timestamp(stamp).starts(day);
+    if let Some(next) = day.succ_opt() {
+        e.ends(next);
+    }
+    e
+}
 
 /// Builds the feed. Event UIDs are stable per subscription, event and date, so a moved date
 /// shows as a new event and a calendar app updates rather than duplicates.
@@ -26,27 +38,24 @@ pub fn feed(renewals: &[UpcomingRenewal], public_url: &str) -> String {
             DeadlineKind::Expiry => ("Expires", "Expires"),
         };
         let label = format!("{} {}", r.app_name, r.plan);
-        cal.push(
-            Event::new()
-                .uid(&format!("stackward-sub{}-deadline-{}", r.subscription_id, r.notice_deadline))
-                .timestamp(stamp)
-                .summary(&format!("{deadline_title}: {label}"))
-                .description(&details)
-                .url(&link)
-                .all_day(r.notice_deadline)
-                .done(),
-        );
+        let uid = format!("stackward-sub{}-deadline-{}", r.subscription_id, r.notice_deadline);
+        let mut deadline = all_day(&uid, r.notice_deadline, stamp);
+        deadline.summary(&format!("{deadline_title}: {label}")).description(&details).url(&link);
+        // The reminder stages, as the owner gets them by mail; none when the owner asked for none.
+        for stage in r.reminder_days.iter().filter(|_| !r.no_action_needed) {
+            let days = if *stage == 1 { "1 day".to_string() } else { format!("{stage} days") };
+            let note = format!("{deadline_title} in {days}: {label}");
+            let mut alarm = Alarm::display(&note, Trigger::before_start(chrono::Duration::days(i64::from(*stage))));
+            // chrono writes the offset in seconds (-PT5184000S); in days it reads as meant.
+            alarm.add_property("TRIGGER", format!("-P{stage}D"));
+            deadline.alarm(alarm);
+        }
+        cal.push(deadline.done());
         if r.renewal_date != r.notice_deadline {
-            cal.push(
-                Event::new()
-                    .uid(&format!("stackward-sub{}-renewal-{}", r.subscription_id, r.renewal_date))
-                    .timestamp(stamp)
-                    .summary(&format!("{renewal_title}: {label}"))
-                    .description(&details)
-                    .url(&link)
-                    .all_day(r.renewal_date)
-                    .done(),
-            );
+            let uid = format!("stackward-sub{}-renewal-{}", r.subscription_id, r.renewal_date);
+            let mut renewal = all_day(&uid, r.renewal_date, stamp);
+            renewal.summary(&format!("{renewal_title}: {label}")).description(&details).url(&link);
+            cal.push(renewal.done());
         }
     }
     cal.done().to_string()

@@ -3,12 +3,15 @@
 //!
 //! - `term_end` is the last day the current term covers; the renewal date is the day after it
 //!   (a term 2026-01-01..2026-12-31 renews on 2027-01-01).
-//! - With no `term_end`, the term is one billing period from `term_start` (monthly and usage:
-//!   one month, annual: twelve); a multi-year term with no end cannot be known.
+//! - With no `term_end`, the term is the renewal term when one is set, else one billing period
+//!   from `term_start` (monthly and usage: one month, annual: twelve); a multi-year term with
+//!   neither cannot be known.
 //! - The notice deadline is the renewal date minus the notice days, or the explicit opt-out
 //!   date when that is earlier. The opt-out date belongs to the stated term only.
 //! - An auto-renewing term whose renewal date has come renewed silently: it is rolled forward
-//!   by whole terms, always counted from the original date so month ends do not drift.
+//!   by whole renewal terms, always counted from the original date so month ends do not drift.
+//!   The renewal term is the contract's (`renewal_term_months`, else the stated term's length to
+//!   the nearest month), never the billing period: a 12-month term billed monthly renews for 12.
 //! - Manual and none terms are never rolled; `none` expires on its renewal date, without notice.
 
 use crate::inventory::{BillingFrequency, RenewalType};
@@ -58,6 +61,27 @@ pub struct Contract {
     pub notice_days: Option<i32>,
     /// Explicit opt-out date of the stated term.
     pub opt_out_date: Option<NaiveDate>,
+    /// Months each renewal runs; None = as long as the stated term.
+    pub renewal_term_months: Option<i32>,
+}
+
+impl Contract {
+    /// The contract terms of a subscription.
+    pub fn of(s: &crate::inventory::Subscription) -> Self {
+        Contract {
+            term_start: s.term_start,
+            term_end: s.term_end,
+            billing_frequency: s.billing_frequency,
+            renewal_type: s.renewal_type,
+            notice_days: s.notice_days,
+            opt_out_date: s.opt_out_date,
+            renewal_term_months: s.renewal_term_months,
+        }
+    }
+
+    fn renewal_months(&self) -> Option<u32> {
+        self.renewal_term_months.and_then(|m| u32::try_from(m).ok()).filter(|m| *m > 0)
+    }
 }
 
 /// Default reminder stages, in days before the deadline.
@@ -80,12 +104,24 @@ pub fn months_between(a: NaiveDate, b: NaiveDate) -> u32 {
     n
 }
 
+/// A term's length in whole months, to the nearest month and at least one: a term that ends a
+/// day early (2023-03-01 to 2024-02-28) is still a year.
+fn term_months(start: NaiveDate, next_start: NaiveDate) -> u32 {
+    let n = months_between(start, next_start);
+    let gap = |m: u32| start.checked_add_months(Months::new(m)).map(|d| (d - next_start).num_days().abs());
+    let closer = match (gap(n), gap(n + 1)) {
+        (Some(below), Some(above)) if above < below => n + 1,
+        _ => n,
+    };
+    closer.max(1)
+}
+
 /// The next renewal as of `today`, or None when it cannot be known (multi-year with no end).
 pub fn next_renewal(c: &Contract, today: NaiveDate) -> Option<RenewalDates> {
     let stated_end = match c.term_end {
         Some(end) => end,
         None => {
-            let months = period_months(c.billing_frequency)?;
+            let months = c.renewal_months().or_else(|| period_months(c.billing_frequency))?;
             c.term_start.checked_add_months(Months::new(months))?.pred_opt()?
         }
     };
@@ -97,10 +133,8 @@ pub fn next_renewal(c: &Contract, today: NaiveDate) -> Option<RenewalDates> {
     };
     let (mut term_start, mut renewal_date, mut rolled) = (c.term_start, anchor, 0u32);
     if kind == DeadlineKind::Cancel && anchor <= today {
-        let step = match c.billing_frequency {
-            BillingFrequency::MultiYear => Some(months_between(c.term_start, anchor)).filter(|m| *m >= 1).unwrap_or(12),
-            other => period_months(other).unwrap_or(12),
-        };
+        // The contract term, not the billing period: billing monthly does not make a year's term monthly.
+        let step = c.renewal_months().unwrap_or_else(|| term_months(c.term_start, anchor));
         while renewal_date <= today {
             rolled += 1;
             // From the anchor every time: Jan 31 + 1 month is Feb 28, + 2 months is Mar 31.
@@ -170,6 +204,7 @@ mod tests {
             renewal_type: r,
             notice_days: None,
             opt_out_date: None,
+            renewal_term_months: None,
         }
     }
 
@@ -185,6 +220,10 @@ mod tests {
         };
         let opt = |mut c: Contract, o: &str| {
             c.opt_out_date = Some(d(o));
+            c
+        };
+        let term = |mut c: Contract, months: i32| {
+            c.renewal_term_months = Some(months);
             c
         };
         type Want = Option<(&'static str, &'static str, &'static str, DeadlineKind, u32)>;
@@ -315,6 +354,36 @@ mod tests {
                 contract("2020-01-01", Some("2022-12-31"), MultiYear, auto),
                 "2024-06-01",
                 Some(("2023-01-01", "2026-01-01", "2026-01-01", Cancel, 1)),
+            ),
+            (
+                "monthly-billed annual term renews for a year, not a month",
+                notice(contract("2026-01-01", Some("2026-12-31"), Monthly, auto), 30),
+                "2027-01-05",
+                Some(("2027-01-01", "2028-01-01", "2027-12-02", Cancel, 1)),
+            ),
+            (
+                "annual-billed three-year term renews for three years",
+                contract("2024-01-01", Some("2026-12-31"), Annual, auto),
+                "2027-03-01",
+                Some(("2027-01-01", "2030-01-01", "2030-01-01", Cancel, 1)),
+            ),
+            (
+                "month-to-month rolls monthly",
+                contract("2026-06-01", None, Monthly, auto),
+                "2026-08-15",
+                Some(("2026-08-01", "2026-09-01", "2026-09-01", Cancel, 2)),
+            ),
+            (
+                "a set renewal term: one year, then two-year renewals",
+                term(contract("2026-01-01", Some("2026-12-31"), Annual, auto), 24),
+                "2027-02-01",
+                Some(("2027-01-01", "2029-01-01", "2029-01-01", Cancel, 1)),
+            ),
+            (
+                "a set renewal term gives an open-ended multi-year its end",
+                term(contract("2025-01-01", None, MultiYear, auto), 36),
+                "2026-01-01",
+                Some(("2025-01-01", "2028-01-01", "2028-01-01", Cancel, 0)),
             ),
             (
                 "opt-out ignored after a roll",

@@ -5,5 +5,6 @@ pub mod calendar;
 pub mod dates;
 pub mod digest;
 pub mod reminders;
+pub mod seat_use;
 pub mod stale;
 pub mod upcoming;

@@ -69,14 +69,49 @@ fn recipients(r: &UpcomingRenewal, settings: &ReminderSettings) -> Vec<String> {
     out
 }
 
-/// The email for stage `stage` of renewal `r`.
+/// The app's open and acknowledged findings, largest savings first, as their explanations.
+/// Read from the findings table itself: the findings module builds on this one (renewal dates).
+fn open_findings(conn: &mut Conn, app: crate::inventory::AppId) -> QueryResult<Vec<String>> {
+    use crate::db::schema::findings;
+    let mut rows: Vec<(String, Option<i64>)> = findings::table
+        .filter(findings::app_id.eq(app))
+        .filter(findings::status.eq_any(["open", "acknowledged"]))
+        .order(findings::id.asc())
+        .select((findings::explanation, findings::annual_savings_cents))
+        .load(conn)?;
+    rows.sort_by_key(|(_, cents)| std::cmp::Reverse(cents.unwrap_or(-1)));
+    Ok(rows.into_iter().map(|(explanation, _)| explanation).collect())
+}
+
+/// "9 seats are held on a contract for 8…", when more seats are held than bought.
+fn over_assigned_line(r: &UpcomingRenewal) -> Option<String> {
+    let over = r.seats_over_assigned;
+    let bought = r.seats_purchased?;
+    (over > 0).then(|| {
+        format!(
+            "{} seats are held on a contract for {bought}: the vendor may bill the {over} extra at the next true-up; buy {over} more or remove {over}",
+            r.seats_used
+        )
+    })
+}
+
+/// The email for stage `stage` of renewal `r`, naming the app's open findings.
 pub fn render(
     r: &UpcomingRenewal,
     stage: u32,
     late: bool,
     to: Vec<String>,
+    findings: &[String],
     settings: &ReminderSettings,
 ) -> Result<Email, DbError> {
+    let activity = super::seat_use::SeatUse {
+        held: r.seats_used,
+        active: r.seats_active,
+        idle: r.seats_idle,
+        unknown: r.seats_activity_unknown,
+        idle_days: r.idle_days,
+    }
+    .breakdown(r.seats_purchased);
     let kind = match r.deadline_kind {
         dates::DeadlineKind::Cancel => "cancel",
         dates::DeadlineKind::Renew => "renew",
@@ -94,6 +129,9 @@ pub fn render(
         "stage": stage,
         "late": late,
         "seats_used": r.seats_used,
+        "activity": activity,
+        "over_assigned": over_assigned_line(r),
+        "findings": findings,
         "seats_purchased": r.seats_purchased.map(|s| s.to_string()).unwrap_or_else(|| "unlimited".into()),
         "utilisation": r.utilisation_percent.map(|p| format!("{p}%")),
         "annual_cost": r.annual_cost_cents.map(|c| format!("{}/yr", money(c, &r.currency))).unwrap_or_else(|| "unknown (no price recorded)".into()),
@@ -169,7 +207,8 @@ pub fn run(
             continue;
         }
         let late = r.notice_deadline - chrono::Days::new(u64::from(stage)) < today;
-        let email = render(&r, stage, late, to.clone(), settings)?;
+        let findings = open_findings(conn, r.app_id)?;
+        let email = render(&r, stage, late, to.clone(), &findings, settings)?;
         let mut reminder = Reminder {
             subscription_id: r.subscription_id,
             label: format!("{} {}", r.app_name, r.plan),

@@ -2,6 +2,7 @@
 //! One computation feeds the API, the reminder emails, the digest and the calendar feed.
 
 use super::dates::{self, Contract, DeadlineKind, RenewalDates};
+use super::seat_use::SeatUse;
 use crate::db::schema::{accounts, apps, subscriptions};
 use crate::db::Conn;
 use crate::inventory::{AppId, BillingFrequency, RenewalType, Subscription, SubscriptionId, SubscriptionStatus};
@@ -87,8 +88,18 @@ pub struct UpcomingRenewal {
     pub rolled_terms: u32,
     /// Seats bought; null = unlimited.
     pub seats_purchased: Option<i64>,
-    /// Active seats it pays for.
+    /// Active seats it pays for (held, whether used lately or not).
     pub seats_used: i64,
+    /// Of those, seats with a sign-in within `idle_days`.
+    pub seats_active: i64,
+    /// Of those, seats with no sign-in for `idle_days` or more.
+    pub seats_idle: i64,
+    /// Of those, seats whose source reports no activity (counted as in use).
+    pub seats_activity_unknown: i64,
+    /// The app's inactivity threshold, in days.
+    pub idle_days: i64,
+    /// Seats held beyond those bought (0 when within): a true-up the vendor may bill.
+    pub seats_over_assigned: i64,
     /// Share of bought seats in use, in percent.
     pub utilisation_percent: Option<i64>,
     /// Cost per year in minor units; null when the price is unknown.
@@ -142,7 +153,7 @@ pub fn money(cents: i64, currency: &str) -> String {
     }
 }
 
-fn recommend(s: &Subscription, dates: &RenewalDates, used: i64, has_usage_data: bool) -> Recommendation {
+fn recommend(s: &Subscription, dates: &RenewalDates, u: &SeatUse, has_usage_data: bool) -> Recommendation {
     let Some(bought) = s.seats_purchased else {
         let reason = "unlimited plan; seat use does not change the price".into();
         return Recommendation { action: Action::Renew, seats: None, reason };
@@ -151,20 +162,27 @@ fn recommend(s: &Subscription, dates: &RenewalDates, used: i64, has_usage_data: 
         let reason = "no seats are recorded for this app yet; check use with the owner before deciding".into();
         return Recommendation { action: Action::Review, seats: None, reason };
     }
-    if used == 0 {
-        let reason = format!("none of the {bought} seats is in use");
+    // Recommend from the seats people use; idle seats are the ones to give up.
+    let needed = u.needed();
+    let breakdown = u.breakdown(Some(bought));
+    if needed == 0 {
+        let reason = match u.held {
+            0 => format!("none of the {bought} seats is in use"),
+            held => format!("none of the {held} seats held was used in {}+ days ({breakdown})", u.idle_days),
+        };
         return Recommendation { action: Action::Cancel, seats: Some(0), reason };
     }
-    if bought > 0 && (used as f64) < RIGHT_SIZE_BELOW * bought as f64 {
-        let saving = annual_cost(s, dates, bought - used).map(|c| format!(", saving {}/yr", money(c, &s.currency)));
-        let reason = format!("{used} of {bought} seats are in use{}", saving.unwrap_or_default());
-        return Recommendation { action: Action::RightSize, seats: Some(used), reason };
+    if needed > bought {
+        let reason =
+            format!("{breakdown}: {needed} seats are needed, {} more than the {bought} bought", needed - bought);
+        return Recommendation { action: Action::Renew, seats: Some(needed), reason };
     }
-    Recommendation {
-        action: Action::Renew,
-        seats: Some(bought),
-        reason: format!("{used} of {bought} seats are in use"),
+    if (needed as f64) < RIGHT_SIZE_BELOW * bought as f64 {
+        let saving = annual_cost(s, dates, bought - needed).map(|c| format!(", saving {}/yr", money(c, &s.currency)));
+        let reason = format!("{breakdown}{}", saving.unwrap_or_default());
+        return Recommendation { action: Action::RightSize, seats: Some(needed), reason };
     }
+    Recommendation { action: Action::Renew, seats: Some(bought), reason: breakdown }
 }
 
 /// Every active subscription's next renewal as of `today` whose deadline is at most
@@ -184,37 +202,21 @@ pub fn upcoming(
     let app_rows: Vec<AppRow> =
         apps::table.select((apps::id, apps::name, apps::owner_email, apps::billing_owner_email)).load(conn)?;
     let app_info: HashMap<AppId, AppRow> = app_rows.into_iter().map(|r| (r.0, r)).collect();
-    let by_sub = crate::inventory::accounts::active_count_by_subscription(conn)?;
-    let by_app = crate::inventory::accounts::active_count_by_app(conn)?;
+    let seat_use = super::seat_use::by_subscription(conn, &subs, today)?;
     // Any seat row at all, even a removed one, means the app's use is known.
     let apps_with_seats: std::collections::HashSet<AppId> =
         accounts::table.select(accounts::app_id).distinct().load::<AppId>(conn)?.into_iter().collect();
-    let mut subs_per_app: HashMap<AppId, usize> = HashMap::new();
-    for s in &subs {
-        *subs_per_app.entry(s.app_id).or_default() += 1;
-    }
 
     let mut out = Vec::new();
     for s in subs {
-        let contract = Contract {
-            term_start: s.term_start,
-            term_end: s.term_end,
-            billing_frequency: s.billing_frequency,
-            renewal_type: s.renewal_type,
-            notice_days: s.notice_days,
-            opt_out_date: s.opt_out_date,
-        };
+        let contract = Contract::of(&s);
         let Some(d) = dates::next_renewal(&contract, today) else { continue };
         let days = (d.notice_deadline - today).num_days();
         if days > within_days {
             continue;
         }
-        // Seats linked to this subscription; an app's only subscription also counts unlinked seats.
-        let used = if subs_per_app.get(&s.app_id) == Some(&1) {
-            by_app.get(&s.app_id).copied().unwrap_or(0)
-        } else {
-            by_sub.get(&Some(s.id)).copied().unwrap_or(0)
-        };
+        let u = seat_use.get(&s.id).copied().unwrap_or_default();
+        let used = u.held;
         let (_, app_name, owner, billing) =
             app_info.get(&s.app_id).cloned().unwrap_or((s.app_id, String::new(), None, None));
         let reminder_days = s
@@ -239,10 +241,15 @@ pub fn upcoming(
             rolled_terms: d.rolled_terms,
             seats_purchased: s.seats_purchased,
             seats_used: used,
+            seats_active: u.active,
+            seats_idle: u.idle,
+            seats_activity_unknown: u.unknown,
+            idle_days: u.idle_days,
+            seats_over_assigned: u.over_assigned(s.seats_purchased),
             utilisation_percent: s.seats_purchased.filter(|b| *b > 0).map(|b| (used * 100 + b / 2) / b),
             annual_cost_cents: s.seats_purchased.and_then(|b| annual_cost(&s, &d, b)),
             currency: s.currency.clone(),
-            recommendation: recommend(&s, &d, used, apps_with_seats.contains(&s.app_id)),
+            recommendation: recommend(&s, &d, &u, apps_with_seats.contains(&s.app_id)),
             reminder_days,
             no_action_needed: s.no_action_needed,
         });

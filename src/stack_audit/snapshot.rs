@@ -57,7 +57,7 @@ pub fn take(conn: &mut Conn, actor: &Actor, quarter: Quarter, now: NaiveDateTime
         let since = previous.as_ref().map(|p| p.taken_at).unwrap_or_else(|| midnight(quarter.first_day()));
         let mut s = Summary {
             previous: previous.as_ref().map(|p| PreviousAudit {
-                id: p.id.0,
+                id: p.id,
                 quarter: p.quarter.clone(),
                 taken_at: fmt(&p.taken_at),
             }),

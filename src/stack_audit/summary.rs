@@ -35,9 +35,8 @@ pub struct CategorySpend {
 /// The audit this one compares against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PreviousAudit {
-    /// Its id.
-    #[schema(value_type = String)]
-    pub id: i64,
+    /// Its id (a string, like every id the API sends; read from an integer in older audits).
+    pub id: super::AuditId,
     /// Its quarter.
     pub quarter: String,
     /// When it was taken (RFC 3339).

@@ -6,6 +6,7 @@ use crate::context::Context;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{middleware, web, App, HttpResponse};
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::{scope, AppExt};
@@ -31,34 +32,61 @@ impl Modify for BearerAuth {
     }
 }
 
+/// An error answer in the document: the `ErrorBody` JSON, with `description`.
+fn error_answer(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
+        .build()
+}
+
+/// Adds an error answer for `status` to `op`, unless the operation documents its own.
+fn documents(op: &mut Operation, status: &str, description: &str) {
+    op.responses.responses.entry(status.into()).or_insert_with(|| error_answer(description).into());
+}
+
+/// Every operation of the document with its path.
+fn operations(doc: &mut utoipa::openapi::OpenApi) -> impl Iterator<Item = (&String, &mut Operation)> {
+    doc.paths.paths.iter_mut().flat_map(|(path, item)| {
+        [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+            .into_iter()
+            .flatten()
+            .map(move |op| (path, op))
+    })
+}
+
 /// Documents on every API operation the two answers any of them can give: 500 `internal` (a
 /// bug or a corrupt stored value; never database text) and 503 `unavailable` (no database).
 struct ServerErrors;
 
 impl Modify for ServerErrors {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let answer = |description: &str| {
-            ResponseBuilder::new()
-                .description(description)
-                .content(
-                    "application/json",
-                    ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
-                )
-                .build()
-        };
-        for (path, item) in doc.paths.paths.iter_mut() {
-            if !path.starts_with("/api/v1") {
+        for (_, op) in operations(doc).filter(|(path, _)| path.starts_with("/api/v1")) {
+            documents(op, "500", "internal: a server fault, logged");
+            documents(op, "503", "unavailable: the database does not answer");
+        }
+    }
+}
+
+/// Documents on every API operation that needs a caller the two refusals any of them can give:
+/// 401 `unauthorized` (no, unknown or revoked token or session) and 403 `forbidden` (a role not
+/// allowed, a calendar-feed token, a cross-site state change).
+struct CallerErrors;
+
+impl Modify for CallerErrors {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for (_, op) in operations(doc).filter(|(path, _)| path.starts_with("/api/v1")) {
+            // An operation open to anyone says so with an empty security requirement.
+            let open =
+                op.security.iter().flatten().any(|r| {
+                    serde_json::to_value(r).is_ok_and(|v| v.as_object().is_some_and(serde_json::Map::is_empty))
+                });
+            if open {
                 continue;
             }
-            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-            for op in ops.into_iter().flatten() {
-                let responses = &mut op.responses.responses;
-                responses.entry("500".into()).or_insert_with(|| answer("internal: a server fault, logged").into());
-                responses
-                    .entry("503".into())
-                    .or_insert_with(|| answer("unavailable: the database does not answer").into());
-            }
+            documents(op, "401", "unauthorized: no token or session, or an unknown one");
+            documents(op, "403", "forbidden: the caller's role or token may not do this");
         }
     }
 }
@@ -69,19 +97,11 @@ struct JsonBodies;
 
 impl Modify for JsonBodies {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let refused = ResponseBuilder::new()
-            .description("The body was not sent as application/json.")
-            .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
-            .build();
-        for item in doc.paths.paths.values_mut() {
-            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-            for op in ops.into_iter().flatten() {
-                let json_body =
-                    op.request_body.as_ref().is_some_and(|b| b.content.keys().any(|t| t == "application/json"));
-                if json_body {
-                    op.responses.responses.entry("415".into()).or_insert_with(|| refused.clone().into());
-                }
+        let refused = error_answer("The body was not sent as application/json.");
+        for (_, op) in operations(doc) {
+            let json_body = op.request_body.as_ref().is_some_and(|b| b.content.keys().any(|t| t == "application/json"));
+            if json_body {
+                op.responses.responses.entry("415".into()).or_insert_with(|| refused.clone().into());
             }
         }
     }
@@ -214,6 +234,7 @@ pub fn build_app(
         .split_for_parts();
     // After the routes are in: a modifier on ApiDoc would see no paths yet.
     JsonBodies.modify(&mut doc);
+    CallerErrors.modify(&mut doc);
     ServerErrors.modify(&mut doc);
     let doc = web::Data::new(doc);
     app.app_data(doc)

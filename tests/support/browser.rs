@@ -27,7 +27,16 @@ pub fn missing() -> Option<String> {
     if on_path("chromedriver").is_none() {
         return Some("chromedriver is not installed (apt-get install chromium-driver)".into());
     }
-    super::oidc::missing()
+    if let Some(why) = super::oidc::missing() {
+        return Some(why);
+    }
+    let axe = axe_script();
+    (!axe.exists()).then(|| format!("{} is missing (npm ci --prefix target/oidc-mock)", axe.display()))
+}
+
+/// axe-core's script, installed with the provider by `.ci/run` (pinned in tests/oidc/package.json).
+fn axe_script() -> PathBuf {
+    super::oidc::module_dir().join("node_modules/axe-core/axe.min.js")
 }
 
 struct Driver {
@@ -123,8 +132,12 @@ impl Browser {
 
     /// Clicks the button or link whose text is `text`, and waits for the next page to load.
     pub async fn click(&self, text: &str) {
-        let xpath = format!("//button[normalize-space(.)='{text}'] | //a[normalize-space(.)='{text}']");
-        let target = self.client.find(Locator::XPath(&xpath)).await.expect("button or link");
+        self.click_at(&format!("//button[normalize-space(.)='{text}'] | //a[normalize-space(.)='{text}']")).await;
+    }
+
+    /// Clicks the first element `xpath` finds, and waits for the next page to load.
+    pub async fn click_at(&self, xpath: &str) {
+        let target = self.client.find(Locator::XPath(xpath)).await.unwrap_or_else(|e| panic!("{xpath}: {e}"));
         target.clone().click().await.expect("click");
         // WebDriver's click does not wait for a form post's navigation: wait until the clicked
         // element is gone with its page, then until the new page has loaded.
@@ -154,9 +167,36 @@ impl Browser {
         field.send_keys(value).await.expect("type into field");
     }
 
+    /// Sets the value of the field with id `id` through the page's script (date inputs take
+    /// typed keys in the locale's order, so a test sets them directly).
+    pub async fn set_value(&self, id: &str, value: &str) {
+        let script = "document.getElementById(arguments[0]).value = arguments[1]";
+        self.client.execute(script, vec![id.into(), value.into()]).await.expect("set a field's value");
+    }
+
+    /// The serious and critical accessibility violations axe-core finds on the current page,
+    /// one line each: rule, help text and the first elements at fault.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let axe = std::fs::read_to_string(axe_script()).expect("axe-core's script");
+        self.client.execute(&axe, vec![]).await.expect("inject axe-core");
+        let run = r#"const done = arguments[arguments.length - 1];
+            axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' at '
+                    + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))))
+              .catch(e => done(['axe failed: ' + e]));"#;
+        let found = self.client.execute_async(run, vec![]).await.expect("run axe-core");
+        serde_json::from_value(found).expect("a list of violations")
+    }
+
     /// The value of this browser's cookie `name` (HttpOnly cookies too).
     pub async fn cookie(&self, name: &str) -> Option<String> {
         self.client.get_named_cookie(name).await.ok().map(|c| c.value().to_string())
+    }
+
+    /// Resizes the window (screenshots are taken at the window's size).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.expect("resize the window");
     }
 
     /// Saves a PNG screenshot of the window to `path`.

@@ -1,7 +1,8 @@
 //! The API contract as a test: every response a test receives through `TestApp` is checked
 //! against the OpenAPI document the app serves — the route and method must be documented, the
 //! status must be listed for that operation, the content type must be one it names, and a
-//! JSON body must match its schema. Objects are checked closed (no undocumented fields).
+//! JSON body must match its schema. Objects are checked closed (no undocumented fields); a
+//! flattened body (`allOf` of objects) is closed over all its parts' fields together.
 
 use jsonschema::Validator;
 use serde_json::{json, Map, Value};
@@ -140,8 +141,9 @@ impl Contract {
 
     /// A validator for `schema` with the document's components beside it, objects closed.
     fn compile(&self, schema: &Value) -> Result<Validator, String> {
-        let mut root = closed(schema.clone());
-        let components = closed(self.doc["components"].clone());
+        let schemas = &self.doc["components"]["schemas"];
+        let mut root = closed(merged(schema.clone(), schemas));
+        let components = closed(merged(self.doc["components"].clone(), schemas));
         if let Some(obj) = root.as_object_mut() {
             obj.insert("components".into(), components);
         }
@@ -160,6 +162,62 @@ fn validate(shown: &str, v: &Validator, body: &str) -> Result<(), String> {
         return Ok(());
     }
     Err(format!("{shown}: the body does not match the document:\n  {}\nbody: {body}", errors.join("\n  ")))
+}
+
+/// Rewrites every `allOf` of plain object schemas (what `#[serde(flatten)]` documents) as the one
+/// object it describes, so that closing it makes all parts' properties together the closed set:
+/// closing each part alone would refuse the other parts' fields. An `allOf` with any other kind
+/// of part stays as it is, and its closed parts then refuse what they do not list.
+fn merged(mut schema: Value, schemas: &Value) -> Value {
+    fn walk(v: &mut Value, schemas: &Value, depth: usize) {
+        match v {
+            Value::Object(map) => {
+                if let Some(object) = map.get("allOf").and_then(|parts| merge(parts, schemas, depth)) {
+                    map.remove("allOf");
+                    map.extend(object);
+                }
+                for (_, child) in map.iter_mut() {
+                    walk(child, schemas, depth);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| walk(i, schemas, depth)),
+            _ => {}
+        }
+    }
+    /// The parts as one object schema, or None when a part is not a plain object schema.
+    fn merge(parts: &Value, schemas: &Value, depth: usize) -> Option<Map<String, Value>> {
+        const PLAIN: &[&str] = &["type", "properties", "required", "description", "title"];
+        let mut properties = Map::new();
+        let mut required: Vec<Value> = Vec::new();
+        for part in parts.as_array()? {
+            let mut part = match part.get("$ref").and_then(Value::as_str) {
+                Some(r) => schemas.get(r.strip_prefix("#/components/schemas/")?)?.clone(),
+                None => part.clone(),
+            };
+            // A part may itself be a flattened body; a cycle would never end, so stop early.
+            if depth < 8 {
+                walk(&mut part, schemas, depth + 1);
+            }
+            let part = part.as_object()?;
+            let is_object = part.get("type").and_then(Value::as_str) == Some("object");
+            if !is_object || part.keys().any(|k| !PLAIN.contains(&k.as_str())) {
+                return None;
+            }
+            for (name, property) in part.get("properties").and_then(Value::as_object).into_iter().flatten() {
+                if properties.insert(name.clone(), property.clone()).is_some() {
+                    return None;
+                }
+            }
+            required.extend(part.get("required").and_then(Value::as_array).into_iter().flatten().cloned());
+        }
+        let mut object = Map::new();
+        object.insert("type".into(), json!("object"));
+        object.insert("properties".into(), Value::Object(properties));
+        object.insert("required".into(), Value::Array(required));
+        Some(object)
+    }
+    walk(&mut schema, schemas, 0);
+    schema
 }
 
 /// Closes every object schema that lists its properties: a field sent but not documented fails.

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 /// The folder whose `node_modules` holds `oauth2-mock-server`.
-fn module_dir() -> PathBuf {
+pub fn module_dir() -> PathBuf {
     std::env::var_os("STACKWARD_TEST_OIDC_MOCK_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/target/oidc-mock")))

@@ -18,6 +18,7 @@ type Group = (AppId, Option<SubscriptionId>);
 pub fn run(s: &Snapshot) -> Vec<Computed> {
     let mut groups: BTreeMap<Group, (usize, Vec<&Account>)> = BTreeMap::new();
     let mut unknown: BTreeMap<Group, usize> = BTreeMap::new();
+    let mut orphaned: BTreeMap<Group, usize> = BTreeMap::new();
     let mut cutoffs = std::collections::HashMap::new();
     for a in s.accounts.iter() {
         if !s.is_billed_seat(KIND, a) {
@@ -35,11 +36,11 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
         let sub = s.paying(a).map(|p| p.id);
         let entry = groups.entry((a.app_id, sub)).or_default();
         entry.0 += 1;
-        let idle = match a.last_active_at {
-            Some(t) => t < cutoff,
-            None => a.vendor_created_at.unwrap_or(a.first_seen_at).min(a.first_seen_at) < cutoff,
-        };
-        if idle {
+        let idle = a.idle_since(cutoff);
+        // An idle seat of someone who left is the orphaned-account finding's to price, not this one's.
+        if idle && super::orphaned_account::holder_gone(s, a).is_some() {
+            *orphaned.entry((a.app_id, sub)).or_default() += 1;
+        } else if idle {
             entry.1.push(a);
         }
     }
@@ -59,8 +60,13 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
             0 => String::new(),
             k => format!("; activity unknown for {k} more seat(s), not counted"),
         };
+        let orphaned_seats = orphaned.get(&(app, sub)).copied().unwrap_or(0);
+        let orphaned_phrase = match orphaned_seats {
+            0 => String::new(),
+            k => format!("; {k} more idle seat(s) of people who left are counted as orphaned accounts"),
+        };
         let explanation = format!(
-            "{n} of {total} {} seats had no sign-in for {days}+ days{never_phrase}{}{unknown_phrase}",
+            "{n} of {total} {} seats had no sign-in for {days}+ days{never_phrase}{}{orphaned_phrase}{unknown_phrase}",
             s.label(app, sub),
             money_phrase(savings, currency.as_deref())
         );
@@ -68,6 +74,7 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
             "threshold_days": days,
             "seats_billed": total,
             "seats_activity_unknown": unknown_seats,
+            "seats_counted_as_orphaned": orphaned_seats,
             "usage_as_of": s.usage_as_of(app).map(|t| crate::time::format(&t)),
             "source": "accounts.last_active_at from the app's connector or import",
             "accounts": idle.iter().map(|a| serde_json::json!({

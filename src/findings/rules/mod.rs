@@ -2,6 +2,7 @@
 //! Shadow IT reads the app grants identity-provider connectors bring; overlap uses the apps'
 //! categories.
 
+mod dedupe;
 mod downgrade;
 mod duplicate_account;
 mod inactive_seat;
@@ -29,7 +30,7 @@ const RULES: &[(&str, Rule)] = &[
     ("downgrade", downgrade::run),
 ];
 
-/// Every rule's findings for the snapshot.
+/// Every rule's findings for the snapshot, each seat's savings counted once (`dedupe`).
 pub fn all(s: &Snapshot) -> Vec<Computed> {
     all_timed(s).0
 }
@@ -45,6 +46,9 @@ pub fn all_timed(s: &Snapshot) -> (Vec<Computed>, Vec<(&'static str, std::time::
         tracing::debug!(rule = name, ms = took.as_millis() as u64, "findings rule ran");
         times.push((*name, took));
     }
+    let started = std::time::Instant::now();
+    dedupe::apply(s, &mut out);
+    times.push(("dedupe", started.elapsed()));
     (out, times)
 }
 
@@ -127,6 +131,7 @@ pub(crate) mod fixture {
                 updated_at: t,
                 reminder_days: None,
                 no_action_needed: false,
+                renewal_term_months: None,
             });
             self.0.subscriptions.last_mut().unwrap()
         }

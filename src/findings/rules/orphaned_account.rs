@@ -3,18 +3,24 @@
 use super::{money_phrase, savings, who};
 use crate::findings::snapshot::Snapshot;
 use crate::findings::{Computed, FindingKind};
-use crate::inventory::{AccountStatus, PersonStatus};
+use crate::inventory::{Account, AccountStatus, Person, PersonStatus};
 
 const KIND: FindingKind = FindingKind::OrphanedAccount;
+
+/// The departed or suspended person still holding this active seat, when this rule reports it.
+/// Orphaned comes first among the seat findings, so the inactive-seat rule leaves these seats out.
+pub fn holder_gone<'a>(s: &'a Snapshot, a: &Account) -> Option<&'a Person> {
+    if a.status != AccountStatus::Active || s.excluded(KIND, a.app_id, Some(a.id)) {
+        return None;
+    }
+    a.person_id.and_then(|id| s.people.get(&id)).filter(|p| p.status != PersonStatus::Active)
+}
 
 /// One finding per orphaned account.
 pub fn run(s: &Snapshot) -> Vec<Computed> {
     let mut out = Vec::new();
     for a in &s.accounts {
-        if a.status != AccountStatus::Active || s.excluded(KIND, a.app_id, Some(a.id)) {
-            continue;
-        }
-        let Some(p) = a.person_id.and_then(|id| s.people.get(&id)) else { continue };
+        let Some(p) = holder_gone(s, a) else { continue };
         let why = match p.status {
             PersonStatus::Active => continue,
             PersonStatus::Departed => match p.left_on {

@@ -24,7 +24,9 @@ type Holders<'a> = HashMap<AppId, BTreeMap<Holder<'a>, Vec<AccountId>>>;
 pub fn run(s: &Snapshot) -> Vec<Computed> {
     let mut by_category: BTreeMap<String, Vec<AppId>> = BTreeMap::new();
     for app in s.apps.values() {
-        if let Some(c) = app.category.clone().filter(|_| !s.excluded(KIND, app.id, None)) {
+        // Grouped by label, so `video_conferencing` and `Video Conferencing` are one category.
+        let label = app.category.as_deref().map(crate::catalog::category_label).filter(|c| !c.is_empty());
+        if let Some(c) = label.filter(|_| !s.excluded(KIND, app.id, None)) {
             by_category.entry(c).or_default().push(app.id);
         }
     }

@@ -27,14 +27,7 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
         if sub.no_action_needed || s.excluded(KIND, sub.app_id, None) {
             continue;
         }
-        let contract = Contract {
-            term_start: sub.term_start,
-            term_end: sub.term_end,
-            billing_frequency: sub.billing_frequency,
-            renewal_type: sub.renewal_type,
-            notice_days: sub.notice_days,
-            opt_out_date: sub.opt_out_date,
-        };
+        let contract = Contract::of(sub);
         let Some(d) = dates::next_renewal(&contract, s.today) else { continue };
         let days = (d.notice_deadline - s.today).num_days();
         if !(0..=s.settings.renewal_window_days).contains(&days) {
@@ -45,7 +38,15 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
         if share >= s.settings.renewal_min_utilisation {
             continue;
         }
-        let (savings, currency) = savings(Some(sub), bought - held);
+        let (priced, currency) = savings(Some(sub), bought - held);
+        // The seats to cut are the unassigned ones, which the unassigned-seats finding prices:
+        // point at it rather than count the same money twice.
+        let counted_in = (!s.excluded(FindingKind::UnassignedSeats, sub.app_id, None))
+            .then(|| format!("unassigned_seats:sub:{}", sub.id));
+        let (savings, money) = match &counted_in {
+            Some(_) => (None, "; its savings are counted in the unassigned-seats finding".to_string()),
+            None => (priced, money_phrase(priced, Some(&sub.currency))),
+        };
         // Seats held are not seats used: where activity is unknown, say so rather than imply use.
         let unknown_seats = unknown.get(&sub.id).copied().unwrap_or(0);
         let activity = match unknown_seats {
@@ -68,13 +69,14 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
                 d.renewal_date,
                 share * 100.0,
                 d.notice_deadline,
-                money_phrase(savings, Some(&sub.currency))
+                money
             ) + &activity,
             evidence: serde_json::json!({
                 "renewal_date": d.renewal_date, "notice_deadline": d.notice_deadline, "days_to_deadline": days,
                 "seats_purchased": bought, "seats_used": held, "threshold": s.settings.renewal_min_utilisation,
                 "usage_as_of": s.usage_as_of(sub.app_id).map(|t| crate::time::format(&t)),
                 "seats_activity_unknown": unknown_seats,
+                "savings_counted_in": counted_in.into_iter().collect::<Vec<_>>(),
             }),
         });
     }
@@ -114,7 +116,13 @@ mod tests {
         f.sub(10, 1, Some(10), Some(1000)).term_end = Some("2026-09-30".parse().unwrap());
         f.account(1, 1, "u@x.com", 100, Some(1));
         let c = &run(&f.0)[0];
-        assert_eq!(c.explanation, "Asana Business renews on 2026-10-01; only 1 of 10 seats are in use (10%) and the notice deadline is 2026-09-01 (63 days): right-size before then; USD 1,080.00/yr");
+        assert_eq!(c.explanation, "Asana Business renews on 2026-10-01; only 1 of 10 seats are in use (10%) and the notice deadline is 2026-09-01 (63 days): right-size before then; its savings are counted in the unassigned-seats finding");
         assert_eq!(c.fingerprint, "renewal_at_risk:sub:10:deadline:2026-09-01");
+        assert_eq!(c.savings, None, "the unassigned-seats finding prices these seats");
+        // With unassigned seats left out of the findings for this app, it prices them itself.
+        f.exclude(Some(1), None, Some("unassigned_seats"));
+        let c = &run(&f.0)[0];
+        assert!(c.explanation.ends_with("right-size before then; USD 1,080.00/yr"), "{}", c.explanation);
+        assert_eq!(c.savings.map(|v| v.annual_cents), Some(108_000));
     }
 }

@@ -374,6 +374,8 @@ fn import_subscription(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outc
         status: c.value("status")?,
         reminder_days: c.opt_text("reminder_days"),
         no_action_needed: c.flag("no_action_needed")?,
+        // Not a CSV column yet: an import leaves the renewal term as it is.
+        renewal_term_months: None,
     };
     let existing = match c.opt_value::<subscriptions::SubscriptionId>("id")?.flatten() {
         Some(id) => Some(c.check(subscriptions::find(conn, id))?),

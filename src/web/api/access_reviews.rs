@@ -152,7 +152,18 @@ pub struct ClosedBody {
     pub reclaim_requests: Vec<ReclaimMade>,
 }
 
-fn review_body(r: &AccessReview, counts: (i64, i64, i64, i64)) -> ReviewBody {
+impl DecisionBody {
+    /// The decision as the review service takes it (a missing decision names its field).
+    pub fn into_input(self) -> Result<DecisionInput, ApiError> {
+        Ok(DecisionInput {
+            decision: self.decision.ok_or_else(|| ApiError::invalid("decision", "is required: keep or revoke"))?,
+            comment: self.comment,
+        })
+    }
+}
+
+/// A review as answered, with its (items, undecided, kept, revoked) counts.
+pub fn review_body(r: &AccessReview, counts: (i64, i64, i64, i64)) -> ReviewBody {
     ReviewBody {
         id: r.id,
         name: r.name.clone(),
@@ -169,7 +180,8 @@ fn review_body(r: &AccessReview, counts: (i64, i64, i64, i64)) -> ReviewBody {
     }
 }
 
-fn item_body(i: ReviewItem, app_name: String) -> ReviewItemBody {
+/// An item as answered, with its app's name.
+pub fn item_body(i: ReviewItem, app_name: String) -> ReviewItemBody {
     ReviewItemBody {
         id: i.id,
         account_id: i.account_id,
@@ -318,11 +330,7 @@ pub async fn decide(
     let who = Decider::from_principal(&auth.require(ANYONE)?);
     let id: ReviewId = path_id("access review", &path.0)?;
     let item: ReviewItemId = path_id("access review item", &path.1)?;
-    let input = input.parse()?;
-    let input = DecisionInput {
-        decision: input.decision.ok_or_else(|| ApiError::invalid("decision", "is required: keep or revoke"))?,
-        comment: input.comment,
-    };
+    let input = input.parse()?.into_input()?;
     let body = ctx
         .db
         .run(move |c| -> Result<_, StackAuditError> {

@@ -96,7 +96,24 @@ pub struct StartedBody {
     pub check_ins: Vec<CheckInBody>,
 }
 
-fn body(c: CheckIn) -> CheckInBody {
+impl AnswersBody {
+    /// The answers as the check-in service takes them (a missing answer names its field).
+    pub fn into_answers(self) -> Result<Answers, ApiError> {
+        let required = |field: &str, what: &str| ApiError::invalid(field, format!("is required: {what}"));
+        Ok(Answers {
+            still_needed: self.still_needed.ok_or_else(|| required("still_needed", "true or false"))?,
+            seats_right: self.seats_right.ok_or_else(|| required("seats_right", "true or false"))?,
+            seats_wanted: self.seats_wanted,
+            renewal_intention: self
+                .renewal_intention
+                .ok_or_else(|| required("renewal_intention", "keep, reduce or cancel"))?,
+            comment: self.comment,
+        })
+    }
+}
+
+/// A check-in as answered.
+pub fn body(c: CheckIn) -> CheckInBody {
     CheckInBody {
         id: c.id,
         quarter: c.quarter,
@@ -177,17 +194,7 @@ pub async fn answer(
 ) -> Result<HttpResponse, ApiError> {
     let who = Decider::from_principal(&auth.require(ANYONE)?);
     let id: CheckInId = path_id("check-in", &id)?;
-    let input = input.parse()?;
-    let required = |field: &str, what: &str| ApiError::invalid(field, format!("is required: {what}"));
-    let answers = Answers {
-        still_needed: input.still_needed.ok_or_else(|| required("still_needed", "true or false"))?,
-        seats_right: input.seats_right.ok_or_else(|| required("seats_right", "true or false"))?,
-        seats_wanted: input.seats_wanted,
-        renewal_intention: input
-            .renewal_intention
-            .ok_or_else(|| required("renewal_intention", "keep, reduce or cancel"))?,
-        comment: input.comment,
-    };
+    let answers = input.parse()?.into_answers()?;
     let c = ctx
         .db
         .run(move |c| -> Result<_, StackAuditError> { checkins::answer(c, &who, id, answers, crate::time::now()) })

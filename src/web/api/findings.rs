@@ -5,7 +5,8 @@ use super::views::{self, ExclusionRecord, Finding};
 use crate::context::Context;
 use crate::db::DbError;
 use crate::findings::exclusions::{self, NewExclusion};
-use crate::findings::store::{self, FindingFilter, FindingUpdate, Totals};
+use crate::findings::store::{self, FindingFilter, FindingUpdate};
+use crate::findings::summary::Totals;
 use crate::findings::{self, FindingId, FindingKind, FindingStatus, RefreshReport};
 use crate::inventory::AppId;
 use crate::web::access::{FINDING_TRIAGERS, INVENTORY_READERS};
@@ -51,13 +52,17 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<FindingQuery>) -
     Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, Finding>(items), next)))
 }
 
-/// Savings still to be had (open and acknowledged findings): overall, per app, per category.
+/// Savings still to be had (open and acknowledged findings): overall, per app (with its name),
+/// per category (the app's, else the catalog's), each seat counted once, and how many findings
+/// were de-duplicated.
 #[utoipa::path(tag = "findings", description = "Roles: admin, it, finance, security, approver, auditor.",
     responses((status = 200, body = Totals), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 #[get("/findings/summary")]
 pub async fn summary(ctx: web::Data<Context>, auth: Auth) -> Result<HttpResponse, ApiError> {
     auth.require(INVENTORY_READERS)?;
-    let totals = ctx.db.run(|c| store::summary(c).map_err(DbError::from)).await?;
+    let catalog = ctx.catalog.clone();
+    let totals =
+        ctx.db.run(move |c| crate::findings::summary::summary(c, Some(&catalog)).map_err(DbError::from)).await?;
     Ok(HttpResponse::Ok().json(totals))
 }
 

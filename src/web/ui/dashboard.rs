@@ -8,7 +8,7 @@ use super::render;
 use super::viewer::Viewer;
 use crate::context::Context;
 use crate::db::{Conn, Page};
-use crate::findings::store;
+use crate::findings::summary;
 use crate::inventory::{accounts, apps, AccountFilter, AppFilter, AppId};
 use crate::renewals::upcoming::{self, UpcomingRenewal};
 use crate::sync::{connections, runs};
@@ -141,7 +141,7 @@ pub async fn show(ctx: web::Data<Context>, viewer: Viewer) -> Result<HttpRespons
             let spend = spend(&all, &categories(c)?);
             let soon: Vec<UpcomingRenewal> =
                 all.into_iter().filter(|r| (0..=RENEWAL_DAYS).contains(&r.days_to_deadline)).collect();
-            let waste = store::summary(c)?.overall;
+            let waste = summary::summary(c, None)?.overall;
             Ok::<_, PageError>((spend, waste, soon, requests(c, &who, true)?, last_syncs(c)?))
         })
         .await?;

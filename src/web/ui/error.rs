@@ -72,7 +72,8 @@ via_api!(
     crate::workflow::WorkflowError,
     crate::findings::store::FindingError,
     crate::sync::SyncError,
-    crate::auth::TokenError
+    crate::auth::TokenError,
+    crate::stack_audit::StackAuditError
 );
 
 impl From<diesel::result::Error> for PageError {

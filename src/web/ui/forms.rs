@@ -20,14 +20,30 @@ pub struct Form {
 impl Form {
     /// The form's values, once its CSRF token is the viewer's session token.
     pub fn parse<T: DeserializeOwned>(&self, viewer: &Viewer) -> Result<T, PageError> {
-        let kept = self.pairs(viewer)?;
-        let encoded = serde_urlencoded::to_string(kept).map_err(|_| PageError::Internal)?;
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let field = e.path().to_string();
-            PageError::Invalid { field: Some(field).filter(|f| f != "."), message: e.into_inner().to_string() }
-        })
+        decode(&self.pairs(viewer)?)
     }
+
+    /// Every value of the repeated field `list` (a column of checkboxes), and the other fields
+    /// parsed into `T`, once the CSRF token is checked.
+    pub fn parse_with_list<T: DeserializeOwned>(
+        &self,
+        viewer: &Viewer,
+        list: &str,
+    ) -> Result<(Vec<String>, T), PageError> {
+        let (listed, rest): (Vec<_>, Vec<_>) = self.pairs(viewer)?.into_iter().partition(|(k, _)| *k == list);
+        Ok((listed.into_iter().map(|(_, v)| v.to_string()).collect(), decode(&rest)?))
+    }
+}
+
+/// Parses name/value pairs into `T`; a bad value names its field.
+fn decode<K: AsRef<str>, V: AsRef<str>, T: DeserializeOwned>(pairs: &[(K, V)]) -> Result<T, PageError> {
+    let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_ref(), v.as_ref())).collect();
+    let encoded = serde_urlencoded::to_string(pairs).map_err(|_| PageError::Internal)?;
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        PageError::Invalid { field: Some(field).filter(|f| f != "."), message: e.into_inner().to_string() }
+    })
 }
 
 impl Form {
@@ -70,12 +86,7 @@ pub fn query<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, PageError> {
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let encoded = serde_urlencoded::to_string(&kept).map_err(|_| PageError::Internal)?;
-    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let field = e.path().to_string();
-        PageError::Invalid { field: Some(field).filter(|f| f != "."), message: e.into_inner().to_string() }
-    })
+    decode(&kept)
 }
 
 /// The link to the next page: this page's query with `cursor` replaced.

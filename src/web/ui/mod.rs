@@ -1,12 +1,14 @@
 //! The HTML pages under `/` for people: dashboard, apps, findings, requests, renewals,
-//! connections, people, audit log and settings. Server-rendered with minijinja (the engine mail
+//! connections, people, audit log, settings, access reviews and owner check-ins. Server-rendered with minijinja (the engine mail
 //! uses), plain forms and links that work with JavaScript off. Handlers read through the same
 //! domain queries as the API and show only what the viewer's roles may see (the same role sets
 //! as the API, in `web::access`); every state-changing form carries the session's CSRF token.
 
+mod access_reviews;
 mod apps;
 mod assets;
 mod audit_log;
+mod check_ins;
 mod connections;
 mod dashboard;
 mod error;
@@ -53,5 +55,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(audit_log::list)
         .service(settings::show)
         .service(settings::create_token)
-        .service(settings::revoke_token);
+        .service(settings::revoke_token)
+        .service(access_reviews::list)
+        .service(access_reviews::show)
+        .service(access_reviews::decide)
+        .service(access_reviews::decide_many)
+        .service(access_reviews::close)
+        .service(check_ins::show)
+        .service(check_ins::answer);
 }

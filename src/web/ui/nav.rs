@@ -20,6 +20,7 @@ const AREAS: &[(&str, &str, &[crate::auth::Role])] = &[
     ("/findings", "Findings", INVENTORY_READERS),
     ("/requests", "Requests", ANYONE),
     ("/renewals", "Renewals", INVENTORY_READERS),
+    ("/access-reviews", "Access reviews", ANYONE),
     ("/connections", "Connections", INVENTORY_READERS),
     ("/people", "People", INVENTORY_READERS),
     ("/audit-log", "Audit log", AUDIT_READERS),

@@ -25,6 +25,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("people.html", include_str!("templates/people.html")),
     ("audit_log.html", include_str!("templates/audit_log.html")),
     ("settings.html", include_str!("templates/settings.html")),
+    ("access_reviews.html", include_str!("templates/access_reviews.html")),
+    ("access_review.html", include_str!("templates/access_review.html")),
+    ("check_in.html", include_str!("templates/check_in.html")),
 ];
 
 /// Formats minor units with their currency: `USD 1,234.50`.

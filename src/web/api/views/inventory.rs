@@ -117,6 +117,9 @@ pub struct Subscription {
     pub reminder_days: Option<String>,
     /// True when the owner has said no renewal reminders are needed.
     pub no_action_needed: bool,
+    /// Months each renewal runs (the contract term, whatever the billing period); null = as long
+    /// as the current term.
+    pub renewal_term_months: Option<i32>,
 }
 
 impl From<inventory::Subscription> for Subscription {
@@ -142,6 +145,7 @@ impl From<inventory::Subscription> for Subscription {
             updated_at: r.updated_at,
             reminder_days: r.reminder_days,
             no_action_needed: r.no_action_needed,
+            renewal_term_months: r.renewal_term_months,
         }
     }
 }

@@ -1,0 +1,123 @@
+//! How a subscription's seats are used, for a renewal decision: seats held, and of those the
+//! active ones, the idle ones (no sign-in for the app's inactivity threshold, default 60 days)
+//! and those whose activity is unknown (their source reports none; counted as in use).
+
+use crate::db::schema::{accounts, apps};
+use crate::db::Conn;
+use crate::inventory::{Account, AccountStatus, AppId, Subscription, SubscriptionId};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use std::collections::{HashMap, HashSet};
+
+/// Days without a sign-in after which a seat is idle, where the app sets none (as the findings).
+const DEFAULT_IDLE_DAYS: i64 = 60;
+
+/// The use of one subscription's seats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeatUse {
+    /// Active seats it pays for.
+    pub held: i64,
+    /// Of those, used within `idle_days`.
+    pub active: i64,
+    /// Of those, with no sign-in for `idle_days` or more (never used included, once old enough).
+    pub idle: i64,
+    /// Of those, whose activity is unknown.
+    pub unknown: i64,
+    /// The app's inactivity threshold in days.
+    pub idle_days: i64,
+}
+
+impl SeatUse {
+    /// Seats the renewal needs: the active ones and, not knowing better, the unknown ones.
+    pub fn needed(&self) -> i64 {
+        self.active + self.unknown
+    }
+
+    /// "31 active, 16 idle for 60+ days, 13 unassigned", for `bought` seats (None: unlimited).
+    pub fn breakdown(&self, bought: Option<i64>) -> String {
+        let mut parts = vec![format!("{} active", self.active)];
+        if self.idle > 0 {
+            parts.push(format!("{} idle for {}+ days", self.idle, self.idle_days));
+        }
+        if self.unknown > 0 {
+            parts.push(format!("{} with activity unknown (counted as in use)", self.unknown));
+        }
+        match bought {
+            Some(b) if b > self.held => parts.push(format!("{} unassigned", b - self.held)),
+            _ => {}
+        }
+        parts.join(", ")
+    }
+
+    /// Seats held beyond those bought: a true-up the vendor may bill.
+    pub fn over_assigned(&self, bought: Option<i64>) -> i64 {
+        bought.map(|b| (self.held - b).max(0)).unwrap_or(0)
+    }
+}
+
+/// Each subscription's seat use as of `today`. A seat counts for the subscription it is linked
+/// to; an app's only subscription also counts the app's unlinked seats.
+pub fn by_subscription(
+    conn: &mut Conn,
+    subs: &[Subscription],
+    today: NaiveDate,
+) -> QueryResult<HashMap<SubscriptionId, SeatUse>> {
+    let seats: Vec<Account> =
+        accounts::table.filter(accounts::status.eq(AccountStatus::Active)).select(Account::as_select()).load(conn)?;
+    let thresholds: HashMap<AppId, Option<i32>> =
+        apps::table.select((apps::id, apps::inactive_days)).load(conn)?.into_iter().collect();
+    let fed: HashSet<AppId> = crate::inventory::sources::for_apps(conn, None)?
+        .into_values()
+        .filter(|s| s.usage_source.is_some())
+        .map(|s| s.app_id)
+        .collect();
+    let mut per_app: HashMap<AppId, Vec<SubscriptionId>> = HashMap::new();
+    for s in subs {
+        per_app.entry(s.app_id).or_default().push(s.id);
+    }
+    let mut out: HashMap<SubscriptionId, SeatUse> = HashMap::new();
+    for a in &seats {
+        let sub = match per_app.get(&a.app_id).map(Vec::as_slice) {
+            Some([only]) => *only,
+            _ => match a.subscription_id {
+                Some(id) => id,
+                None => continue,
+            },
+        };
+        let idle_days = thresholds.get(&a.app_id).copied().flatten().map(i64::from).unwrap_or(DEFAULT_IDLE_DAYS);
+        let u = out.entry(sub).or_insert(SeatUse { idle_days, ..Default::default() });
+        u.held += 1;
+        let cutoff = (today - chrono::Duration::days(idle_days)).and_hms_opt(0, 0, 0).unwrap_or_default();
+        if !a.activity_known(fed.contains(&a.app_id)) {
+            u.unknown += 1;
+        } else if a.idle_since(cutoff) {
+            u.idle += 1;
+        } else {
+            u.active += 1;
+        }
+    }
+    for s in subs {
+        let idle_days = thresholds.get(&s.app_id).copied().flatten().map(i64::from).unwrap_or(DEFAULT_IDLE_DAYS);
+        out.entry(s.id).or_insert(SeatUse { idle_days, ..Default::default() });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breakdown_reads_as_the_owner_needs_it() {
+        let u = SeatUse { held: 47, active: 31, idle: 16, unknown: 0, idle_days: 60 };
+        assert_eq!(u.breakdown(Some(60)), "31 active, 16 idle for 60+ days, 13 unassigned");
+        assert_eq!(u.needed(), 31);
+        assert_eq!(u.over_assigned(Some(60)), 0);
+        let over = SeatUse { held: 9, active: 9, idle: 0, unknown: 0, idle_days: 60 };
+        assert_eq!(over.breakdown(Some(8)), "9 active");
+        assert_eq!(over.over_assigned(Some(8)), 1);
+        let unknown = SeatUse { held: 4, active: 0, idle: 0, unknown: 4, idle_days: 30 };
+        assert_eq!(unknown.breakdown(Some(10)), "0 active, 4 with activity unknown (counted as in use), 6 unassigned");
+        assert_eq!(unknown.over_assigned(None), 0);
+    }
+}
