@@ -11,6 +11,9 @@ pub fn tests() -> Vec<Test> {
         once!(import_and_export_round_trip_and_bad_rows_fail),
         once!(an_unknown_database_scheme_is_refused_clearly),
         once!(usage_import_applies_a_csv_and_savings_prints_the_ledger),
+        once!(logs_to_a_pipe_have_no_colour_codes),
+        once!(tables_stay_aligned_with_long_values),
+        once!(connectors_check_reports_every_problem_in_a_file),
     ]
 }
 
@@ -151,4 +154,67 @@ async fn usage_import_applies_a_csv_and_savings_prints_the_ledger() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("id,recorded_at,kind,action,"));
     let out = run(stackward(dir.path()).args(["savings"]));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("CURRENCY"), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+async fn logs_to_a_pipe_have_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(stackward(dir.path()).arg("migrate").env("STACKWARD_LOG", "info"));
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("migration applied"), "{err}");
+    assert!(!err.contains('\u{1b}'), "no ANSI escapes when stderr is not a terminal: {err:?}");
+}
+
+/// The cell under `header`'s column in `line`: from the header's start to the next double space.
+fn cell_under(table: &str, header: &str, line: &str) -> String {
+    let head = table.lines().next().unwrap();
+    let at = head.chars().collect::<Vec<_>>();
+    let start = (0..at.len()).find(|&i| at[i..].iter().collect::<String>().starts_with(header)).unwrap();
+    let chars: String = line.chars().skip(start).collect();
+    chars.split("  ").next().unwrap().trim_end().to_string()
+}
+
+async fn tables_stay_aligned_with_long_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "Quarterly licence reconciliation for Ünïted Kingdom finance";
+    let email = "a.very.long.mailbox.name.for.the.finance.team@subsidiary.example.com";
+    for (name, mail) in [(long, email), ("ops", "ops@example.com")] {
+        let out =
+            run(stackward(dir.path()).args(["token", "create", "--role", "finance", "--name", name, "--email", mail]));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = run(stackward(dir.path()).args(["token", "list"]));
+    let table = String::from_utf8_lossy(&out.stdout).to_string();
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert_eq!(cell_under(&table, "EMAIL", rows[0]), email, "{table}");
+    assert_eq!(cell_under(&table, "STATUS", rows[0]), "active", "{table}");
+    assert_eq!(cell_under(&table, "STATUS", rows[1]), "active", "{table}");
+    assert_eq!(cell_under(&table, "NAME", rows[0]), long, "{table}");
+
+    let out = run(stackward(dir.path()).args(["users", "grant", email, "--role", "auditor"]));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(stackward(dir.path()).args(["users", "list"]));
+    let table = String::from_utf8_lossy(&out.stdout).to_string();
+    let row = table.lines().find(|l| l.starts_with(email)).unwrap_or_else(|| panic!("{table}"));
+    assert_eq!(cell_under(&table, "LAST SIGN-IN", row), "never", "{table}");
+}
+
+async fn connectors_check_reports_every_problem_in_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    std::fs::write(
+        &file,
+        "name = \"My-Tool\"\ntitle = \"Mine\"\napp = \"Mine\"\nbase_url = \"https://{settings.host}\"\n\
+        [auth]\nkind = \"none\"\n[[stream]]\nname = \"users\"\npath = \"/users\"\nmethod = \"PUT\"\n\
+        records = \"/users\"\n[stream.account]\nexternal_id = \"/id\"\n",
+    )
+    .unwrap();
+    let out = run(stackward(dir.path()).args(["connectors", "check"]).arg(&file));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in ["mine.toml:1: name \"My-Tool\"", "mine.toml:4: {settings.host}", "method must be GET or POST"] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+    assert!(err.contains("3 problem(s)"), "{err}");
 }

@@ -12,6 +12,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(an_export_imports_back_unchanged),
         per_backend!(a_bad_row_rejects_the_whole_file_naming_row_and_column),
         per_backend!(rows_without_ids_update_by_natural_key),
+        per_backend!(rows_name_the_app_and_the_person_instead_of_ids),
     ]
 }
 
@@ -123,4 +124,41 @@ async fn rows_without_ids_update_by_natural_key(backend: TestBackend) {
     assert_eq!(import(&app, "accounts", csv).await.expect(200)["unchanged"], 1);
     let r = import(&app, "apps", "id,name\n4242,Ghost\n".into()).await.expect_error(400, "invalid", Some("id"));
     assert_eq!(r["error"]["row"], 1);
+}
+
+async fn rows_name_the_app_and_the_person_instead_of_ids(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    import(&app, "people", "email,name\nkim@example.com,Kim Lee\n".into()).await.expect(200);
+    import(&app, "apps", "name\nZoom\n".into()).await.expect(200);
+    let subs = "app,plan,seats_purchased,unit_price_cents,currency,billing_frequency,renewal_type\n\
+        zoom,Pro,10,1500,USD,monthly,auto\n";
+    assert_eq!(import(&app, "subscriptions", subs.into()).await.expect(200)["created"], 1);
+    let seats = "app,person_email,status\nZoom,Kim@Example.com,active\n";
+    assert_eq!(import(&app, "accounts", seats.into()).await.expect(200)["created"], 1);
+    let listed = app.get("/api/v1/accounts").await.expect(200);
+    assert_eq!(listed["items"][0]["email"], "kim@example.com", "{listed}");
+    assert!(listed["items"][0]["person_id"].is_string(), "the seat is the person's: {listed}");
+
+    let r = import(&app, "accounts", "app,email\nSkype,kim@example.com\n".into()).await;
+    assert!(r.expect_error(400, "invalid", Some("app"))["error"]["message"].as_str().unwrap().contains("Skype"));
+    import(&app, "accounts", "app,person_email\nZoom,nobody@example.com\n".into()).await.expect_error(
+        400,
+        "invalid",
+        Some("person_email"),
+    );
+    import(&app, "accounts", "app_id,app,email\n999,Zoom,x@example.com\n".into()).await.expect_error(
+        400,
+        "invalid",
+        Some("app"),
+    );
+
+    let exported = app.export("accounts").await;
+    let mut lines = exported.lines();
+    assert!(lines.next().unwrap().starts_with("id,app_id,app,subscription_id,person_id,person_email,"), "{exported}");
+    assert!(lines.next().unwrap().contains(",Zoom,,") && exported.contains(",kim@example.com,"), "{exported}");
+    let subs = app.export("subscriptions").await;
+    assert!(subs.starts_with("id,app_id,app,plan,") && subs.contains(",Zoom,Pro,"), "{subs}");
+    for (kind, csv) in [("accounts", exported), ("subscriptions", subs)] {
+        assert_eq!(import(&app, kind, csv).await.expect(200)["unchanged"], 1, "{kind} round-trips");
+    }
 }

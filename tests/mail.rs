@@ -25,6 +25,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(the_scheduler_runs_jobs_under_a_lease),
         once!(bad_schedules_are_refused_at_start),
         per_backend!(a_refused_recipient_fails_for_good_and_the_cli_shows_and_retries_it),
+        per_backend!(outbox_retry_sends_waiting_mail_now_and_idle_commands_say_nothing_to_send),
     ]
 }
 
@@ -429,4 +430,38 @@ async fn a_refused_recipient_fails_for_good_and_the_cli_shows_and_retries_it(bac
     let after = app.get("/api/v1/outbox?status=failed").await.expect(200);
     assert_eq!(after["items"][0]["attempts"], 1, "queued again from zero, refused again");
     assert!(server.messages().is_empty());
+}
+
+async fn outbox_retry_sends_waiting_mail_now_and_idle_commands_say_nothing_to_send(backend: TestBackend) {
+    let port = smtp::free_port();
+    let url = smtp::url(port);
+    let app = TestApp::with_flags(backend, &["--smtp-url", &url]).await;
+    seed(&app, "Figma", 7).await;
+    assert_eq!(remind(&app, today()).await, "1 reminders queued, 0 emails sent", "SMTP is down");
+    let server = SmtpServer::start_on(port);
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_stackward"))
+            .args(args)
+            .env("STACKWARD_DATABASE_URL", &app.db.url)
+            .env("STACKWARD_SMTP_URL", &url)
+            .env("STACKWARD_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (out, err) = cli(&["outbox", "--retry"]);
+    assert!(out.contains("sent: ") && out.contains("Figma"), "the backoff is ignored on --retry: {out}");
+    assert!(err.contains("1 waiting on a backoff made due now"), "{err}");
+    assert_eq!(server.wait_for(1).await.len(), 1);
+
+    let (out, _) = cli(&["outbox"]);
+    assert!(out.starts_with("nothing to send"), "{out}");
+    let (out, _) = cli(&["outbox", "--retry"]);
+    assert!(out.contains("nothing to send"), "{out}");
+    let (out, _) = cli(&["remind", "--today", &today().to_string()]);
+    assert!(out.contains("nothing to send"), "{out}");
+    let (out, _) = cli(&["remind", "--dry-run", "--today", &today().to_string()]);
+    assert!(out.contains("nothing to send"), "{out}");
+    assert_eq!(server.messages().len(), 1);
 }

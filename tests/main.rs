@@ -19,6 +19,7 @@ mod csv_transfer;
 mod findings;
 mod layers;
 mod mail;
+mod mail_readable;
 mod ops;
 mod pages;
 mod pages_browser;
@@ -58,6 +59,7 @@ fn main() {
     tests.extend(ops::tests());
     tests.extend(findings::tests());
     tests.extend(mail::tests());
+    tests.extend(mail_readable::tests());
     tests.extend(renewals::tests());
     tests.extend(cli::tests());
     tests.extend(sync::tests());

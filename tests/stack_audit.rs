@@ -44,7 +44,7 @@ async fn account(app: &TestApp, app_id: &str, email: &str, last_active: Option<S
 
 /// Zoom (owner olga, USD 15/month x 10, 3 seats: busy, idle, a departed person's) and
 /// Figma (EUR 540/year x 2, one seat).
-async fn stack(app: &TestApp) -> (String, String) {
+pub async fn stack(app: &TestApp) -> (String, String) {
     let zoom = app.app("Zoom").await;
     app.patch(&format!("/api/v1/apps/{zoom}"), json!({"owner_email": "olga@example.com", "category": "video"}))
         .await

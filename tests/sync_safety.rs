@@ -70,6 +70,7 @@ async fn a_listing_a_proxy_truncates_fails_and_removes_nothing(backend: TestBack
     let run = sync(&app, &id).await;
     assert_eq!(run["status"], "failed", "an empty page before the stated end is an error: {run}");
     assert_eq!(run["removed"], 0, "{run}");
+    assert!(run["api_calls"].as_i64() >= Some(2), "a failed run records the calls it made: {run}");
     let error = run["error"].as_str().unwrap_or_default();
     assert!(error.contains("250") && error.contains("100"), "the error says what was stated and seen: {error}");
     let seats = accounts(&app, &id).await;

@@ -4,6 +4,7 @@
 
 mod error;
 pub mod links;
+pub mod names;
 pub mod oidc;
 mod opaque;
 mod principal;

@@ -60,11 +60,12 @@ pub fn connectors(settings: &Settings, action: Option<ConnectorsCommand>) -> any
     match action.unwrap_or(ConnectorsCommand::List) {
         ConnectorsCommand::List => {
             let registry = crate::connectors::Registry::load(settings.integrations_dir.as_deref());
-            writeln!(out, "{:<20} {:<28} {:<28} EMITS", "NAME", "TITLE", "AUTH")?;
+            let mut table = super::table::new(&["NAME", "TITLE", "AUTH", "EMITS"], &[]);
             for (d, _) in registry.all() {
                 let emits = sync::emits(d).join(", ");
-                writeln!(out, "{:<20} {:<28} {:<28} {emits}", d.name, d.title, d.auth.kind())?;
+                table.add_row(vec![d.name.clone(), d.title.clone(), d.auth.kind().to_string(), emits]);
             }
+            super::table::write(&mut out, &table)?;
             for p in registry.problems() {
                 eprintln!("not loaded: {p}");
             }
@@ -75,7 +76,12 @@ pub fn connectors(settings: &Settings, action: Option<ConnectorsCommand>) -> any
                 Ok(d) => {
                     writeln!(out, "{}: connector {} is valid ({} streams)", file.display(), d.name, d.streams.len())?;
                 }
-                Err(p) => bail!("{p}"),
+                Err(problems) => {
+                    for p in &problems {
+                        eprintln!("{p}");
+                    }
+                    bail!("{}: {} problem(s); the connector cannot be used", file.display(), problems.len());
+                }
             }
         }
     }
@@ -110,11 +116,12 @@ pub async fn connections(ctx: &Context, action: ConnectionsCommand) -> anyhow::R
         }
         ConnectionsCommand::List => {
             let rows = ctx.db.run(|c| connections::list(c, false)).await?;
-            writeln!(out, "{:<6} {:<28} {:<20} {:<16} NEXT SYNC", "ID", "NAME", "CONNECTOR", "SCHEDULE")?;
+            let mut table = super::table::new(&["ID", "NAME", "CONNECTOR", "SCHEDULE", "NEXT SYNC"], &[]);
             for r in rows {
                 let next = r.next_sync_at.map(|t| crate::time::format(&t)).unwrap_or_else(|| "-".into());
-                writeln!(out, "{:<6} {:<28} {:<20} {:<16} {next}", r.id, r.name, r.connector, r.schedule)?;
+                table.add_row(vec![r.id.to_string(), r.name, r.connector, r.schedule, next]);
             }
+            super::table::write(&mut out, &table)?;
         }
         ConnectionsCommand::Remove { name } => {
             let sealer = ctx.secrets.clone();

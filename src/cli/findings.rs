@@ -4,7 +4,6 @@
 use crate::context::Context;
 use crate::findings::{self, Finding};
 use crate::renewals::upcoming::money;
-use std::io::Write;
 
 // How findings are printed. No doc comments on the values: clap would print them in --help.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -62,14 +61,21 @@ fn print(rows: &[Finding], format: Format) -> anyhow::Result<()> {
         }
         Format::Table => {
             let mut out = out;
-            writeln!(out, "{:<6} {:<18} {:<13} {:>20}  EXPLANATION", "ID", "KIND", "STATUS", "PER YEAR")?;
+            let mut table = super::table::new(&["ID", "KIND", "STATUS", "PER YEAR", "EXPLANATION"], &[3]);
             for f in rows {
                 let yearly = match (f.annual_savings_cents, &f.currency) {
                     (Some(c), Some(cur)) => money(c, cur),
                     _ => "unknown".to_string(),
                 };
-                writeln!(out, "{:<6} {:<18} {:<13} {:>20}  {}", f.id, f.kind, f.status, yearly, f.explanation)?;
+                table.add_row(vec![
+                    f.id.to_string(),
+                    f.kind.to_string(),
+                    f.status.to_string(),
+                    yearly,
+                    f.explanation.clone(),
+                ]);
             }
+            super::table::write(&mut out, &table)?;
         }
     }
     Ok(())

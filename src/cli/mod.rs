@@ -10,6 +10,7 @@ mod mail;
 mod requests;
 mod savings;
 mod serve;
+mod table;
 mod tokens;
 mod transfer;
 mod usage;
@@ -181,7 +182,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 fn init_logging(settings: &Settings) {
     let (filter, json) = settings.log_filter_and_format();
     let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour codes only help a person at a terminal; in a file, a pipe or a journal they are noise.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if json {
         builder.json().init();
     } else {

@@ -84,11 +84,7 @@ async fn list(ctx: &Context, status: Option<RequestStatus>, format: ListFormat) 
     match format {
         ListFormat::Json => serde_json::to_writer_pretty(&mut out, &rows)?,
         ListFormat::Table => {
-            writeln!(
-                out,
-                "{:<6} {:<10} {:<18} {:<28} {:<20} WAITING FOR",
-                "ID", "KIND", "STATUS", "REQUESTER", "NAME"
-            )?;
+            let mut table = super::table::new(&["ID", "KIND", "STATUS", "REQUESTER", "NAME", "WAITING FOR"], &[]);
             for r in rows {
                 let waiting = r
                     .steps
@@ -97,12 +93,16 @@ async fn list(ctx: &Context, status: Option<RequestStatus>, format: ListFormat) 
                     .map(|s| format!("{}: {}", s.name, s.approvers.join(", ")))
                     .unwrap_or_default();
                 let name = r.name.clone().unwrap_or_default();
-                writeln!(
-                    out,
-                    "{:<6} {:<10} {:<18} {:<28} {:<20} {waiting}",
-                    r.id, r.kind, r.status, r.requester_email, name
-                )?;
+                table.add_row(vec![
+                    r.id.to_string(),
+                    r.kind.to_string(),
+                    r.status.to_string(),
+                    r.requester_email.clone(),
+                    name,
+                    waiting,
+                ]);
             }
+            super::table::write(&mut out, &table)?;
         }
     }
     Ok(())

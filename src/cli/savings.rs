@@ -69,33 +69,31 @@ fn csv(ledger: &Ledger) -> anyhow::Result<()> {
 
 fn table(ledger: &Ledger) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{:<9} {:>22} {:>22} {:>22}", "CURRENCY", "POTENTIAL/YR", "REALISED/YR", "AVOIDED/YR")?;
+    let mut totals = super::table::new(&["CURRENCY", "POTENTIAL/YR", "REALISED/YR", "AVOIDED/YR"], &[1, 2, 3]);
     for t in &ledger.totals {
-        writeln!(
-            out,
-            "{:<9} {:>22} {:>22} {:>22}",
-            t.currency,
+        totals.add_row(vec![
+            t.currency.clone(),
             money(t.potential_annual_cents, &t.currency),
             money(t.realised_annual_cents, &t.currency),
-            money(t.avoided_annual_cents, &t.currency)
-        )?;
+            money(t.avoided_annual_cents, &t.currency),
+        ]);
     }
+    super::table::write(&mut out, &totals)?;
     if ledger.items.is_empty() {
         return Ok(());
     }
     writeln!(out)?;
-    writeln!(out, "{:<6} {:<10} {:<9} {:<18} {:>20}  NOTE", "ID", "DAY", "KIND", "ACTION", "PER YEAR")?;
+    let mut entries = super::table::new(&["ID", "DAY", "KIND", "ACTION", "PER YEAR", "NOTE"], &[4]);
     for e in &ledger.items {
-        writeln!(
-            out,
-            "{:<6} {:<10} {:<9} {:<18} {:>20}  {}",
-            e.id,
-            e.recorded_at.date(),
-            e.kind,
-            e.action,
+        entries.add_row(vec![
+            e.id.to_string(),
+            e.recorded_at.date().to_string(),
+            e.kind.to_string(),
+            e.action.to_string(),
             money(e.annual_cents, &e.currency),
-            e.note
-        )?;
+            e.note.clone(),
+        ]);
     }
+    super::table::write(&mut out, &entries)?;
     Ok(())
 }

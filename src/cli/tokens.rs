@@ -5,7 +5,6 @@ use crate::auth::{self, Role, TokenId};
 use crate::db::Db;
 use anyhow::bail;
 use clap::Subcommand;
-use std::io::Write;
 
 // What `stackward token` does (its doc comments are the --help text).
 #[derive(Subcommand)]
@@ -47,12 +46,13 @@ pub async fn run(db: &Db, action: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::List => {
             let tokens = db.run(auth::list).await?;
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{:<6} {:<10} {:<24} {:<28} {:<8}", "ID", "ROLE", "NAME", "EMAIL", "STATUS")?;
+            let mut rows = super::table::new(&["ID", "ROLE", "NAME", "EMAIL", "STATUS"], &[]);
             for t in tokens {
                 let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
                 let email = t.email.unwrap_or_default();
-                writeln!(out, "{:<6} {:<10} {:<24} {:<28} {:<8}", t.id, t.role, t.name, email, status)?;
+                rows.add_row(vec![t.id.to_string(), t.role.to_string(), t.name, email, status.to_string()]);
             }
+            super::table::write(&mut out, &rows)?;
         }
         TokenCommand::Revoke { id } => match db.run(move |c| auth::revoke(c, &actor, id)).await {
             Ok(t) => eprintln!("revoked token {} ({})", t.id, t.name),

@@ -7,7 +7,6 @@ use crate::config::Settings;
 use crate::db::Db;
 use anyhow::bail;
 use clap::Subcommand;
-use std::io::Write;
 
 // What `stackward users` does (its doc comments are the --help text).
 #[derive(Subcommand)]
@@ -50,13 +49,14 @@ pub async fn run(db: &Db, action: UsersCommand) -> anyhow::Result<()> {
         UsersCommand::List => {
             let all = db.run(|c| auth::users::list(c).map_err(crate::db::DbError::from)).await?;
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{:<36} {:<40} LAST SIGN-IN", "EMAIL", "ROLES")?;
+            let mut rows = super::table::new(&["EMAIL", "ROLES", "LAST SIGN-IN"], &[]);
             for (user, held) in all {
                 let roles: Vec<String> = held.iter().map(|h| format!("{} ({})", h.role, h.source)).collect();
                 let roles = if roles.is_empty() { "employee".to_string() } else { roles.join(", ") };
                 let last = user.last_sign_in_at.map(|t| crate::time::format(&t)).unwrap_or_else(|| "never".into());
-                writeln!(out, "{:<36} {:<40} {last}", user.email, roles)?;
+                rows.add_row(vec![user.email, roles, last]);
             }
+            super::table::write(&mut out, &rows)?;
         }
     }
     Ok(())

@@ -77,6 +77,25 @@ pub async fn run<S: Sink>(
     client: reqwest::Client,
     sink: &mut S,
 ) -> Result<Outcome, ConnectorError> {
+    run_counted(def, params, client, sink).await.map_err(|f| f.error)
+}
+
+/// A run that stopped, with the requests it had made by then (a failed run's record keeps them).
+#[derive(Debug)]
+pub struct Failure {
+    /// Why it stopped.
+    pub error: ConnectorError,
+    /// Requests made before it stopped (token requests excluded).
+    pub api_calls: u64,
+}
+
+/// [`run`], with the requests made so far when it fails.
+pub async fn run_counted<S: Sink>(
+    def: &Definition,
+    params: Params,
+    client: reqwest::Client,
+    sink: &mut S,
+) -> Result<Outcome, Failure> {
     let budget = def.request_budget.unwrap_or(1_000_000);
     let engine = Engine {
         def,
@@ -99,7 +118,8 @@ pub async fn run<S: Sink>(
             Err(ConnectorError::Upstream { status, message }) if stream.optional && status == 200 => {
                 skipped.push(format!("{}: {message}", stream.name));
             }
-            other => other?,
+            Err(error) => return Err(Failure { error, api_calls: engine.sender.calls() }),
+            Ok(()) => {}
         }
     }
     let (warnings, warning_count) = engine.warnings.lock().map(|w| w.clone()).unwrap_or_default();

@@ -14,7 +14,7 @@ pub mod records;
 mod registry;
 
 pub use definition::Definition;
-pub use engine::{run, Outcome, Sink};
+pub use engine::{run, run_counted, Failure, Outcome, Sink};
 pub use params::Params;
 pub use records::{Batch, MergeOn, Record, RecordKind, Skipped, Val};
 pub use registry::{check, Problem, Registry};

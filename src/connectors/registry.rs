@@ -84,7 +84,7 @@ impl Registry {
                 }
                 self.defs.insert(def.name.clone(), (Arc::new(def), file.to_string()));
             }
-            Err(p) => self.problems.push(p),
+            Err(p) => self.problems.extend(p),
         }
     }
 
@@ -109,143 +109,174 @@ fn line_of(text: &str, needle: &str, from: usize) -> Option<usize> {
     text.lines().enumerate().skip(from.saturating_sub(1)).find(|(_, l)| l.contains(needle)).map(|(i, _)| i + 1)
 }
 
-/// Parses and validates one definition file.
-#[expect(clippy::too_many_lines, reason = "split in the frictions branch")]
-pub fn check(file: &str, text: &str) -> Result<Definition, Problem> {
-    let problem = |line: Option<usize>, message: String| Problem { file: file.to_string(), line, message };
+/// Parses and validates one definition file; on failure, every problem found, in file order
+/// (a file that is not valid TOML stops at its first syntax error).
+pub fn check(file: &str, text: &str) -> Result<Definition, Vec<Problem>> {
     let def: Definition = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
-        problem(line, e.message().trim().to_string())
+        vec![Problem { file: file.to_string(), line, message: e.message().trim().to_string() }]
     })?;
-    // Where each [[stream]] starts, to place a stream's problems on a line.
-    let stream_lines: Vec<usize> =
-        text.lines().enumerate().filter(|(_, l)| l.trim() == "[[stream]]").map(|(i, _)| i + 1).collect();
-    let at = |i: usize, needle: &str| {
-        let start = stream_lines.get(i).copied().unwrap_or(1);
-        line_of(text, needle, start).or(Some(start))
+    let mut c = Checker {
+        file,
+        text,
+        def: &def,
+        // Where each [[stream]] starts, to place a stream's problems on a line.
+        stream_lines: text.lines().enumerate().filter(|(_, l)| l.trim() == "[[stream]]").map(|(i, _)| i + 1).collect(),
+        problems: Vec::new(),
     };
-    if def.name.is_empty() || !def.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-        return Err(problem(line_of(text, "name", 1), format!("name {:?} must be snake_case", def.name)));
-    }
-    if def.streams.is_empty() {
-        return Err(problem(None, "a connector needs at least one [[stream]]".into()));
-    }
-    let declared = |kind: &str, name: &str| match kind {
-        "settings" => def.settings.contains_key(name),
-        "secrets" => def.secrets.contains_key(name),
-        _ => false,
-    };
-    let check_refs = |template: &str, line: Option<usize>| -> Result<(), Problem> {
-        let mut rest = template;
-        while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}') else { break };
-            let name = &rest[open + 1..open + close];
-            if let Some((kind, key)) = name.split_once('.') {
-                if matches!(kind, "settings" | "secrets") && !declared(kind, key) {
-                    return Err(problem(line, format!("{{{name}}} is used but [{kind}.{key}] is not declared")));
-                }
-            }
-            rest = &rest[open + 1..];
-        }
-        Ok(())
-    };
-    check_refs(&def.app, line_of(text, "app", 1))?;
-    if let Some(b) = &def.base_url {
-        check_refs(b, line_of(text, "base_url", 1))?;
-    }
-    let auth_line = line_of(text, "[auth]", 1);
-    for t in auth_templates(&def.auth) {
-        check_refs(t, auth_line)?;
-    }
+    c.check_header();
     let mut names = BTreeSet::new();
     let mut kept = BTreeSet::new();
     for (i, s) in def.streams.iter().enumerate() {
-        let line = at(i, "name");
         if !names.insert(s.name.as_str()) {
-            return Err(problem(line, format!("stream {:?} is defined twice", s.name)));
+            c.report(c.at(i, "name"), format!("stream {:?} is defined twice", s.name));
         }
-        if s.path.is_some() == s.url.is_some() {
-            return Err(problem(line, format!("stream {:?} needs exactly one of path or url", s.name)));
-        }
-        if !matches!(s.method.to_ascii_uppercase().as_str(), "GET" | "POST") {
-            return Err(problem(at(i, "method"), format!("stream {:?}: method must be GET or POST", s.name)));
-        }
-        for t in
-            s.path.iter().chain(s.url.iter()).chain(s.query.values()).chain(s.headers.values()).chain(s.body.iter())
-        {
-            check_refs(t, line)?;
-        }
-        if let Some(parent) = &s.for_each {
-            let ok = def.streams[..i].iter().any(|p| &p.name == parent && p.for_each.is_none());
-            if !ok {
-                return Err(problem(
-                    at(i, "for_each"),
-                    format!("stream {:?}: for_each names {parent:?}, which is not an earlier top-level stream", s.name),
-                ));
-            }
-        }
-        if let Some(m) = s.merge_on.as_deref() {
-            if !matches!(m, "external_id" | "email" | "username") {
-                return Err(problem(
-                    at(i, "merge_on"),
-                    format!("stream {:?}: merge_on must be external_id, email or username", s.name),
-                ));
-            }
-        }
-        if let Paging::Scim { count: 0 } | Paging::Offset { size: 0, .. } = s.paging {
-            return Err(problem(at(i, "paging"), format!("stream {:?}: a page size must be at least 1", s.name)));
-        }
-        let mappings = mappings_of(s);
-        if mappings.is_empty()
-            && s.keep.is_none()
-            && !def.streams.iter().any(|c| c.for_each.as_deref() == Some(&s.name))
-        {
-            return Err(problem(
-                line,
-                format!(
-                    "stream {:?} emits nothing: map a record ([stream.account] …), keep a lookup, or feed a for_each",
-                    s.name
-                ),
-            ));
-        }
-        for (kind, m) in mappings {
-            check_mapping(kind, m).map_err(|(field, msg)| {
-                let header = format!("[stream.{}]", kind.name());
-                let line = match field {
-                    Some(f) => at(i, &header).and_then(|h| line_of(text, &format!("{f} "), h)),
-                    None => at(i, &header),
-                };
-                problem(line, format!("stream {:?}: {msg}", s.name))
-            })?;
-            for (field, f) in m {
-                if let Field::Spec(spec) = f {
-                    if let Some(table) = &spec.lookup {
-                        if !kept.contains(table.as_str()) {
-                            return Err(problem(
-                                at(i, field),
-                                format!(
-                                    "stream {:?} field {field:?}: lookup {table:?} is not kept by an earlier stream",
-                                    s.name
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
-        }
+        c.check_stream(i, s);
+        c.check_mappings(i, s, &kept);
         if let Some(k) = &s.keep {
             kept.insert(k.name.as_str());
         }
     }
     for a in &def.actions {
         if !matches!(a.method.to_ascii_uppercase().as_str(), "POST" | "PATCH" | "PUT" | "DELETE") {
-            return Err(problem(
-                line_of(text, "[[action]]", 1),
-                format!("action {:?}: method must be POST, PATCH, PUT or DELETE", a.name),
-            ));
+            let line = line_of(text, "[[action]]", 1);
+            c.report(line, format!("action {:?}: method must be POST, PATCH, PUT or DELETE", a.name));
         }
     }
-    Ok(def)
+    let mut problems = c.problems;
+    if problems.is_empty() {
+        return Ok(def);
+    }
+    problems.sort_by_key(|p| p.line.unwrap_or(0));
+    Err(problems)
+}
+
+/// Collects the problems of one parsed definition.
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+    def: &'a Definition,
+    stream_lines: Vec<usize>,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn report(&mut self, line: Option<usize>, message: String) {
+        self.problems.push(Problem { file: self.file.to_string(), line, message });
+    }
+
+    /// The line of `needle` within stream `i`, else the stream's first line.
+    fn at(&self, i: usize, needle: &str) -> Option<usize> {
+        let start = self.stream_lines.get(i).copied().unwrap_or(1);
+        line_of(self.text, needle, start).or(Some(start))
+    }
+
+    /// Reports every `{settings.x}` / `{secrets.x}` in `template` that is not declared.
+    fn check_refs(&mut self, template: &str, line: Option<usize>) {
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else { break };
+            let name = &rest[open + 1..open + close];
+            if let Some((kind, key)) = name.split_once('.') {
+                let declared = match kind {
+                    "settings" => self.def.settings.contains_key(key),
+                    "secrets" => self.def.secrets.contains_key(key),
+                    _ => true,
+                };
+                if !declared {
+                    self.report(line, format!("{{{name}}} is used but [{kind}.{key}] is not declared"));
+                }
+            }
+            rest = &rest[open + 1..];
+        }
+    }
+
+    /// The name, the streams' presence, and the templates outside streams.
+    fn check_header(&mut self) {
+        let (def, text) = (self.def, self.text);
+        if def.name.is_empty() || !def.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+            self.report(line_of(text, "name", 1), format!("name {:?} must be snake_case", def.name));
+        }
+        if def.streams.is_empty() {
+            self.report(None, "a connector needs at least one [[stream]]".into());
+        }
+        self.check_refs(&def.app, line_of(text, "app", 1));
+        if let Some(b) = &def.base_url {
+            self.check_refs(b, line_of(text, "base_url", 1));
+        }
+        let auth_line = line_of(text, "[auth]", 1);
+        for t in auth_templates(&def.auth) {
+            self.check_refs(t, auth_line);
+        }
+    }
+
+    /// Stream `i`'s request, fan-out, merge and paging settings.
+    fn check_stream(&mut self, i: usize, s: &Stream) {
+        let line = self.at(i, "name");
+        if s.path.is_some() == s.url.is_some() {
+            self.report(line, format!("stream {:?} needs exactly one of path or url", s.name));
+        }
+        if !matches!(s.method.to_ascii_uppercase().as_str(), "GET" | "POST") {
+            self.report(self.at(i, "method"), format!("stream {:?}: method must be GET or POST", s.name));
+        }
+        for t in
+            s.path.iter().chain(s.url.iter()).chain(s.query.values()).chain(s.headers.values()).chain(s.body.iter())
+        {
+            self.check_refs(t, line);
+        }
+        if let Some(parent) = &s.for_each {
+            if !self.def.streams[..i].iter().any(|p| &p.name == parent && p.for_each.is_none()) {
+                let message =
+                    format!("stream {:?}: for_each names {parent:?}, which is not an earlier top-level stream", s.name);
+                self.report(self.at(i, "for_each"), message);
+            }
+        }
+        if let Some(m) = s.merge_on.as_deref() {
+            if !matches!(m, "external_id" | "email" | "username") {
+                let message = format!("stream {:?}: merge_on must be external_id, email or username", s.name);
+                self.report(self.at(i, "merge_on"), message);
+            }
+        }
+        if let Paging::Scim { count: 0 } | Paging::Offset { size: 0, .. } = s.paging {
+            self.report(self.at(i, "paging"), format!("stream {:?}: a page size must be at least 1", s.name));
+        }
+    }
+
+    /// Stream `i`'s record mappings and the lookups they use.
+    fn check_mappings(&mut self, i: usize, s: &Stream, kept: &BTreeSet<&str>) {
+        let mappings = mappings_of(s);
+        if mappings.is_empty()
+            && s.keep.is_none()
+            && !self.def.streams.iter().any(|c| c.for_each.as_deref() == Some(&s.name))
+        {
+            let message = format!(
+                "stream {:?} emits nothing: map a record ([stream.account] …), keep a lookup, or feed a for_each",
+                s.name
+            );
+            self.report(self.at(i, "name"), message);
+        }
+        for (kind, m) in mappings {
+            if let Err((field, msg)) = check_mapping(kind, m) {
+                let header = format!("[stream.{}]", kind.name());
+                let line = match field {
+                    Some(f) => self.at(i, &header).and_then(|h| line_of(self.text, &format!("{f} "), h)),
+                    None => self.at(i, &header),
+                };
+                self.report(line, format!("stream {:?}: {msg}", s.name));
+            }
+            for (field, f) in m {
+                let Field::Spec(spec) = f else { continue };
+                let Some(table) = &spec.lookup else { continue };
+                if !kept.contains(table.as_str()) {
+                    let message = format!(
+                        "stream {:?} field {field:?}: lookup {table:?} is not kept by an earlier stream",
+                        s.name
+                    );
+                    self.report(self.at(i, field), message);
+                }
+            }
+        }
+    }
 }
 
 fn mappings_of(s: &Stream) -> Vec<(RecordKind, &Mapping)> {
@@ -330,16 +361,30 @@ email = "/email"
     fn problems_name_the_line() {
         assert!(check("demo.toml", GOOD).is_ok());
         let typo = GOOD.replace("email = \"/email\"", "emial = \"/email\"");
-        let p = check("demo.toml", &typo).unwrap_err();
+        let p = check("demo.toml", &typo).unwrap_err().remove(0);
         assert_eq!((p.line, p.message.contains("emial")), (Some(22), true), "{p}");
         let unknown = GOOD.replace("records = \"/users\"", "records = \"/users\"\nrecrods = 1");
-        let p = check("demo.toml", &unknown).unwrap_err();
+        let p = check("demo.toml", &unknown).unwrap_err().remove(0);
         assert_eq!(p.line, Some(17), "{p}");
         assert!(p.message.contains("recrods"), "{p}");
         let undeclared = GOOD.replace("{secrets.token}", "{secrets.api_key}");
-        assert!(check("demo.toml", &undeclared).unwrap_err().message.contains("secrets.api_key"));
-        let p = check("demo.toml", "name = \"x\"\ntitle = ").unwrap_err();
+        assert!(check("demo.toml", &undeclared).unwrap_err()[0].message.contains("secrets.api_key"));
+        let p = check("demo.toml", "name = \"x\"\ntitle = ").unwrap_err().remove(0);
         assert_eq!(p.line, Some(2), "{p}");
+    }
+
+    #[test]
+    fn every_problem_in_a_file_is_reported() {
+        let bad = GOOD
+            .replace("name = \"demo\"", "name = \"Demo-Tool\"")
+            .replace("base_url = \"https://api.example.com\"", "base_url = \"https://{settings.host}\"")
+            .replace("path = \"/users\"", "path = \"/users\"\nmethod = \"DELETE\"");
+        let problems = check("demo.toml", &bad).unwrap_err();
+        let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(problems.len(), 3, "{messages:#?}");
+        assert!(messages[0].starts_with("demo.toml:2: name \"Demo-Tool\""), "{messages:#?}");
+        assert!(messages[1].starts_with("demo.toml:5: {settings.host}"), "{messages:#?}");
+        assert!(messages[2].contains("method must be GET or POST"), "{messages:#?}");
     }
 
     #[test]

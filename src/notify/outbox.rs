@@ -202,6 +202,17 @@ pub fn mark_failed(conn: &mut Conn, entry: &OutboxEntry, error: &str, permanent:
     Ok(status)
 }
 
+/// Makes every pending row due now, ignoring its backoff (an operator who fixed SMTP wants the
+/// mail now); returns how many were waiting.
+pub fn due_now(conn: &mut Conn) -> QueryResult<usize> {
+    let now = crate::time::now();
+    diesel::update(
+        outbox::table.filter(outbox::status.eq(OutboxStatus::Pending)).filter(outbox::next_attempt_at.gt(now)),
+    )
+    .set(outbox::next_attempt_at.eq(now))
+    .execute(conn)
+}
+
 /// Queues failed rows (or the given one) again for delivery now; returns how many.
 pub fn retry_failed(conn: &mut Conn, only: Option<OutboxId>) -> QueryResult<usize> {
     let now = crate::time::now();

@@ -50,12 +50,23 @@ fn env() -> &'static Environment<'static> {
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_filter("count", count);
         for (name, source) in TEMPLATES {
             // The templates are compiled in and covered by tests; a syntax error is a build defect.
             env.add_template(name, source).expect("built-in template parses");
         }
         env
     })
+}
+
+/// `{{ n|count("day") }}`: "1 day", "3 days"; an irregular plural is given after the word
+/// (`{{ n|count("person", "people") }}`).
+fn count(n: i64, one: &str, many: Option<&str>) -> String {
+    match (n, many) {
+        (1 | -1, _) => format!("{n} {one}"),
+        (_, Some(many)) => format!("{n} {many}"),
+        (_, None) => format!("{n} {one}s"),
+    }
 }
 
 /// Renders message `kind` with `context`: (subject, text, html).
@@ -78,5 +89,14 @@ mod tests {
         assert!(text.contains("<b>me</b>"));
         assert!(html.contains("&lt;b&gt;me") && !html.contains("<b>me"), "{html}");
         assert!(render("test", &serde_json::json!({})).is_err(), "a missing value is an error, not a blank");
+    }
+
+    #[test]
+    fn counts_read_right_for_one_and_many() {
+        let mut env = Environment::new();
+        env.add_filter("count", count);
+        let t = "{{ a|count('day') }}, {{ b|count('day') }}, {{ c|count('seat') }}, {{ d|count('person', 'people') }}";
+        let out = env.render_str(t, serde_json::json!({"a": 1, "b": 3, "c": 0, "d": 2})).unwrap();
+        assert_eq!(out, "1 day, 3 days, 0 seats, 2 people");
     }
 }

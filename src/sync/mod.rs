@@ -193,13 +193,13 @@ async fn sync_connection(ctx: &Context, run: &SyncRun, progress: Option<Progress
     let state = Arc::new(Mutex::new(state));
     let mut sink =
         DbSink { ctx: ctx.clone(), run: run.id, state: state.clone(), counts: Counts::default(), progress, pages: 0 };
-    let result = connectors::run(&def, params, ctx.http.clone(), &mut sink).await;
+    let result = connectors::run_counted(&def, params, ctx.http.clone(), &mut sink).await;
     let counts = sink.counts;
     let outcome = match result {
         Ok(o) => o,
-        Err(e) => {
-            tracing::warn!(connection = %row.name, error = %e, "sync failed; nothing was removed");
-            return Err((counts, 0, e.into()));
+        Err(f) => {
+            tracing::warn!(connection = %row.name, error = %f.error, api_calls = f.api_calls, "sync failed; nothing was removed");
+            return Err((counts, f.api_calls, f.error.into()));
         }
     };
     if let Some(tokens) = outcome.tokens.clone() {

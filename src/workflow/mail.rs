@@ -4,11 +4,9 @@
 
 use super::error::Result;
 use super::model::{Request, RequestKind, Step};
-use crate::auth::Role;
-use crate::db::schema::api_tokens;
+use crate::auth::names;
 use crate::db::{Conn, DbError};
 use crate::notify::{self, outbox, Email};
-use diesel::prelude::*;
 use serde_json::json;
 
 /// Why approvers are written to.
@@ -32,35 +30,10 @@ impl Nudge {
     }
 }
 
-/// The addresses behind approver entries: a person's email, or the emails of the live API
-/// tokens holding a role. Entries nobody can be reached for are left out with a warning.
+/// The addresses behind approver entries: a person's email, or everyone holding the role
+/// (users granted it here or by single sign-on, and live API tokens acting for someone).
 pub fn addresses(conn: &mut Conn, approvers: &[String]) -> Result<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    for a in approvers {
-        let found: Vec<String> = match a.split_once(':') {
-            Some(("person", e)) => vec![e.to_lowercase()],
-            Some(("role", r)) => match r.parse::<Role>() {
-                Ok(role) => api_tokens::table
-                    .filter(api_tokens::role.eq(role))
-                    .filter(api_tokens::revoked_at.is_null())
-                    .filter(api_tokens::scope.eq(crate::auth::TokenScope::Api))
-                    .filter(api_tokens::email.is_not_null())
-                    .select(api_tokens::email.assume_not_null())
-                    .load(conn)?,
-                Err(_) => Vec::new(),
-            },
-            _ => Vec::new(),
-        };
-        if found.is_empty() {
-            tracing::warn!(approver = %a, "no email address for this approver; give a token with this role an email to have it notified");
-        }
-        for e in found.into_iter().map(|e| e.to_lowercase()) {
-            if !out.contains(&e) {
-                out.push(e);
-            }
-        }
-    }
-    Ok(out)
+    Ok(crate::auth::names::addresses(conn, approvers)?)
 }
 
 fn kind_label(k: RequestKind) -> &'static str {
@@ -123,7 +96,7 @@ pub fn approvers(
         "step": step.name,
         "sla_hours": step.sla_hours,
         "escalate_after_hours": step.escalate_after_hours,
-        "requester": r.requester_email,
+        "requester": names::person(conn, &r.requester_email)?,
         "purpose": r.purpose,
         "seats": r.seats,
         "cost": cost(r),
@@ -169,7 +142,10 @@ pub fn requester(conn: &mut Conn, public_url: &str, r: &Request, u: Update<'_>) 
         "headline": match u.step { Some(s) if u.what != "done" => format!("{headline} at {s}"), _ => headline.to_string() },
         "message": u.message,
         "step": u.step,
-        "actor": u.actor,
+        "actor": match u.actor {
+            Some(a) => Some(names::of_actor(conn, a)?),
+            None => None,
+        },
         "comment": u.comment,
         "status": r.status.as_str(),
         "link": link(public_url, r),

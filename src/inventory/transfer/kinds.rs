@@ -29,6 +29,7 @@ const APPS: &[&str] = &[
 const SUBSCRIPTIONS: &[&str] = &[
     "id",
     "app_id",
+    "app",
     "plan",
     "seats_purchased",
     "unit_price_cents",
@@ -53,8 +54,10 @@ const PEOPLE: &[&str] =
 const ACCOUNTS: &[&str] = &[
     "id",
     "app_id",
+    "app",
     "subscription_id",
     "person_id",
+    "person_email",
     "external_id",
     "email",
     "username",
@@ -109,10 +112,11 @@ fn app_row(a: &App) -> Vec<String> {
     ]
 }
 
-fn subscription_row(s: &Subscription) -> Vec<String> {
-    vec![
+fn subscription_row(s: &Subscription, names: &mut Names) -> Result<Vec<String>, TransferError> {
+    Ok(vec![
         s.id.to_string(),
         s.app_id.to_string(),
+        names.app(s.app_id)?,
         s.plan.clone(),
         opt(&s.seats_purchased),
         opt(&s.unit_price_cents),
@@ -131,7 +135,7 @@ fn subscription_row(s: &Subscription) -> Vec<String> {
         s.term_number.to_string(),
         fmt_time(&s.created_at),
         fmt_time(&s.updated_at),
-    ]
+    ])
 }
 
 fn person_row(p: &Person) -> Vec<String> {
@@ -149,12 +153,17 @@ fn person_row(p: &Person) -> Vec<String> {
     ]
 }
 
-fn account_row(a: &Account) -> Vec<String> {
-    vec![
+fn account_row(a: &Account, names: &mut Names) -> Result<Vec<String>, TransferError> {
+    Ok(vec![
         a.id.to_string(),
         a.app_id.to_string(),
+        names.app(a.app_id)?,
         opt(&a.subscription_id),
         opt(&a.person_id),
+        match a.person_id {
+            Some(p) => names.person(p)?,
+            None => String::new(),
+        },
         opt(&a.external_id),
         opt(&a.email),
         opt(&a.username),
@@ -170,7 +179,37 @@ fn account_row(a: &Account) -> Vec<String> {
         opt_time(&a.removed_at),
         fmt_time(&a.created_at),
         fmt_time(&a.updated_at),
-    ]
+    ])
+}
+
+/// App names and people's emails written next to their ids, each read once per export.
+#[derive(Default)]
+struct Names<'c> {
+    conn: Option<&'c mut Conn>,
+    apps: std::collections::HashMap<apps::AppId, String>,
+    people: std::collections::HashMap<people::PersonId, String>,
+}
+
+impl Names<'_> {
+    fn app(&mut self, id: apps::AppId) -> Result<String, TransferError> {
+        if let Some(name) = self.apps.get(&id) {
+            return Ok(name.clone());
+        }
+        let Some(conn) = self.conn.as_deref_mut() else { return Ok(String::new()) };
+        let name = apps::find(conn, id).map_err(TransferError::Inventory)?.name;
+        self.apps.insert(id, name.clone());
+        Ok(name)
+    }
+
+    fn person(&mut self, id: people::PersonId) -> Result<String, TransferError> {
+        if let Some(email) = self.people.get(&id) {
+            return Ok(email.clone());
+        }
+        let Some(conn) = self.conn.as_deref_mut() else { return Ok(String::new()) };
+        let email = people::find(conn, id).map_err(TransferError::Inventory)?.email;
+        self.people.insert(id, email.clone());
+        Ok(email)
+    }
 }
 
 const EXPORT_BATCH: i64 = 500;
@@ -192,7 +231,8 @@ pub(super) fn export_rows(
             }
             Kind::Subscriptions => {
                 let (rows, next) = subscriptions::list(conn, &Default::default(), page).map_err(inv)?;
-                rows.iter().try_for_each(|r| write(subscription_row(r)))?;
+                let mut names = Names { conn: Some(&mut *conn), ..Default::default() };
+                rows.iter().try_for_each(|r| write(subscription_row(r, &mut names)?))?;
                 next
             }
             Kind::People => {
@@ -202,7 +242,8 @@ pub(super) fn export_rows(
             }
             Kind::Accounts => {
                 let (rows, next) = accounts::list(conn, &Default::default(), page).map_err(inv)?;
-                rows.iter().try_for_each(|r| write(account_row(r)))?;
+                let mut names = Names { conn: Some(&mut *conn), ..Default::default() };
+                rows.iter().try_for_each(|r| write(account_row(r, &mut names)?))?;
                 next
             }
         };
@@ -223,7 +264,7 @@ pub(super) fn row_key(kind: Kind, c: &Cells) -> Option<(&'static str, String)> {
     match kind {
         Kind::Apps => cell("name").map(|n| ("name", format!("name {n}"))),
         Kind::People => cell("email").map(|e| ("email", format!("email {e}"))),
-        Kind::Accounts => match (cell("app_id"), cell("external_id")) {
+        Kind::Accounts => match (cell("app_id").or_else(|| cell("app")), cell("external_id")) {
             (Some(app), Some(ext)) => Some(("external_id", format!("app {app} external_id {ext}"))),
             _ => None,
         },
@@ -277,9 +318,47 @@ fn import_app(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, Tran
     Ok(outcome(existing.as_ref(), &saved))
 }
 
+/// The app a row names by `app_id` or by `app` (its name); when both are given they must agree.
+fn app_of(conn: &mut Conn, c: &Cells) -> Result<Option<apps::AppId>, TransferError> {
+    let by_id: Option<apps::AppId> = c.value("app_id")?;
+    let Some(name) = c.text("app").filter(|n| !n.trim().is_empty()) else {
+        if by_id.is_none() && c.text("app").is_some() {
+            return Err(c.error("app", "must not be empty: give the app's name (or an app_id column)"));
+        }
+        return Ok(by_id);
+    };
+    let Some(found) = apps::find_by_name(conn, &name)? else {
+        return Err(c.error("app", format!("no app is named {name:?}; import the apps first or give app_id")));
+    };
+    match by_id {
+        Some(id) if id != found.id => {
+            Err(c.error("app", format!("{name:?} is app {}, but app_id says {id}", found.id)))
+        }
+        _ => Ok(Some(found.id)),
+    }
+}
+
+/// A seat's email from `email`, else from `person_email` (the person the seat belongs to, who
+/// must be known); when both are given they must agree.
+fn seat_email(conn: &mut Conn, c: &Cells) -> Result<Option<Option<String>>, TransferError> {
+    let email = c.opt_text("email");
+    let Some(person) = c.opt_text("person_email").flatten() else { return Ok(email) };
+    match email.clone().flatten() {
+        Some(e) if !e.eq_ignore_ascii_case(&person) => Err(c.error(
+            "person_email",
+            format!("{person} differs from the seat's email {e}; a seat belongs to the person with its email"),
+        )),
+        Some(_) => Ok(email),
+        None => match people::find_by_email(conn, &person)? {
+            Some(p) => Ok(Some(Some(p.email))),
+            None => Err(c.error("person_email", format!("no person has the email {person}; import people first"))),
+        },
+    }
+}
+
 fn import_subscription(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, TransferError> {
     let changes = SubscriptionChanges {
-        app_id: c.value("app_id")?,
+        app_id: app_of(conn, c)?,
         plan: c.text("plan"),
         seats_purchased: c.opt_value("seats_purchased")?,
         unit_price_cents: c.opt_value("unit_price_cents")?,
@@ -335,10 +414,10 @@ fn import_person(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, T
 
 fn import_account(conn: &mut Conn, actor: &Actor, c: &Cells) -> Result<Outcome, TransferError> {
     let changes = AccountChanges {
-        app_id: c.value("app_id")?,
+        app_id: app_of(conn, c)?,
         subscription_id: c.opt_value("subscription_id")?,
         external_id: c.opt_text("external_id"),
-        email: c.opt_text("email"),
+        email: seat_email(conn, c)?,
         username: c.opt_text("username"),
         name: c.opt_text("name"),
         role: c.opt_text("role"),

@@ -5,7 +5,7 @@
 use super::model::{AccessReview, ReviewId, ReviewItem, ReviewStatus};
 use crate::audit::{self, Actor};
 use crate::auth::Role;
-use crate::db::schema::{access_reviews, accounts, api_tokens, apps, people, review_items};
+use crate::db::schema::{access_reviews, accounts, apps, people, review_items};
 use crate::db::Conn;
 use crate::inventory::{Account, AccountStatus, App, AppId, AppStatus, PersonStatus};
 use crate::notify::{self, outbox, Email};
@@ -47,33 +47,9 @@ pub fn reviewers_of(app: &App) -> Vec<String> {
     out
 }
 
-/// The addresses behind reviewer entries: a person's email, or the emails of live tokens with the role.
+/// The addresses behind reviewer entries: a person's email, or everyone holding the role.
 pub fn addresses(conn: &mut Conn, entries: &[String]) -> QueryResult<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    for e in entries {
-        let found: Vec<String> = match e.split_once(':') {
-            Some(("person", email)) => vec![email.to_string()],
-            Some(("role", r)) => match r.parse::<Role>() {
-                Ok(role) => api_tokens::table
-                    .filter(api_tokens::role.eq(role))
-                    .filter(api_tokens::revoked_at.is_null())
-                    .filter(api_tokens::email.is_not_null())
-                    .select(api_tokens::email.assume_not_null())
-                    .load(conn)?,
-                Err(_) => Vec::new(),
-            },
-            _ => Vec::new(),
-        };
-        if found.is_empty() {
-            tracing::warn!(reviewer = %e, "no email address for this reviewer; give a token with this role an email");
-        }
-        for f in found.into_iter().map(|f| f.to_lowercase()) {
-            if !out.contains(&f) {
-                out.push(f);
-            }
-        }
-    }
-    Ok(out)
+    crate::auth::names::addresses(conn, entries)
 }
 
 fn validate(conn: &mut Conn, input: &ReviewInput, today: NaiveDate) -> Result<Vec<App>> {

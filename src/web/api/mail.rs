@@ -3,6 +3,7 @@
 
 use super::views::{self, JobStatus, OutboxEntry};
 use crate::context::Context;
+use crate::db::DbError;
 use crate::notify::{self, outbox, Email, OutboxStatus};
 use crate::scheduler::leases;
 use crate::web::access::{INVENTORY_WRITERS, OPERATORS};
@@ -80,8 +81,9 @@ pub async fn test_mail(ctx: web::Data<Context>, auth: Auth, body: Json<TestMail>
         return Err(ApiError::Unavailable("mail is not configured: set STACKWARD_SMTP_URL".into()));
     };
     let now = chrono::Utc::now();
-    let ctx_json =
-        serde_json::json!({"link": ctx.settings.public_url(), "sent_at": now.to_rfc3339(), "actor": who.actor().0});
+    let actor = who.actor().0;
+    let sender = ctx.db.run(move |c| crate::auth::names::of_actor(c, &actor).map_err(DbError::from)).await?;
+    let ctx_json = serde_json::json!({"link": ctx.settings.public_url(), "sent_at": now.to_rfc3339(), "actor": sender});
     let (subject, text, html) = notify::render("test", &ctx_json).map_err(|e| {
         tracing::error!(error = %e, "test template");
         ApiError::Internal

@@ -20,7 +20,9 @@ fn writers(kind: Kind) -> &'static [Role] {
 }
 
 /// Import CSV (header row first); all rows apply or none do, and errors name the row and column.
-#[utoipa::path(tag = "csv", description = "Roles: admin, it; subscriptions: admin, finance.",
+#[utoipa::path(tag = "csv", description = "Roles: admin, it; subscriptions: admin, finance. Columns are those the \
+    export writes, any subset; subscriptions and accounts may name their app by `app` (name) instead of `app_id`, \
+    and accounts their person by `person_email`.",
     params(("kind" = String, Path, description = "apps, subscriptions, people or accounts")),
     request_body(content = String, content_type = "text/csv"),
     responses((status = 200, body = ImportReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
