@@ -208,26 +208,32 @@ mod tests {
         }
     }
 
-    #[test]
-    fn renewal_dates_table() {
-        // (label, contract, today, expected (term_start, renewal_date, deadline, kind, rolled))
+    fn notice(mut c: Contract, n: i32) -> Contract {
+        c.notice_days = Some(n);
+        c
+    }
+
+    fn opt(mut c: Contract, o: &str) -> Contract {
+        c.opt_out_date = Some(d(o));
+        c
+    }
+
+    fn term(mut c: Contract, months: i32) -> Contract {
+        c.renewal_term_months = Some(months);
+        c
+    }
+
+    /// Expected (term_start, renewal_date, deadline, kind, rolled), or None when unknown.
+    type Want = Option<(&'static str, &'static str, &'static str, DeadlineKind, u32)>;
+    /// (label, contract, today, expected)
+    type Case = (&'static str, Contract, &'static str, Want);
+
+    /// Cases within the stated or first term: notice, opt-out and renewal kinds.
+    fn first_term_cases() -> Vec<Case> {
         let auto = RenewalType::Auto;
         let manual = RenewalType::Manual;
         let none = RenewalType::None;
-        let notice = |mut c: Contract, n: i32| {
-            c.notice_days = Some(n);
-            c
-        };
-        let opt = |mut c: Contract, o: &str| {
-            c.opt_out_date = Some(d(o));
-            c
-        };
-        let term = |mut c: Contract, months: i32| {
-            c.renewal_term_months = Some(months);
-            c
-        };
-        type Want = Option<(&'static str, &'static str, &'static str, DeadlineKind, u32)>;
-        let cases: Vec<(&str, Contract, &str, Want)> = vec![
+        vec![
             (
                 "annual stated",
                 contract("2026-01-01", Some("2026-12-31"), Annual, auto),
@@ -295,6 +301,14 @@ mod tests {
                 "2026-06-01",
                 Some(("2026-01-01", "2027-01-01", "2027-01-01", Expiry, 0)),
             ),
+        ]
+    }
+
+    /// Cases on or past a term's end: automatic renewals roll, manual ones stay.
+    fn later_term_cases() -> Vec<Case> {
+        let auto = RenewalType::Auto;
+        let manual = RenewalType::Manual;
+        vec![
             (
                 "auto rolls a past annual term",
                 notice(contract("2024-01-01", Some("2024-12-31"), Annual, auto), 30),
@@ -355,6 +369,13 @@ mod tests {
                 "2024-06-01",
                 Some(("2023-01-01", "2026-01-01", "2026-01-01", Cancel, 1)),
             ),
+        ]
+    }
+
+    /// The renewal term is the contract term, whatever the billing frequency.
+    fn contract_term_cases() -> Vec<Case> {
+        let auto = RenewalType::Auto;
+        vec![
             (
                 "monthly-billed annual term renews for a year, not a month",
                 notice(contract("2026-01-01", Some("2026-12-31"), Monthly, auto), 30),
@@ -391,7 +412,12 @@ mod tests {
                 "2026-02-01",
                 Some(("2026-01-01", "2027-01-01", "2026-12-22", Cancel, 1)),
             ),
-        ];
+        ]
+    }
+
+    #[test]
+    fn renewal_dates_table() {
+        let cases = first_term_cases().into_iter().chain(later_term_cases()).chain(contract_term_cases());
         for (label, c, today, want) in cases {
             let got = next_renewal(&c, d(today));
             let want = want.map(|(start, renew, deadline, kind, rolled)| RenewalDates {
