@@ -4,18 +4,26 @@
 //! records/s, API calls, rows added/updated/removed, and peak / current RSS per size, so that
 //! memory staying flat as users grow is visible.
 //!
+//! The ceiling is measured in the same run: the same number of seat rows loaded straight into a
+//! fresh database with the same indexes (SQLite: one transaction of multi-row inserts;
+//! PostgreSQL: COPY), and each sync prints "stackward / raw", its share of that speed.
+//!
 //! `cargo bench --bench sync`; `STACKWARD_BENCH_USERS=1000,5000` for other sizes. PostgreSQL runs
 //! too when `STACKWARD_BENCH_POSTGRES_URL` (or `STACKWARD_TEST_POSTGRES_URL`) is set, in a fresh
 //! schema per size. The fake runs in this process (one actix worker on the same runtime), so its
 //! CPU time and memory are part of the figures.
 
 use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
 use diesel::{Connection, PgConnection};
 use stackward::audit::Actor;
 use stackward::config::Settings;
 use stackward::context::Context;
+use stackward::db::schema::{accounts, apps};
+use stackward::db::Conn;
 use stackward::db::Db;
 use stackward::fakes::{FakeServer, Vendor, TOKEN};
+use stackward::inventory::{Account, App, AppId};
 use stackward::sync::{self, connections, NewConnection, SyncRun};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,6 +57,8 @@ struct Row {
     run_row: SyncRun,
     /// Highest RSS sampled after a page was applied (KiB).
     paging_rss: u64,
+    /// Rows/s of the raw bulk load of the same number of seats (the ceiling).
+    raw: f64,
 }
 
 struct SizeMem {
@@ -79,12 +89,47 @@ async fn timed_sync(ctx: &Context, id: sync::ConnectionId) -> anyhow::Result<(f6
     Ok((secs, paging_secs, run, paging_peak.load(Ordering::Relaxed)))
 }
 
+/// The ceiling: `users` seat rows loaded straight into a fresh, migrated database with the same
+/// indexes, SQLite in one transaction of multi-row inserts, PostgreSQL with COPY. Rows/s.
+fn raw_load(db: &Db, users: usize) -> anyhow::Result<f64> {
+    db.migrate()?;
+    let mut conn = db.get()?;
+    let now = chrono::Utc::now().naive_utc();
+    let mut app = App::blank(now);
+    app.name = "Raw load".into();
+    let app: AppId = diesel::insert_into(apps::table).values(&app).returning(apps::id).get_result(&mut *conn)?;
+    let seats: Vec<Account> = (0..users)
+        .map(|i| {
+            let mut a = Account::blank(app, now);
+            a.external_id = Some(format!("u{i:07}"));
+            a.email = Some(format!("user{i}@example.com"));
+            a.username = a.email.clone();
+            a.name = Some(format!("User {i}"));
+            a
+        })
+        .collect();
+    let t = Instant::now();
+    match &mut *conn {
+        Conn::Sqlite(c) => c.transaction(|c| {
+            for chunk in seats.chunks(500) {
+                diesel::insert_into(accounts::table).values(chunk).execute(c)?;
+            }
+            Ok::<_, diesel::result::Error>(())
+        })?,
+        Conn::Postgres(c) => {
+            diesel::copy_from(accounts::table).from_insertable(&seats).execute(c)?;
+        }
+    }
+    Ok(users as f64 / t.elapsed().as_secs_f64())
+}
+
 async fn one_size(
     backend: &'static str,
     db: Db,
     db_url: &str,
     key_file: &str,
     users: usize,
+    raw: f64,
     rows: &mut Vec<Row>,
 ) -> anyhow::Result<()> {
     db.migrate()?;
@@ -111,9 +156,10 @@ async fn one_size(
         }
         let (secs, paging_secs, run_row, paging_rss) = timed_sync(&ctx, conn.id).await?;
         println!(
-            "{backend:8} {users:>7} {label:20} {secs:7.2} s (pages done at {paging_secs:.2} s) {:>9.0} rec/s {:>5} calls  +{} ~{} -{}  \
-             RSS {} MiB (max per page {} MiB, peak {} MiB)",
+            "{backend:8} {users:>7} {label:20} {secs:7.2} s (pages done at {paging_secs:.2} s) {:>9.0} rec/s \
+             (stackward / raw {:.2}) {:>5} calls  +{} ~{} -{}  RSS {} MiB (max per page {} MiB, peak {} MiB)",
             run_row.seen as f64 / secs,
+            run_row.seen as f64 / secs / raw,
             run_row.api_calls,
             run_row.added,
             run_row.updated,
@@ -122,7 +168,7 @@ async fn one_size(
             mib(Some(paging_rss)),
             mib(status_kib("VmHWM")),
         );
-        rows.push(Row { backend, users, run: label, secs, paging_secs, run_row, paging_rss });
+        rows.push(Row { backend, users, run: label, secs, paging_secs, run_row, paging_rss, raw });
     }
     fake.stop().await;
     Ok(())
@@ -131,16 +177,18 @@ async fn one_size(
 async fn backend_runs(
     backend: &'static str,
     sizes: &[usize],
-    open: &dyn Fn(usize) -> anyhow::Result<(Db, String)>,
+    open: &dyn Fn(&str) -> anyhow::Result<(Db, String)>,
     key_file: &str,
     rows: &mut Vec<Row>,
     mem: &mut Vec<SizeMem>,
 ) -> anyhow::Result<()> {
     for &users in sizes {
-        let (db, url) = open(users)?;
+        let raw = raw_load(&open(&format!("raw_{users}"))?.0, users)?;
+        println!("{backend:8} {users:>7} raw bulk load {raw:>9.0} rows/s (the ceiling)");
+        let (db, url) = open(&users.to_string())?;
         let can_reset = reset_peak();
         let rss_before = status_kib("VmRSS");
-        one_size(backend, db, &url, key_file, users, rows).await?;
+        one_size(backend, db, &url, key_file, users, raw, rows).await?;
         mem.push(SizeMem {
             backend,
             users,
@@ -154,17 +202,19 @@ async fn backend_runs(
 
 fn report(rows: &[Row], mem: &[SizeMem]) {
     println!();
-    println!("| backend | users | run | seconds | pages done at (s) | records/s | API calls | added | updated | removed | max RSS while paging (MiB) |");
-    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| backend | users | run | seconds | pages done at (s) | records/s | raw rows/s | stackward / raw | API calls | added | updated | removed | max RSS while paging (MiB) |");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for r in rows {
         println!(
-            "| {} | {} | {} | {:.2} | {:.2} | {:.0} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {:.2} | {:.2} | {:.0} | {:.0} | {:.2} | {} | {} | {} | {} | {} |",
             r.backend,
             r.users,
             r.run,
             r.secs,
             r.paging_secs,
             r.run_row.seen as f64 / r.secs,
+            r.raw,
+            r.run_row.seen as f64 / r.secs / r.raw,
             r.run_row.api_calls,
             r.run_row.added,
             r.run_row.updated,
@@ -230,8 +280,8 @@ fn main() -> anyhow::Result<()> {
     );
     let (mut rows, mut mem) = (Vec::new(), Vec::new());
 
-    let sqlite_open = |users: usize| -> anyhow::Result<(Db, String)> {
-        let url = format!("sqlite://{}", dir.path().join(format!("bench-{users}.db")).display());
+    let sqlite_open = |name: &str| -> anyhow::Result<(Db, String)> {
+        let url = format!("sqlite://{}", dir.path().join(format!("bench-{name}.db")).display());
         Ok((Db::open(&url, 4)?, url))
     };
     rt.block_on(backend_runs("sqlite", &sizes, &sqlite_open, &key_file, &mut rows, &mut mem))?;
@@ -241,8 +291,8 @@ fn main() -> anyhow::Result<()> {
         Ok(admin_url) => {
             let mut admin = PgConnection::establish(&admin_url)?;
             let schemas = std::cell::RefCell::new(Vec::new());
-            let pg_open = |users: usize| -> anyhow::Result<(Db, String)> {
-                let schema = format!("bench_sync_{}_{users}", std::process::id());
+            let pg_open = |name: &str| -> anyhow::Result<(Db, String)> {
+                let schema = format!("bench_sync_{}_{name}", std::process::id());
                 PgConnection::establish(&admin_url)?.batch_execute(&format!("CREATE SCHEMA {schema}"))?;
                 schemas.borrow_mut().push(schema.clone());
                 let sep = if admin_url.contains('?') { '&' } else { '?' };

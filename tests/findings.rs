@@ -14,6 +14,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(findings_sort_by_savings_and_total_with_unknown_prices_apart),
         per_backend!(exclusions_leave_service_accounts_out),
         per_backend!(the_summary_counts_each_seat_once_names_apps_and_files_them_by_catalog_category),
+        per_backend!(a_list_shows_the_first_seats_of_a_large_finding_and_counts_them_all),
         once!(the_cli_lists_findings_as_table_json_and_csv),
     ]
 }
@@ -348,4 +349,42 @@ async fn the_summary_counts_each_seat_once_names_apps_and_files_them_by_catalog_
     let categories: Vec<&str> =
         totals["by_category"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
     assert_eq!(categories, ["whiteboard"], "the catalog's category, as the overlap rule files it");
+/// One idle-seat finding can name every seat of an app: the list carries its first ten and the
+/// count, the finding itself all of them; the list is ordered by the stored savings.
+async fn a_list_shows_the_first_seats_of_a_large_finding_and_counts_them_all(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let (zoom, _, _, _) = stack(&app).await;
+    let miro = app.app("Miro").await;
+    app.subscription(&miro, 20, 1000).await;
+    for i in 0..12 {
+        app.post(
+            "/api/v1/accounts",
+            json!({"app_id": miro, "email": format!("m{i}@example.com"), "last_active_at": ago(120)}),
+        )
+        .await
+        .expect(201);
+    }
+    refresh(&app).await;
+    let listed = findings(&app, &format!("kind=inactive_seat&app_id={miro}")).await;
+    assert_eq!(listed[0]["evidence"]["accounts"].as_array().unwrap().len(), 10, "{}", listed[0]);
+    assert_eq!(listed[0]["evidence"]["accounts_total"], 12);
+    let id = listed[0]["id"].as_str().unwrap();
+    let whole = app.get(&format!("/api/v1/findings/{id}")).await.expect(200);
+    assert_eq!(whole["evidence"]["accounts"].as_array().unwrap().len(), 12);
+    assert!(whole["evidence"].get("accounts_total").is_none(), "the finding itself is not cut");
+    // Zoom's three idle seats are listed whole, and the list is by annual savings, largest first.
+    let zoom_idle = findings(&app, &format!("kind=inactive_seat&app_id={zoom}")).await;
+    assert_eq!(zoom_idle[0]["evidence"]["accounts"].as_array().unwrap().len(), 3);
+    let all = findings(&app, "").await;
+    let savings: Vec<i64> = all.iter().map(|f| f["annual_savings_cents"].as_i64().unwrap_or(-1)).collect();
+    let mut sorted = savings.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(savings, sorted, "largest savings first, unknown last");
+    let page = app.get("/api/v1/findings?limit=2").await.expect(200);
+    let next = page["next_cursor"].as_str().expect("a second page");
+    let rest = app.get(&format!("/api/v1/findings?limit=500&cursor={next}")).await.expect(200);
+    let ids = |v: &Value| -> Vec<String> { v.as_array().unwrap().iter().map(|f| f["id"].to_string()).collect() };
+    let mut paged = ids(&page["items"]);
+    paged.extend(ids(&rest["items"]));
+    assert_eq!(paged, ids(&Value::Array(all)), "pages follow the same order");
 }

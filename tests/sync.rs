@@ -3,7 +3,7 @@
 //! appear in the database file, API answers or logs.
 
 use crate::support::{Test, TestApp, TestBackend};
-use crate::{once, per_backend};
+use crate::{needs_postgres, once, per_backend};
 use reqwest::Method;
 use serde_json::{json, Value};
 use stackward::auth::Role;
@@ -21,6 +21,7 @@ pub fn tests() -> Vec<Test> {
         once!(secrets_are_not_in_the_database_file_or_the_logs),
         per_backend!(a_google_sync_finds_shadow_it_and_approving_the_app_ends_it),
         per_backend!(a_zoom_sync_finds_licensed_seats_that_only_attend),
+        needs_postgres!(a_first_sync_of_many_seats_refreshes_the_planner_statistics),
     ]
 }
 
@@ -366,4 +367,24 @@ async fn a_zoom_sync_finds_licensed_seats_that_only_attend(backend: TestBackend)
     assert!(f["explanation"].as_str().unwrap().contains("Zoom Business seats hold a premium licence"), "{f}");
     let again = sync(&app, &id).await;
     assert_eq!((counts(&again).1, counts(&again).2, counts(&again).3), (0, 0, 0), "{again}");
+}
+
+/// PostgreSQL plans from its last ANALYZE: a seat table that grew from nothing during a first
+/// sync must not be planned as if it were still empty, whether or not autovacuum runs.
+async fn a_first_sync_of_many_seats_refreshes_the_planner_statistics() {
+    use diesel::prelude::*;
+    let app = TestApp::new(TestBackend::Postgres).await;
+    let fake = FakeServer::start(Vendor::Scim, 1_200).await.unwrap();
+    let id = connect(&app, &fake, "figma", "Figma").await;
+    let run = sync(&app, &id).await;
+    assert_eq!(counts(&run), (1_200, 1_200, 0, 0), "{run}");
+    let mut conn = app.db.db.get().unwrap();
+    let stackward::db::Conn::Postgres(pg) = &mut *conn else { panic!("a PostgreSQL test") };
+    // analyze_count counts explicit ANALYZE only, never autovacuum's.
+    let analyzed: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+        "(SELECT analyze_count FROM pg_stat_user_tables WHERE relid = 'accounts'::regclass)",
+    ))
+    .get_result(pg)
+    .unwrap();
+    assert!(analyzed >= 1, "accounts analyzed {analyzed} times");
 }

@@ -9,6 +9,7 @@ mod json_text;
 mod migrate;
 mod page;
 pub mod schema;
+mod stats;
 mod text_enum;
 mod tx;
 
@@ -17,6 +18,7 @@ pub use ids::ConnectionId;
 pub use json_text::JsonText;
 pub use migrate::{revert_all, MigrationReport};
 pub use page::Page;
+pub use stats::{refresh_statistics, Table};
 pub use tx::write_tx;
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};

@@ -206,6 +206,9 @@ diesel::table! {
         last_seen_at -> Timestamp,
         resolved_at -> Nullable<Timestamp>,
         updated_at -> Timestamp,
+        sort_savings -> BigInt,
+        risk_rank -> BigInt,
+        evidence_brief -> Nullable<Text>,
     }
 }
 

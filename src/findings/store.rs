@@ -137,6 +137,55 @@ impl From<diesel::result::Error> for FindingError {
     }
 }
 
+/// Array items a list shows of each evidence array; the finding itself has them all.
+pub const BRIEF_ITEMS: usize = 10;
+
+/// The evidence as lists show it: each array longer than [`BRIEF_ITEMS`] keeps its first items
+/// and `<name>_total` gives its length (one idle-seat finding can list every seat of an app).
+/// None when nothing is cut.
+pub fn brief(evidence: &serde_json::Value) -> Option<serde_json::Value> {
+    let obj = evidence.as_object()?;
+    if !obj.values().any(|v| v.as_array().is_some_and(|a| a.len() > BRIEF_ITEMS)) {
+        return None;
+    }
+    let mut out = serde_json::Map::new();
+    for (k, v) in obj {
+        match v.as_array() {
+            Some(items) if items.len() > BRIEF_ITEMS => {
+                out.insert(k.clone(), serde_json::Value::Array(items[..BRIEF_ITEMS].to_vec()));
+                out.insert(format!("{k}_total"), serde_json::Value::from(items.len()));
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Some(serde_json::Value::Object(out))
+}
+
+/// What a refresh compares and writes of a computed finding, with the list's order columns.
+struct Stored {
+    evidence: JsonText<serde_json::Value>,
+    brief: Option<JsonText<serde_json::Value>>,
+    subject: String,
+    monthly: Option<i64>,
+    annual: Option<i64>,
+    risk_rank: i64,
+}
+
+impl Stored {
+    fn of(c: &Computed) -> Self {
+        Stored {
+            brief: brief(&c.evidence).map(JsonText),
+            risk_rank: c.evidence.pointer("/risk/rank").and_then(serde_json::Value::as_i64).unwrap_or(0),
+            evidence: JsonText(c.evidence.clone()),
+            subject: c.subject_key(),
+            monthly: c.savings.map(|s| s.monthly_cents),
+            annual: c.savings.map(|s| s.annual_cents),
+        }
+    }
+}
+
 /// Applies a rules run: one transaction, writing only what changed.
 #[expect(clippy::too_many_lines, reason = "split in the perf branch")]
 pub fn refresh(conn: &mut Conn, computed: Vec<Computed>, today: NaiveDate) -> QueryResult<RefreshReport> {
@@ -147,77 +196,14 @@ pub fn refresh(conn: &mut Conn, computed: Vec<Computed>, today: NaiveDate) -> Qu
             existing.into_iter().map(|f| (f.fingerprint.clone(), f)).collect();
         let mut report = RefreshReport::default();
         for c in computed {
-            let evidence = JsonText(c.evidence.clone());
-            let subject = c.subject_key();
-            let (monthly, annual) = (c.savings.map(|s| s.monthly_cents), c.savings.map(|s| s.annual_cents));
-            let Some(old) = by_fp.remove(&c.fingerprint) else {
-                diesel::insert_into(findings::table)
-                    .values((
-                        findings::fingerprint.eq(&c.fingerprint),
-                        findings::kind.eq(c.kind),
-                        findings::app_id.eq(c.app_id),
-                        findings::subscription_id.eq(c.subscription_id),
-                        findings::status.eq(FindingStatus::Open),
-                        findings::seats.eq(c.seats),
-                        findings::monthly_savings_cents.eq(monthly),
-                        findings::annual_savings_cents.eq(annual),
-                        findings::currency.eq(&c.currency),
-                        findings::explanation.eq(&c.explanation),
-                        findings::evidence.eq(&evidence),
-                        findings::subject_key.eq(&subject),
-                        findings::first_seen_at.eq(now),
-                        findings::last_seen_at.eq(now),
-                        findings::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                report.opened += 1;
-                continue;
-            };
-            let status = match old.status {
-                FindingStatus::Resolved => FindingStatus::Open,
-                FindingStatus::Dismissed if old.dismissed_subject_key.as_deref() != Some(subject.as_str()) => {
-                    FindingStatus::Open
+            let st = Stored::of(&c);
+            match by_fp.remove(&c.fingerprint) {
+                None => {
+                    insert(conn, &c, &st, now)?;
+                    report.opened += 1;
                 }
-                FindingStatus::Snoozed if old.snoozed_until.is_none_or(|d| d <= today) => FindingStatus::Open,
-                s => s,
-            };
-            let same = status == old.status
-                && old.seats == c.seats
-                && old.monthly_savings_cents == monthly
-                && old.annual_savings_cents == annual
-                && old.currency == c.currency
-                && old.explanation == c.explanation
-                && old.evidence == evidence
-                && old.subject_key == subject;
-            if same {
-                report.unchanged += 1;
-                continue;
+                Some(old) => update_found(conn, &c, &st, old, today, now, &mut report)?,
             }
-            if status == FindingStatus::Open
-                && old.status != FindingStatus::Open
-                && old.status != FindingStatus::Acknowledged
-            {
-                report.opened += 1;
-            } else {
-                report.updated += 1;
-            }
-            let reopened = status == FindingStatus::Open && old.status != FindingStatus::Open;
-            diesel::update(findings::table.find(old.id))
-                .set((
-                    findings::status.eq(status),
-                    findings::seats.eq(c.seats),
-                    findings::monthly_savings_cents.eq(monthly),
-                    findings::annual_savings_cents.eq(annual),
-                    findings::currency.eq(&c.currency),
-                    findings::explanation.eq(&c.explanation),
-                    findings::evidence.eq(&evidence),
-                    findings::subject_key.eq(&subject),
-                    findings::last_seen_at.eq(now),
-                    findings::updated_at.eq(now),
-                    findings::resolved_at.eq(if reopened { None } else { old.resolved_at }),
-                    findings::snoozed_until.eq(if reopened { None } else { old.snoozed_until }),
-                ))
-                .execute(conn)?;
         }
         // Whatever was not found again has lost its cause.
         for old in by_fp.into_values() {
@@ -236,6 +222,99 @@ pub fn refresh(conn: &mut Conn, computed: Vec<Computed>, today: NaiveDate) -> Qu
     })
 }
 
+fn insert(conn: &mut Conn, c: &Computed, st: &Stored, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::insert_into(findings::table)
+        .values((
+            (
+                findings::fingerprint.eq(&c.fingerprint),
+                findings::kind.eq(c.kind),
+                findings::app_id.eq(c.app_id),
+                findings::subscription_id.eq(c.subscription_id),
+                findings::status.eq(FindingStatus::Open),
+                findings::seats.eq(c.seats),
+                findings::monthly_savings_cents.eq(st.monthly),
+                findings::annual_savings_cents.eq(st.annual),
+                findings::currency.eq(&c.currency),
+                findings::explanation.eq(&c.explanation),
+                findings::evidence.eq(&st.evidence),
+                findings::subject_key.eq(&st.subject),
+            ),
+            (
+                findings::first_seen_at.eq(now),
+                findings::last_seen_at.eq(now),
+                findings::updated_at.eq(now),
+                findings::sort_savings.eq(st.annual.unwrap_or(-1)),
+                findings::risk_rank.eq(st.risk_rank),
+                findings::evidence_brief.eq(&st.brief),
+            ),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A finding found again: its status moves (a resolved one reopens, a dismissed one when its
+/// subject changed, a snoozed one when the day came), and it is written only if anything changed.
+fn update_found(
+    conn: &mut Conn,
+    c: &Computed,
+    st: &Stored,
+    old: Finding,
+    today: NaiveDate,
+    now: NaiveDateTime,
+    report: &mut RefreshReport,
+) -> QueryResult<()> {
+    let status = match old.status {
+        FindingStatus::Resolved => FindingStatus::Open,
+        FindingStatus::Dismissed if old.dismissed_subject_key.as_deref() != Some(st.subject.as_str()) => {
+            FindingStatus::Open
+        }
+        FindingStatus::Snoozed if old.snoozed_until.is_none_or(|d| d <= today) => FindingStatus::Open,
+        s => s,
+    };
+    let same = status == old.status
+        && old.seats == c.seats
+        && old.monthly_savings_cents == st.monthly
+        && old.annual_savings_cents == st.annual
+        && old.currency == c.currency
+        && old.explanation == c.explanation
+        && old.evidence == st.evidence
+        && old.subject_key == st.subject;
+    if same {
+        report.unchanged += 1;
+        return Ok(());
+    }
+    if status == FindingStatus::Open && old.status != FindingStatus::Open && old.status != FindingStatus::Acknowledged {
+        report.opened += 1;
+    } else {
+        report.updated += 1;
+    }
+    let reopened = status == FindingStatus::Open && old.status != FindingStatus::Open;
+    diesel::update(findings::table.find(old.id))
+        .set((
+            (
+                findings::status.eq(status),
+                findings::seats.eq(c.seats),
+                findings::monthly_savings_cents.eq(st.monthly),
+                findings::annual_savings_cents.eq(st.annual),
+                findings::currency.eq(&c.currency),
+                findings::explanation.eq(&c.explanation),
+                findings::evidence.eq(&st.evidence),
+                findings::subject_key.eq(&st.subject),
+                findings::last_seen_at.eq(now),
+                findings::updated_at.eq(now),
+            ),
+            (
+                findings::resolved_at.eq(if reopened { None } else { old.resolved_at }),
+                findings::snoozed_until.eq(if reopened { None } else { old.snoozed_until }),
+                findings::sort_savings.eq(st.annual.unwrap_or(-1)),
+                findings::risk_rank.eq(st.risk_rank),
+                findings::evidence_brief.eq(&st.brief),
+            ),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Which findings to list.
 #[derive(Debug, Default, Clone)]
 pub struct FindingFilter {
@@ -247,8 +326,10 @@ pub struct FindingFilter {
     pub status: Option<FindingStatus>,
 }
 
-/// Findings sorted by annual savings, largest first (unknown savings last), then by risk rank, then id.
-pub fn list(conn: &mut Conn, filter: &FindingFilter) -> QueryResult<Vec<Finding>> {
+/// The filtered findings in the list's order: annual savings, largest first (unknown last), then
+/// the riskier first (the rule's `risk.rank`: shadow IT has no savings), then id. Both are
+/// columns kept at refresh time, so the order comes from the `findings_order` index.
+fn filtered(filter: &FindingFilter) -> findings::BoxedQuery<'static, <Conn as diesel::Connection>::Backend> {
     let mut q = findings::table.into_boxed();
     if let Some(k) = filter.kind {
         q = q.filter(findings::kind.eq(k));
@@ -259,13 +340,91 @@ pub fn list(conn: &mut Conn, filter: &FindingFilter) -> QueryResult<Vec<Finding>
     if let Some(s) = filter.status {
         q = q.filter(findings::status.eq(s));
     }
-    let mut rows: Vec<Finding> = q.select(Finding::as_select()).load(conn)?;
-    // Among equal savings (shadow IT has none), the riskier first: the rule's `risk.rank`.
-    rows.sort_by_cached_key(|f| {
-        let rank = f.evidence.0.pointer("/risk/rank").and_then(serde_json::Value::as_i64).unwrap_or(0);
-        (std::cmp::Reverse(f.annual_savings_cents.unwrap_or(-1)), std::cmp::Reverse(rank), f.id)
-    });
-    Ok(rows)
+    q.order((findings::sort_savings.desc(), findings::risk_rank.desc(), findings::id.asc()))
+}
+
+/// Every finding the filter lets through, in the list's order, with full evidence.
+pub fn list(conn: &mut Conn, filter: &FindingFilter) -> QueryResult<Vec<Finding>> {
+    filtered(filter).select(Finding::as_select()).load(conn)
+}
+
+/// One page of the list, read from the database alone: the rows of the page, each with its brief
+/// evidence (see [`brief`]), and the position the next page starts at.
+pub fn list_page(conn: &mut Conn, filter: &FindingFilter, page: Page) -> QueryResult<(Vec<Finding>, Option<i64>)> {
+    let start = page.after.max(0);
+    let rows: Vec<(Finding, Option<JsonText<serde_json::Value>>)> = filtered(filter)
+        .select(((ListedFinding::as_select()), findings::evidence_brief))
+        .offset(start)
+        .limit(page.fetch())
+        .load::<(ListedFinding, Option<JsonText<serde_json::Value>>)>(conn)?
+        .into_iter()
+        .map(|(l, b)| (l.into_finding(), b))
+        .collect();
+    let mut out = Vec::with_capacity(rows.len());
+    for (mut f, b) in rows {
+        f.evidence = match b {
+            Some(b) => b,
+            // Not cut at refresh time: the whole evidence is short enough for a list.
+            None => findings::table.find(f.id).select(findings::evidence).first(conn)?,
+        };
+        out.push(f);
+    }
+    let has_more = out.len() as i64 > page.limit;
+    out.truncate(page.limit.max(0) as usize);
+    let next = has_more.then_some(start + out.len() as i64);
+    Ok((out, next))
+}
+
+/// A finding's row without its evidence, for lists.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = findings)]
+struct ListedFinding {
+    id: FindingId,
+    fingerprint: String,
+    kind: FindingKind,
+    app_id: Option<AppId>,
+    subscription_id: Option<SubscriptionId>,
+    status: FindingStatus,
+    seats: Option<i64>,
+    monthly_savings_cents: Option<i64>,
+    annual_savings_cents: Option<i64>,
+    currency: Option<String>,
+    explanation: String,
+    subject_key: String,
+    dismissed_subject_key: Option<String>,
+    dismiss_reason: Option<String>,
+    snoozed_until: Option<NaiveDate>,
+    first_seen_at: NaiveDateTime,
+    last_seen_at: NaiveDateTime,
+    resolved_at: Option<NaiveDateTime>,
+    updated_at: NaiveDateTime,
+}
+
+impl ListedFinding {
+    fn into_finding(self) -> Finding {
+        Finding {
+            id: self.id,
+            fingerprint: self.fingerprint,
+            kind: self.kind,
+            app_id: self.app_id,
+            subscription_id: self.subscription_id,
+            status: self.status,
+            seats: self.seats,
+            monthly_savings_cents: self.monthly_savings_cents,
+            annual_savings_cents: self.annual_savings_cents,
+            currency: self.currency,
+            explanation: self.explanation,
+            evidence: JsonText(serde_json::Value::Null),
+            subject_key: self.subject_key,
+            dismissed_subject_key: self.dismissed_subject_key,
+            dismiss_reason: self.dismiss_reason,
+            snoozed_until: self.snoozed_until,
+            first_seen_at: self.first_seen_at,
+            last_seen_at: self.last_seen_at,
+            resolved_at: self.resolved_at,
+            updated_at: self.updated_at,
+        }
+    }
 }
 
 /// One page of a sorted list, by position (the order moves as savings change, so ids cannot be cursors).

@@ -33,7 +33,7 @@ crate::text_enum!(
 
 /// A seat: one user's account in one app.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable, AsChangeset, Serialize)]
-#[diesel(table_name = accounts, treat_none_as_null = true)]
+#[diesel(table_name = accounts, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct Account {
     /// Account id.
     #[diesel(skip_insertion)]

@@ -8,6 +8,7 @@ pub mod connections;
 pub mod oauth;
 pub mod pools;
 pub mod runs;
+mod seats;
 pub mod store;
 
 pub use connections::{Connection, ConnectionChanges, ConnectionId, ConnectionRow, NewConnection};

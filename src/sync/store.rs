@@ -1,17 +1,16 @@
-//! Applying what a connector read: seats upserted by (app, external id), people from identity
-//! providers by email, licence pools by SKU, app grants by (client, user), activity merged into
-//! seats. Unchanged rows only get their "last seen" time moved, in one statement per page.
-//! Then, after a complete run only, what was not seen is marked removed (mark & sweep).
+//! Applying what a connector read: seats upserted by (app, external id) as sets (`seats.rs`),
+//! people from identity providers by email, licence pools by SKU, app grants by (client, user),
+//! activity merged into seats. Unchanged rows only get their "last seen" time moved, in one
+//! statement per page. Then, after a complete run only, what was not seen is marked removed
+//! (mark & sweep). A run that moved a table far from its planner statistics refreshes them.
 
 use super::runs::Counts;
 use super::ConnectionId;
 use crate::catalog::Catalog;
 use crate::connectors::{Batch, MergeOn, Record, RecordKind, Skipped};
 use crate::db::schema::{accounts, app_grants, apps, licence_pools, people};
-use crate::db::Conn;
-use crate::inventory::{
-    Account, AccountId, AccountStatus, App, AppId, AppStatus, Domains, Person, PersonId, PersonStatus,
-};
+use crate::db::{Conn, Table};
+use crate::inventory::{Account, AccountStatus, App, AppId, AppStatus, Domains, Person, PersonId, PersonStatus};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -38,7 +37,21 @@ pub struct RunState {
     /// person might be one of them.
     pub sweep_blocked: Option<String>,
     apps: HashMap<String, AppId>,
+    /// Seats of this connection when the planner's statistics were last refreshed (counted on
+    /// the first page), and rows written since.
+    stats: Option<StatsWatch>,
 }
+
+/// How far the tables have moved from what the planner's statistics describe.
+#[derive(Debug, Clone, Copy, Default)]
+struct StatsWatch {
+    rows: i64,
+    written: i64,
+    added: i64,
+}
+
+/// Below this many rows written, statistics are left alone.
+const STATS_MIN_WRITES: i64 = 1_000;
 
 impl RunState {
     /// State for a run starting now.
@@ -59,12 +72,13 @@ impl RunState {
             merged_fields: HashSet::new(),
             sweep_blocked: None,
             apps: HashMap::new(),
+            stats: None,
         }
     }
 }
 
 /// The app named `name`, created as `discovered` (with the catalog's vendor and category) if new.
-fn resolve_app(
+pub(super) fn resolve_app(
     conn: &mut Conn,
     state: &mut RunState,
     catalog: &Catalog,
@@ -97,27 +111,40 @@ fn resolve_app(
     Ok(id)
 }
 
-fn lower(s: Option<&str>) -> Option<String> {
+/// Trimmed, lower-case, and None when empty.
+pub(super) fn lower(s: Option<&str>) -> Option<String> {
     s.map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty())
 }
 
-fn people_by_email(conn: &mut Conn, emails: &[String]) -> QueryResult<HashMap<String, PersonId>> {
+/// People ids by (lower-case) email.
+pub(super) fn people_by_email(conn: &mut Conn, emails: &[String]) -> QueryResult<HashMap<String, PersonId>> {
     let rows: Vec<(PersonId, String)> =
         people::table.filter(people::email.eq_any(emails)).select((people::id, people::email)).load(conn)?;
     Ok(rows.into_iter().map(|(id, e)| (e, id)).collect())
 }
 
-fn touch_accounts(conn: &mut Conn, ids: &[AccountId], now: NaiveDateTime) -> QueryResult<()> {
-    for chunk in ids.chunks(500) {
-        diesel::update(accounts::table.filter(accounts::id.eq_any(chunk)))
-            .set(accounts::last_seen_at.eq(now))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
 /// Applies one page of records in one transaction and says what changed.
 pub fn apply(conn: &mut Conn, state: &mut RunState, catalog: &Catalog, batch: &Batch) -> QueryResult<Counts> {
+    if state.stats.is_none() {
+        let rows: i64 =
+            accounts::table.filter(accounts::connection_id.eq(state.connection)).count().get_result(conn)?;
+        state.stats = Some(StatsWatch { rows, written: 0, added: 0 });
+    }
+    let counts = apply_page(conn, state, catalog, batch)?;
+    // A table that doubled since its statistics were taken is planned as if it were small (a
+    // first sync starts from nothing): refresh them between pages, a handful of times per run.
+    if let Some(w) = state.stats.as_mut() {
+        w.written += counts.added + counts.updated;
+        w.added += counts.added;
+        if w.written >= STATS_MIN_WRITES.max(w.rows) {
+            crate::db::refresh_statistics(conn, &[Table::Accounts, Table::People])?;
+            *w = StatsWatch { rows: w.rows + w.added, written: 0, added: 0 };
+        }
+    }
+    Ok(counts)
+}
+
+fn apply_page(conn: &mut Conn, state: &mut RunState, catalog: &Catalog, batch: &Batch) -> QueryResult<Counts> {
     crate::db::write_tx(conn, |conn| {
         let now = crate::time::now();
         let mut counts = Counts::default();
@@ -125,7 +152,14 @@ pub fn apply(conn: &mut Conn, state: &mut RunState, catalog: &Catalog, batch: &B
         if state.identity_provider || of(RecordKind::Person).next().is_some() {
             counts += apply_people(conn, state, of(RecordKind::Person).collect(), now)?;
         }
-        counts += apply_accounts(conn, state, catalog, of(RecordKind::Account).collect(), batch.tracks_activity, now)?;
+        counts += super::seats::apply_accounts(
+            conn,
+            state,
+            catalog,
+            of(RecordKind::Account).collect(),
+            batch.tracks_activity,
+            now,
+        )?;
         counts += apply_pools(conn, state, catalog, of(RecordKind::LicencePool).collect(), now)?;
         counts += apply_grants(conn, state, of(RecordKind::AppGrant).collect(), now)?;
         counts += apply_activity(conn, state, catalog, of(RecordKind::Activity).collect(), batch.merge_on)?;
@@ -180,110 +214,6 @@ fn touch_by_external_id(
         .execute(conn)?;
     }
     Ok(())
-}
-
-#[expect(clippy::too_many_lines, reason = "split in the perf branch")]
-fn apply_accounts(
-    conn: &mut Conn,
-    state: &mut RunState,
-    catalog: &Catalog,
-    records: Vec<&Record>,
-    stream_reports_activity: bool,
-    now: NaiveDateTime,
-) -> QueryResult<Counts> {
-    let mut counts = Counts::default();
-    if records.is_empty() {
-        return Ok(counts);
-    }
-    let mut by_app: BTreeMap<AppId, Vec<&Record>> = BTreeMap::new();
-    for r in records {
-        let name = r.text("app").unwrap_or(&state.default_app).to_string();
-        let app = resolve_app(conn, state, catalog, &name, now)?;
-        state.covered_apps.insert(app);
-        by_app.entry(app).or_default().push(r);
-    }
-    let emails: Vec<String> = by_app.values().flatten().filter_map(|r| lower(r.text("email"))).collect();
-    let persons = people_by_email(conn, &emails)?;
-    let mut unchanged = Vec::new();
-    for (app, recs) in by_app {
-        let ids: Vec<&str> = recs.iter().filter_map(|r| r.text("external_id")).collect();
-        let existing: HashMap<String, Account> = accounts::table
-            .filter(accounts::app_id.eq(app))
-            .filter(accounts::external_id.eq_any(&ids))
-            .select(Account::as_select())
-            .load(conn)?
-            .into_iter()
-            .filter_map(|a| a.external_id.clone().map(|id| (id, a)))
-            .collect();
-        let mut seen_here = HashSet::new();
-        for r in recs {
-            let Some(ext) = r.text("external_id") else { continue };
-            if !seen_here.insert(ext.to_string()) {
-                continue; // the vendor listed the same seat twice on one page
-            }
-            counts.seen += 1;
-            let mut a = existing.get(ext).cloned().unwrap_or_else(|| Account::blank(app, now));
-            let before = a.clone();
-            a.external_id = Some(ext.to_string());
-            a.email = lower(r.text("email"));
-            a.username = r.text("username").map(str::to_string);
-            a.name = r.text("name").map(str::to_string);
-            // A field an activity stream merges in is that stream's to say when the seat omits it.
-            let merged = |f: &str| before.id.0 != 0 && !r.fields.contains_key(f) && state.merged_fields.contains(f);
-            if !merged("role") {
-                a.role = r.text("role").map(str::to_string);
-            }
-            if r.fields.contains_key("licence") || before.id.0 == 0 {
-                a.licence = r.text("licence").map(str::to_string);
-            }
-            if !merged("status") {
-                a.status = account_status(r.text("status"));
-            }
-            if let Some(b) = r.bool("billable") {
-                a.billable = b;
-            }
-            if let Some(p) = r.bool("premium_used") {
-                a.premium_used = Some(p);
-            }
-            a.vendor_created_at = r.time("created_at").or(before.vendor_created_at);
-            // A stream that reports activity says "never" with a missing value; one that does not
-            // leaves what an activity stream merged in.
-            if stream_reports_activity {
-                a.last_active_at = r.time("last_active_at");
-            }
-            a.activity_tracked = state.tracks_activity;
-            a.connection_id = Some(state.connection);
-            a.person_id = a.email.as_ref().and_then(|e| persons.get(e).copied());
-            a.removed_at = match (a.status, before.removed_at) {
-                (AccountStatus::Removed, Some(t)) => Some(t),
-                (AccountStatus::Removed, None) => Some(now),
-                _ => None,
-            };
-            if before.id.0 == 0 {
-                a.first_seen_at = now;
-                a.last_seen_at = now;
-                diesel::insert_into(accounts::table).values(&a).execute(conn)?;
-                counts.added += 1;
-            } else if a != before {
-                a.last_seen_at = now;
-                a.updated_at = now;
-                diesel::update(accounts::table.find(a.id)).set(&a).execute(conn)?;
-                counts.updated += 1;
-            } else {
-                unchanged.push(a.id);
-            }
-        }
-    }
-    touch_accounts(conn, &unchanged, now)?;
-    Ok(counts)
-}
-
-fn account_status(status: Option<&str>) -> AccountStatus {
-    match status {
-        Some("suspended") => AccountStatus::Suspended,
-        Some("removed") => AccountStatus::Removed,
-        _ => AccountStatus::Active,
-    }
 }
 
 fn apply_people(conn: &mut Conn, state: &RunState, records: Vec<&Record>, now: NaiveDateTime) -> QueryResult<Counts> {
@@ -539,7 +469,7 @@ fn apply_activity(
                 a.premium_used = Some(p);
             }
             if let Some(status) = r.text("status") {
-                a.status = account_status(Some(status));
+                a.status = super::seats::account_status(Some(status));
                 a.removed_at = match a.status {
                     AccountStatus::Removed => before.removed_at.or(Some(now)),
                     _ => None,
@@ -557,11 +487,25 @@ fn apply_activity(
 
 /// After a complete run: seats of covered apps, people of an identity provider, pools and
 /// grants not seen since the run started are marked removed (departed for people).
+/// Then, when the run changed a large share (a tenth) of the seats, refreshes the statistics.
 pub fn sweep(conn: &mut Conn, state: &RunState) -> QueryResult<i64> {
-    if let Some(why) = &state.sweep_blocked {
-        tracing::warn!(connection = %state.connection, reason = %why, "nothing swept this run");
-        return Ok(0);
+    let removed = match &state.sweep_blocked {
+        Some(why) => {
+            tracing::warn!(connection = %state.connection, reason = %why, "nothing swept this run");
+            0
+        }
+        None => sweep_unseen(conn, state)?,
+    };
+    if let Some(w) = state.stats {
+        let changed = w.written + removed;
+        if changed >= STATS_MIN_WRITES && changed * 10 >= w.rows + w.added {
+            crate::db::refresh_statistics(conn, &[Table::Accounts, Table::People])?;
+        }
     }
+    Ok(removed)
+}
+
+fn sweep_unseen(conn: &mut Conn, state: &RunState) -> QueryResult<i64> {
     crate::db::write_tx(conn, |conn| {
         let now = crate::time::now();
         let apps: Vec<AppId> = state.covered_apps.iter().copied().collect();

@@ -37,7 +37,9 @@ fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
-/// Findings, largest annual savings first (unknown savings last).
+/// Findings, largest annual savings first (unknown savings last). In the list, each evidence
+/// array keeps its first 10 items and `<name>_total` gives its length; `GET /findings/{id}`
+/// has the whole evidence.
 #[utoipa::path(tag = "findings", params(FindingQuery), description = "Roles: admin, it, finance, security, approver, auditor.",
     responses((status = 200, body = ListOf<Finding>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody)))]
@@ -47,8 +49,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<FindingQuery>) -
     let q = q.parse()?;
     let page = paging::page(q.limit, q.cursor.as_deref())?;
     let filter = FindingFilter { kind: q.kind, app_id: q.app_id, status: q.status };
-    let rows = ctx.db.run(move |c| store::list(c, &filter).map_err(DbError::from)).await?;
-    let (items, next) = store::page(rows, page);
+    let (items, next) = ctx.db.run(move |c| store::list_page(c, &filter, page).map_err(DbError::from)).await?;
     Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, Finding>(items), next)))
 }
 

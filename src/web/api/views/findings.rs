@@ -30,7 +30,8 @@ pub struct Finding {
     pub currency: Option<String>,
     /// One sentence a finance person understands.
     pub explanation: String,
-    /// The facts behind it.
+    /// The facts behind it. In lists, an array longer than 10 items keeps its first 10 and
+    /// `<name>_total` (e.g. `accounts_total`) gives its length; the finding itself has them all.
     #[schema(value_type = Object)]
     pub evidence: serde_json::Value,
     /// Why it was dismissed.
