@@ -349,6 +349,8 @@ async fn the_summary_counts_each_seat_once_names_apps_and_files_them_by_catalog_
     let categories: Vec<&str> =
         totals["by_category"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
     assert_eq!(categories, ["whiteboard"], "the catalog's category, as the overlap rule files it");
+}
+
 /// One idle-seat finding can name every seat of an app: the list carries its first ten and the
 /// count, the finding itself all of them; the list is ordered by the stored savings.
 async fn a_list_shows_the_first_seats_of_a_large_finding_and_counts_them_all(backend: TestBackend) {

@@ -187,7 +187,6 @@ impl Stored {
 }
 
 /// Applies a rules run: one transaction, writing only what changed.
-#[expect(clippy::too_many_lines, reason = "split in the perf branch")]
 pub fn refresh(conn: &mut Conn, computed: Vec<Computed>, today: NaiveDate) -> QueryResult<RefreshReport> {
     crate::db::write_tx(conn, |conn| {
         let now = crate::time::now();

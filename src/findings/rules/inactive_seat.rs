@@ -14,11 +14,18 @@ const KIND: FindingKind = FindingKind::InactiveSeat;
 /// Seats are grouped by app and the subscription paying for them.
 type Group = (AppId, Option<SubscriptionId>);
 
-/// One finding per app and paying subscription with inactive seats.
-pub fn run(s: &Snapshot) -> Vec<Computed> {
-    let mut groups: BTreeMap<Group, (usize, Vec<&Account>)> = BTreeMap::new();
-    let mut unknown: BTreeMap<Group, usize> = BTreeMap::new();
-    let mut orphaned: BTreeMap<Group, usize> = BTreeMap::new();
+/// Billed seats per group: how many, the idle ones this rule prices, those whose activity is
+/// unknown, and idle seats of people who left (the orphaned-account finding prices those).
+#[derive(Default)]
+struct Tally<'a> {
+    groups: BTreeMap<Group, (usize, Vec<&'a Account>)>,
+    unknown: BTreeMap<Group, usize>,
+    orphaned: BTreeMap<Group, usize>,
+}
+
+fn tally(s: &Snapshot) -> Tally<'_> {
+    let mut t = Tally::default();
+    let (groups, unknown, orphaned) = (&mut t.groups, &mut t.unknown, &mut t.orphaned);
     let mut cutoffs = std::collections::HashMap::new();
     for a in s.accounts.iter() {
         if !s.is_billed_seat(KIND, a) {
@@ -44,6 +51,12 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
             entry.1.push(a);
         }
     }
+    t
+}
+
+/// One finding per app and paying subscription with inactive seats.
+pub fn run(s: &Snapshot) -> Vec<Computed> {
+    let Tally { groups, unknown, orphaned } = tally(s);
     let mut out = Vec::new();
     for ((app, sub), (total, idle)) in groups {
         if idle.is_empty() {
