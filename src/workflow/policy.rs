@@ -128,12 +128,51 @@ impl Facts {
     }
 }
 
+thread_local! {
+    /// True while this thread compiles a condition, whose parser panic is caught and reported.
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Wraps the process's panic hook once so that a panic on a thread compiling a condition
+/// prints nothing (no message, no backtrace); every other panic is reported as before.
+fn quiet_parser_panics() {
+    static WRAPPED: std::sync::Once = std::sync::Once::new();
+    WRAPPED.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANICS.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Compiles CEL `expr`. The parser is generated code over untrusted text and panics on some
+/// input (`request.seats >`): that panic is caught, kept off stderr, and logged as one line
+/// with its reason, so a bad condition is an error like any other.
+fn compile(expr: &str) -> std::result::Result<cel_interpreter::Program, String> {
+    quiet_parser_panics();
+    QUIET_PANICS.with(|q| q.set(true));
+    let compiled = std::panic::catch_unwind(|| cel_interpreter::Program::compile(expr));
+    QUIET_PANICS.with(|q| q.set(false));
+    match compiled {
+        Ok(program) => program.map_err(|e| e.to_string()),
+        Err(payload) => {
+            let reason = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no reason given".into());
+            let reason = reason.lines().next().unwrap_or_default().to_string();
+            tracing::warn!(condition = %expr, %reason, "the CEL parser could not read a policy condition");
+            Err(format!("the expression cannot be parsed ({reason})"))
+        }
+    }
+}
+
 /// Evaluates CEL `expr` over `facts`: true or false, or why it could not say.
 pub fn evaluate(expr: &str, facts: &Facts) -> std::result::Result<bool, String> {
-    // The parser is generated code over untrusted text; a panic in it must not take the
-    // request (or the server thread) down with it.
-    let compiled = std::panic::catch_unwind(|| cel_interpreter::Program::compile(expr).map_err(|e| e.to_string()))
-        .map_err(|_| "the expression cannot be parsed".to_string())??;
+    let compiled = compile(expr)?;
     let mut ctx = cel_interpreter::Context::default();
     let value = cel_interpreter::to_value(facts).map_err(|e| e.to_string())?;
     ctx.add_variable_from_value("request", value);
