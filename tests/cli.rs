@@ -14,6 +14,7 @@ pub fn tests() -> Vec<Test> {
         once!(logs_to_a_pipe_have_no_colour_codes),
         once!(tables_stay_aligned_with_long_values),
         once!(connectors_check_reports_every_problem_in_a_file),
+        once!(an_unreadable_policy_condition_is_one_log_line_without_a_backtrace),
     ]
 }
 
@@ -217,4 +218,41 @@ async fn connectors_check_reports_every_problem_in_a_file() {
         assert!(err.contains(needle), "{needle}: {err}");
     }
     assert!(err.contains("3 problem(s)"), "{err}");
+}
+
+async fn an_unreadable_policy_condition_is_one_log_line_without_a_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(stackward(dir.path()).args(["token", "create", "--role", "admin", "--name", "ops"]));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let port = free_port();
+    let log = dir.path().join("serve.log");
+    let child = stackward(dir.path())
+        .arg("serve")
+        .env("STACKWARD_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_BACKTRACE", "1")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_until_up(&base).await;
+    let policy = "[[step]]\nname = \"finance\"\napprover = \"role\"\nrole = \"finance\"\nwhen = \"request.seats >\"\n";
+    let reply = reqwest::Client::new()
+        .put(format!("{base}/api/v1/policy"))
+        .bearer_auth(&token)
+        .header("content-type", "application/toml")
+        .body(policy)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 400);
+    let body: serde_json::Value = reply.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("cannot be parsed"), "{body}");
+    drop(server);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("panicked") && !text.contains("backtrace"), "no panic output: {text}");
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("request.seats >")).collect();
+    assert_eq!(lines.len(), 1, "one line with the reason: {text}");
+    assert!(lines[0].contains("could not read a policy condition"), "{text}");
 }
