@@ -4,37 +4,27 @@ use crate::auth::SignInError;
 use crate::db::DbError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
-use minijinja::Environment;
+use minijinja::Value;
 use serde::Serialize;
-use std::sync::OnceLock;
 
-const TEMPLATES: &[(&str, &str)] = &[
-    ("layout.html", include_str!("templates/layout.html")),
-    ("login.html", include_str!("templates/login.html")),
-    ("message.html", include_str!("templates/message.html")),
-    ("link_confirm.html", include_str!("templates/link_confirm.html")),
-    ("users.html", include_str!("templates/users.html")),
-];
-
-#[expect(
-    clippy::expect_used,
-    reason = "templates are compiled in and rendered by tests; a syntax error is a build defect"
-)]
-fn env() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        for (name, source) in TEMPLATES {
-            // Compiled in and rendered by tests; a syntax error is a build defect.
-            env.add_template(name, source).expect("built-in page template parses");
-        }
-        env
-    })
+/// The heading and window title of each sign-in page; a message page brings its own.
+fn title_of(name: &str) -> Option<&'static str> {
+    match name {
+        "login.html" | "link_confirm.html" => Some("Sign in"),
+        "users.html" => Some("Sign-in and roles"),
+        _ => None,
+    }
 }
 
-/// Renders page `name` with `context` as an HTML response with `status`.
+/// Renders sign-in page `name` with `context` as an HTML response with `status`, in the pages'
+/// one layout (the templates live in `web::ui::render`); who is signed in shows in its header.
 pub fn render<T: Serialize>(status: StatusCode, name: &str, context: &T) -> Result<HttpResponse, PageError> {
-    let html = env().get_template(name).and_then(|t| t.render(context)).map_err(|e| {
+    let ctx = Value::from_serialize(context);
+    let attr = |key: &str| ctx.get_attr(key).unwrap_or_default();
+    let title = title_of(name).map_or_else(|| attr("title"), Value::from);
+    let viewer = minijinja::context! { email => attr("signed_in_as"), csrf => attr("csrf_token") };
+    let ctx = minijinja::context! { title, viewer, narrow => true, ..ctx.clone() };
+    let html = crate::web::ui::render::standalone(&format!("signin/{name}"), ctx).map_err(|e| {
         tracing::error!(error = %e, template = name, "page template failed");
         PageError::Internal
     })?;
@@ -188,11 +178,18 @@ mod tests {
     fn every_page_renders_and_escapes() {
         let login = serde_json::json!({"oidc": true, "can_mail": false, "next": "/a?b=<c>", "next_query": "%2Fa",
             "signed_out": true, "sent": null, "error": "<b>x</b>", "csrf_token": null});
-        let html = env().get_template("login.html").unwrap().render(&login).unwrap();
+        let body = |page: &serde_json::Value| {
+            let resp = render(StatusCode::OK, "login.html", page).unwrap();
+            let bytes = actix_web::body::to_bytes(resp.into_body());
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            String::from_utf8(rt.block_on(bytes).unwrap().to_vec()).unwrap()
+        };
+        let html = body(&login);
         assert!(html.contains("You are signed out") && html.contains("&lt;b&gt;x") && !html.contains("<b>x"), "{html}");
         let mail = serde_json::json!({"oidc": false, "can_mail": true, "next": "/", "next_query": "%2F",
             "signed_out": false, "sent": null, "error": null, "csrf_token": null});
-        assert!(env().get_template("login.html").unwrap().render(&mail).unwrap().contains("Email me a sign-in link"));
+        assert!(body(&mail).contains("Email me a sign-in link"));
+        assert!(html.contains("<title>Sign in · stackward</title>") && html.contains("/static/style.css"), "{html}");
         let forbidden = PageError::Forbidden { message: "no".into(), signed_in: Some(("a@b.c".into(), "tok".into())) };
         let resp = forbidden.error_response();
         assert_eq!(resp.status(), StatusCode::FORBIDDEN);

@@ -133,6 +133,7 @@ impl ResponseError for PageError {
             message => self.to_string(),
             field => field,
             status => self.status_code().as_u16(),
+            narrow => true,
         };
         let body = render::standalone("error.html", ctx).unwrap_or_else(|_| self.to_string());
         HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(body)

@@ -28,6 +28,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("access_reviews.html", include_str!("templates/access_reviews.html")),
     ("access_review.html", include_str!("templates/access_review.html")),
     ("check_in.html", include_str!("templates/check_in.html")),
+    // The sign-in pages share the layout; they are rendered by `web::signin`.
+    ("signin/login.html", include_str!("../signin/templates/login.html")),
+    ("signin/message.html", include_str!("../signin/templates/message.html")),
+    ("signin/link_confirm.html", include_str!("../signin/templates/link_confirm.html")),
+    ("signin/users.html", include_str!("../signin/templates/users.html")),
 ];
 
 /// Formats minor units with their currency: `USD 1,234.50`.
@@ -82,7 +87,7 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-/// Renders template `name` with `ctx` and no viewer (error pages).
+/// Renders template `name` with `ctx` and no navigation (error and sign-in pages).
 pub fn standalone(name: &str, ctx: Value) -> Result<String, minijinja::Error> {
     env().get_template(name)?.render(ctx)
 }
