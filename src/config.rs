@@ -233,6 +233,14 @@ mod tests {
     }
 
     #[test]
+    fn default_notice_days_is_30_and_bounded() {
+        assert_eq!(with_log("info").default_notice_days, 30);
+        assert_eq!(Settings::from_flags(&["--default-notice-days", "3650"]).unwrap().default_notice_days, 3650);
+        assert!(Settings::from_flags(&["--default-notice-days", "3651"]).is_err());
+        assert!(Settings::from_flags(&["--default-notice-days", "-1"]).is_err());
+    }
+
+    #[test]
     fn log_setting_splits_format_from_filter() {
         assert_eq!(with_log("debug,json").log_filter_and_format(), ("debug".into(), true));
         assert_eq!(with_log("json").log_filter_and_format(), ("info".into(), true));

@@ -438,6 +438,8 @@ async fn seat_renewal_and_reclaim_requests_change_the_inventory(backend: TestBac
     org.show(&org.olga, &rid).await.expect(200);
     let done = format!("/api/v1/requests/{rid}/complete");
     app.call_as(&org.erin, Method::POST, &done, None).await.expect_error(403, "forbidden", None);
+    let figures = Some(json!({"notice_days": 30}));
+    app.call_as(&org.olga, Method::POST, &done, figures).await.expect_error(400, "invalid", Some("notice_days"));
     let r = app.call_as(&org.olga, Method::POST, &done, Some(json!({"comment": "removed"}))).await.expect(200);
     assert_eq!(r["status"], "done");
     app.call_as(&org.olga, Method::POST, &done, None).await.expect_error(409, "conflict", None);
