@@ -41,7 +41,11 @@ const PAGES: &[&str] = &[
 /// A few hundred requests, so the requests pages and the dashboard have something to read.
 fn requests(conn: &mut Conn, ctx: &Context) -> anyhow::Result<()> {
     let url = ctx.settings.public_url();
-    let env = Env { catalog: &ctx.catalog, public_url: &url };
+    let env = Env {
+        catalog: &ctx.catalog,
+        public_url: &url,
+        default_notice_days: i32::from(ctx.settings.default_notice_days),
+    };
     for i in 0..200i64 {
         let who = Decider {
             email: Some(format!("p{}@bench.example", 1 + i * 7)),

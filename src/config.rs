@@ -84,6 +84,12 @@ pub struct Settings {
     #[arg(long, env = "STACKWARD_REQUEST_CHANGES_MAX_DAYS", default_value_t = 30, global = true)]
     pub request_changes_max_days: u32,
 
+    /// Notice period in days a subscription made by an approved request gets until its real contract
+    /// figures are recorded (0–3650).
+    #[arg(long, env = "STACKWARD_DEFAULT_NOTICE_DAYS", default_value_t = 30, global = true,
+        value_parser = clap::value_parser!(u16).range(0..=3650))]
+    pub default_notice_days: u16,
+
     /// OpenID Connect issuer for single sign-on (https://…; http:// only on a loopback host).
     /// Unset: people sign in with one-time links (`stackward signin-link`).
     #[arg(long, env = "STACKWARD_OIDC_ISSUER_URL", global = true)]
@@ -145,6 +151,7 @@ impl std::fmt::Debug for Settings {
             .field("reminder_days", &self.reminder_days)
             .field("secret_key_file", &self.secret_key_file)
             .field("request_changes_max_days", &self.request_changes_max_days)
+            .field("default_notice_days", &self.default_notice_days)
             .field("oidc_issuer_url", &self.oidc_issuer_url)
             .field("oidc_client_id", &self.oidc_client_id)
             .field("oidc_client_secret", &self.oidc_client_secret.as_ref().map(|_| "***"))
@@ -223,6 +230,14 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("pg-secret") && !shown.contains("smtp-secret"), "{shown}");
         assert!(shown.contains("mail.example.com") && shown.contains("***"), "{shown}");
+    }
+
+    #[test]
+    fn default_notice_days_is_30_and_bounded() {
+        assert_eq!(with_log("info").default_notice_days, 30);
+        assert_eq!(Settings::from_flags(&["--default-notice-days", "3650"]).unwrap().default_notice_days, 3650);
+        assert!(Settings::from_flags(&["--default-notice-days", "3651"]).is_err());
+        assert!(Settings::from_flags(&["--default-notice-days", "-1"]).is_err());
     }
 
     #[test]

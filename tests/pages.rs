@@ -246,8 +246,30 @@ async fn a_request_goes_from_the_form_through_manager_and_it_in_the_pages(backen
         .expect(400)
         .has("comment");
     ian.post(&format!("/requests/{id}/decisions"), Some(&csrf), &[("decision", "approve")]).await.expect(303);
+    erin.get(&format!("/requests/{id}")).await.expect(200).has("badge-approved").lacks("Complete provisioning");
+    mia.get(&format!("/requests/{id}")).await.expect(200).lacks("Complete provisioning");
+    let page = ian.get(&format!("/requests/{id}")).await.expect(200);
+    page.has("Complete provisioning").has("name=\"unit_price_cents\"").has("name=\"notice_days\"");
+    let csrf = page.csrf();
+    let complete = format!("/requests/{id}/complete");
+    ian.post(&complete, None, &[("notice_days", "60")]).await.expect(403);
+    ian.post(&complete, Some(&csrf), &[("notice_days", "9999")]).await.expect(400).has("notice_days");
+    let sent = [
+        ("unit_price_cents", "11000"),
+        ("currency", "USD"),
+        ("notice_days", "60"),
+        ("seats", "3"),
+        ("term_start", "2027-01-01"),
+        ("term_end", "2027-12-31"),
+        ("comment", "signed"),
+    ];
+    ian.post(&complete, Some(&csrf), &sent).await.expect(303);
     let done = erin.get(&format!("/requests/{id}")).await.expect(200);
     done.has("badge-done").has("approved").has("fine");
+    let r = org.app.get(&format!("/api/v1/requests/{id}")).await.expect(200);
+    let sub = org.app.get(&format!("/api/v1/subscriptions/{}", r["subscription_id"].as_str().unwrap())).await;
+    let sub = sub.expect(200);
+    assert_eq!((sub["unit_price_cents"].as_i64(), sub["notice_days"].as_i64()), (Some(11_000), Some(60)));
     let mia_csrf = mia.get("/").await.csrf();
     mia.post(&format!("/requests/{id}/decisions"), Some(&mia_csrf), &[("decision", "approve")]).await.expect(409);
     let apps = org.app.get("/api/v1/apps?q=notion").await.expect(200);

@@ -69,9 +69,19 @@ async fn a_request_goes_from_the_form_through_manager_and_it_approval() {
     assert_eq!(b.url().await.path(), format!("/requests/{id}"));
     b.click("Approve").await;
     let text = b.text().await;
-    assert!(text.contains("done") && !text.contains("Your decision"), "{text}");
+    assert!(text.contains("Complete provisioning") && !text.contains("Your decision"), "{text}");
+
+    // Then he buys it and records the contract as signed.
+    b.fill("p-price", "12000").await;
+    b.fill("p-notice", "60").await;
+    b.click("Complete provisioning").await;
+    let text = b.text().await;
+    assert!(text.contains("done") && !text.contains("Complete provisioning"), "{text}");
     let r = app.get(&format!("/api/v1/requests/{id}")).await.expect(200);
     assert_eq!((r["status"].as_str(), r["outcome"]["action"].as_str()), (Some("done"), Some("app_created")), "{r}");
+    let sub = app.get(&format!("/api/v1/subscriptions/{}", r["subscription_id"].as_str().unwrap())).await;
+    let sub = sub.expect(200);
+    assert_eq!((sub["unit_price_cents"].as_i64(), sub["notice_days"].as_i64()), (Some(12_000), Some(60)), "{sub}");
     let decided: Vec<&str> = r["steps"].as_array().unwrap().iter().filter_map(|s| s["decided_by"].as_str()).collect();
     assert_eq!(decided, [format!("user:{MANAGER}"), format!("user:{IT}")], "{r}");
     b.close().await;

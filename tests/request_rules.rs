@@ -3,7 +3,7 @@
 //! closing of requests left waiting for changes, and request mail through a real SMTP server.
 
 use crate::per_backend;
-use crate::requests::{id, mail_for, step, steps, tool, Org, MANAGER, OTHER};
+use crate::requests::{id, mail_for, step, steps, tool, Org, IT, MANAGER, OTHER};
 use crate::support::smtp::SmtpServer;
 use crate::support::{Test, TestApp, TestBackend, EMPLOYEE_EMAIL};
 use chrono::Duration;
@@ -244,7 +244,10 @@ async fn a_role_without_addresses_is_not_mailed_but_still_decides(backend: TestB
     assert!(mail_for(&org.app, &rid).is_empty(), "no auditor token has an email");
     let path = format!("/api/v1/requests/{rid}/decisions");
     let r = org.app.call(Some(Role::Auditor), Method::POST, &path, Some(json!({"decision": "approve"}))).await;
-    assert_eq!(r.expect(200)["status"], "done");
+    assert_eq!(r.expect(200)["status"], "approved", "it provisions it");
+    let task: Vec<(String, String)> =
+        mail_for(&org.app, &rid).into_iter().filter(|(k, _)| k.ends_with(":provision_task")).collect();
+    assert_eq!(task, [(format!("request:{rid}:provision_task"), IT.to_string())], "without an it step, the it role");
 }
 
 async fn a_request_email_is_delivered_over_smtp(backend: TestBackend) {

@@ -19,6 +19,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(changes_asked_then_resubmitted_restart_the_steps),
         per_backend!(advice_names_same_category_apps_with_unused_seats_and_owner),
         per_backend!(seat_renewal_and_reclaim_requests_change_the_inventory),
+        per_backend!(an_approved_new_tool_waits_for_it_to_provision_it_with_the_real_contract),
     ]
 }
 
@@ -151,6 +152,10 @@ async fn a_cheap_internal_tool_goes_to_the_manager_then_it_and_is_created(backen
     let r = org.decide(&org.mia, &rid, "approve", "fine by me").await.expect(200);
     assert_eq!(steps(&r)[3], ("it".to_string(), "pending".to_string()));
     let r = org.decide(&org.ian, &rid, "approve", "provisioned").await.expect(200);
+    assert_eq!(r["status"], "approved", "it still buys and sets the tool up");
+    let done = format!("/api/v1/requests/{rid}/complete");
+    org.app.call_as(&org.ian, Method::POST, &done, Some(json!({"comment": "bought"}))).await.expect(200);
+    let r = org.show(&org.erin, &rid).await.expect(200);
     assert_eq!(r["status"], "done");
     let app_id = r["app_id"].as_str().expect("the app is linked").to_string();
 
@@ -176,6 +181,7 @@ async fn a_cheap_internal_tool_goes_to_the_manager_then_it_and_is_created(backen
             ("pending", "it"),
             ("approved", "it"),
             ("approved", ""),
+            ("outcome", ""),
             ("done", ""),
         ])
     );
@@ -183,7 +189,7 @@ async fn a_cheap_internal_tool_goes_to_the_manager_then_it_and_is_created(backen
     assert_eq!(shown["history"][4]["actor"], format!("token:employee-{MANAGER}"));
     assert_eq!(
         audit_actions(&org.app, &rid).await,
-        ["request.create", "request.decide", "request.done", "request.decide"]
+        ["request.create", "request.decide", "request.approve", "request.decide", "request.complete"]
     );
     let app_audit = org.app.get(&format!("/api/v1/audit-log?entity=app&entity_id={app_id}")).await.expect(200);
     assert_eq!(app_audit["items"][0]["action"], "app.create");
@@ -195,6 +201,8 @@ async fn a_cheap_internal_tool_goes_to_the_manager_then_it_and_is_created(backen
         (format!("request:{rid}:round:1:manager:approved"), EMPLOYEE_EMAIL.to_string()),
         (format!("request:{rid}:round:1:step:it:pending"), IT.to_string()),
         (format!("request:{rid}:round:1:it:approved"), EMPLOYEE_EMAIL.to_string()),
+        (format!("request:{rid}:provision_task"), IT.to_string()),
+        (format!("request:{rid}:round:1:request:approved"), EMPLOYEE_EMAIL.to_string()),
         (format!("request:{rid}:round:1:request:done"), EMPLOYEE_EMAIL.to_string()),
     ];
     assert_eq!(mail, want);
@@ -214,7 +222,7 @@ async fn a_costly_confidential_tool_passes_manager_security_finance_and_it(backe
         assert_eq!(r["status"], "pending");
     }
     let r = org.decide(&org.ian, &rid, "approve", "set up").await.expect(200);
-    assert_eq!(r["status"], "done");
+    assert_eq!(r["status"], "approved");
     assert!(steps(&r).iter().all(|(_, s)| s == "approved"));
     let subs = org.app.get(&format!("/api/v1/subscriptions?app_id={}", r["app_id"].as_str().unwrap())).await;
     assert_eq!(subs.expect(200)["items"][0]["unit_price_cents"], 90_000);
@@ -430,7 +438,70 @@ async fn seat_renewal_and_reclaim_requests_change_the_inventory(backend: TestBac
     org.show(&org.olga, &rid).await.expect(200);
     let done = format!("/api/v1/requests/{rid}/complete");
     app.call_as(&org.erin, Method::POST, &done, None).await.expect_error(403, "forbidden", None);
+    let figures = Some(json!({"notice_days": 30}));
+    app.call_as(&org.olga, Method::POST, &done, figures).await.expect_error(400, "invalid", Some("notice_days"));
     let r = app.call_as(&org.olga, Method::POST, &done, Some(json!({"comment": "removed"}))).await.expect(200);
     assert_eq!(r["status"], "done");
     app.call_as(&org.olga, Method::POST, &done, None).await.expect_error(409, "conflict", None);
+}
+
+/// The subscription an approved new tool request made.
+async fn subscription_of(org: &Org, r: &Value) -> Value {
+    let sub = r["subscription_id"].as_str().expect("a subscription was made");
+    org.app.get(&format!("/api/v1/subscriptions/{sub}")).await.expect(200)
+}
+
+async fn an_approved_new_tool_waits_for_it_to_provision_it_with_the_real_contract(backend: TestBackend) {
+    let app = TestApp::with_flags(backend, &["--default-notice-days", "45"]).await;
+    let org = Org::with(app).await;
+    let r = org.submit(&org.erin, tool("Miro", "https://miro.com", 120_000, "internal")).await;
+    let rid = id(&r);
+    org.decide(&org.mia, &rid, "approve", "ok").await.expect(200);
+    let r = org.decide(&org.ian, &rid, "approve", "ok").await.expect(200);
+    assert_eq!((r["status"].as_str(), r["outcome"]["action"].as_str()), (Some("approved"), Some("app_created")));
+    assert_eq!(r["outcome"]["provisioners"], json!(["role:it"]));
+    let sub = subscription_of(&org, &r).await;
+    assert_eq!(sub["notice_days"], 45, "the default notice period from settings, not zero");
+
+    let task = mail_for(&org.app, &rid).into_iter().find(|(k, _)| k.ends_with(":provision_task")).expect("task");
+    assert_eq!(task.1, IT);
+    let mut conn = org.app.db.db.get().unwrap();
+    let (subject, text): (String, String) = outbox::table
+        .filter(outbox::dedupe_key.eq(&task.0))
+        .select((outbox::subject, outbox::text_body))
+        .first(&mut *conn)
+        .unwrap();
+    drop(conn);
+    assert!(subject.contains("Miro") && subject.contains(&format!("#{rid}")), "{subject}");
+    let page = format!("{}/requests/{rid}", org.app.ctx.settings.public_url());
+    assert!(text.contains(&page) && text.contains("10 seats"), "{text}");
+
+    let done = format!("/api/v1/requests/{rid}/complete");
+    for who in [&org.erin, &org.mia, &org.fay] {
+        org.app.call_as(who, Method::POST, &done, None).await.expect_error(403, "forbidden", None);
+    }
+    for (body, field) in [
+        (json!({"notice_days": 5000}), "notice_days"),
+        (json!({"unit_price_cents": -1}), "unit_price_cents"),
+        (json!({"seats": 0}), "seats"),
+        (json!({"currency": "dollars", "notice_days": 60}), "currency"),
+        (json!({"term_start": "2027-02-01", "term_end": "2027-01-01", "notice_days": 60}), "term_end"),
+    ] {
+        org.app.call_as(&org.ian, Method::POST, &done, Some(body)).await.expect_error(400, "invalid", Some(field));
+    }
+    org.app.call_as(&org.ian, Method::POST, &done, Some(json!({"seatz": 3}))).await.expect_error(400, "invalid", None);
+    assert_eq!(subscription_of(&org, &r).await, sub, "a refused completion writes nothing");
+    assert_eq!(org.show(&org.erin, &rid).await.expect(200)["status"], "approved");
+
+    let figures = json!({"unit_price_cents": 9_600, "currency": "eur", "notice_days": 60, "seats": 12,
+        "term_start": "2027-01-01", "term_end": "2027-12-31", "comment": "signed"});
+    let r = org.app.call_as(&org.ian, Method::POST, &done, Some(figures)).await.expect(200);
+    assert_eq!(r["status"], "done");
+    assert_eq!(r["outcome"]["provisioned"]["notice_days"], 60);
+    let sub = subscription_of(&org, &r).await;
+    let got = (&sub["unit_price_cents"], &sub["currency"], &sub["notice_days"], &sub["seats_purchased"]);
+    assert_eq!(got, (&json!(9_600), &json!("EUR"), &json!(60), &json!(12)));
+    assert_eq!((sub["term_start"].as_str(), sub["term_end"].as_str()), (Some("2027-01-01"), Some("2027-12-31")));
+    org.app.call_as(&org.ian, Method::POST, &done, None).await.expect_error(409, "conflict", None);
+    assert!(mail_for(&org.app, &rid).iter().any(|(k, to)| k.ends_with(":request:done") && to == EMPLOYEE_EMAIL));
 }

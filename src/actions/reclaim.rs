@@ -23,9 +23,10 @@ pub async fn run_queued(ctx: &Context) -> anyhow::Result<usize> {
             ctx.db.run::<_, WorkflowError, _>(move |c| workflow::reclaim::accounts_of(c, &for_accounts)).await?;
         let results = remove_seats(ctx, &seats).await;
         let (catalog, public_url, id) = (ctx.catalog.clone(), ctx.settings.public_url(), r.id);
+        let notice = i32::from(ctx.settings.default_notice_days);
         ctx.db
             .run::<_, WorkflowError, _>(move |c| {
-                let env = workflow::Env { catalog: &catalog, public_url: &public_url };
+                let env = workflow::Env { catalog: &catalog, public_url: &public_url, default_notice_days: notice };
                 request::finish(c, env, id, &results, crate::time::now())
             })
             .await?;

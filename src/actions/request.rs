@@ -69,7 +69,8 @@ pub fn finish(
             Some(JsonText(json!({"action": "connector", "status": "done", "connector": name, "removed": removed})));
         workflow::save_request(conn, &after, now)?;
         let comment = format!("{} removed the {} seat(s) at the vendor", name, removed.len());
-        workflow::complete(conn, env, &who, id, Some(comment), now)?;
+        let input = workflow::CompleteInput { comment: Some(comment), ..Default::default() };
+        workflow::complete(conn, env, &who, id, input, now)?;
         return Ok(());
     }
     let rest: Vec<Account> =

@@ -252,7 +252,11 @@ fn as_person(email: &str, role: Role) -> Decider {
 /// A few requests waiting for decisions.
 fn requests(c: &mut Conn, ctx: &Context) -> anyhow::Result<()> {
     let url = ctx.settings.public_url();
-    let env = Env { catalog: &ctx.catalog, public_url: &url };
+    let env = Env {
+        catalog: &ctx.catalog,
+        public_url: &url,
+        default_notice_days: i32::from(ctx.settings.default_notice_days),
+    };
     let now = crate::time::now();
     let new_tool = |name: &str, vendor: &str, website: &str, purpose: &str, seats: i64, cost: i64| RequestInput {
         kind: Some(RequestKind::NewTool),

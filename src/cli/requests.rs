@@ -114,6 +114,7 @@ async fn decide(ctx: &Context, id: RequestId, input: workflow::DecisionInput, as
         bail!("--as needs the email of the person deciding");
     }
     let (catalog, public_url) = (ctx.catalog.clone(), ctx.settings.public_url());
+    let notice = i32::from(ctx.settings.default_notice_days);
     let r = ctx
         .db
         .run(move |c| {
@@ -125,7 +126,7 @@ async fn decide(ctx: &Context, id: RequestId, input: workflow::DecisionInput, as
                 .collect();
             let user = Actor::cli().0;
             let who = Decider { email: Some(email.clone()), roles, actor: Actor(format!("{user} as {email}")) };
-            let env = workflow::Env { catalog: &catalog, public_url: &public_url };
+            let env = workflow::Env { catalog: &catalog, public_url: &public_url, default_notice_days: notice };
             Ok::<_, anyhow::Error>(workflow::decide(c, env, &who, id, input, crate::time::now())?)
         })
         .await?;

@@ -6,7 +6,7 @@
 use super::engine::{self, Env};
 use super::error::{Result, WorkflowError};
 use super::mail::{self, Nudge, Update};
-use super::model::{Decision, Request, RequestId, RequestStatus, Step, StepStatus};
+use super::model::{Decision, Request, RequestId, RequestKind, RequestStatus, Step, StepStatus};
 use super::outcome;
 use super::routing::{self, Decider, Entitlement};
 use super::store::{self, NewEvent};
@@ -27,7 +27,8 @@ pub struct DecisionInput {
 }
 
 /// Carries out request `r` whose steps are all approved or skipped: the outcome runs, and the
-/// request is done (or approved, while a reclaim waits for its seats to be removed).
+/// request is done (or approved, while a reclaim waits for its seats to be removed or a new
+/// tool for it to provision it).
 pub(super) fn finish_approved(
     conn: &mut crate::db::Conn,
     env: Env<'_>,
@@ -36,7 +37,7 @@ pub(super) fn finish_approved(
     now: NaiveDateTime,
 ) -> Result<Request> {
     let before = r.clone();
-    let done = outcome::approved(conn, &who.actor, env.public_url, &mut r, now)?;
+    let done = outcome::approved(conn, &who.actor, env, &mut r, now)?;
     r.outcome = Some(JsonText(done.details.clone()));
     let actor = who.actor.0.as_str();
     store::record_event(conn, r.id, actor, NewEvent { event: "approved", ..Default::default() }, now)?;
@@ -50,7 +51,11 @@ pub(super) fn finish_approved(
         r.status = RequestStatus::Approved;
         let e = NewEvent { event: "outcome", details: Some(done.details.clone()), ..Default::default() };
         store::record_event(conn, r.id, actor, e, now)?;
-        ("approved", "Your request was approved; the app owner now removes the seats.")
+        let m = match r.kind {
+            RequestKind::NewTool => "Your request was approved; it now buys and sets up the tool.",
+            _ => "Your request was approved; the app owner now removes the seats.",
+        };
+        ("approved", m)
     };
     let r = store::save(conn, &r, now)?;
     let action = if done.finished { "request.done" } else { "request.approve" };

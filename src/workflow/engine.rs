@@ -1,5 +1,5 @@
 //! The life of a request outside its decisions: submission (advice, routing, the first step's
-//! mail), resubmission after changes were asked, cancellation, and completing a reclaim.
+//! mail), resubmission after changes were asked, cancellation, and completing a reclaim or a new tool's provisioning.
 //! Each runs in one transaction with its history, audit entries and mail.
 
 use super::advice;
@@ -10,6 +10,7 @@ use super::model::{Request, RequestId, RequestKind, RequestStatus, StepStatus};
 use super::outcome;
 use super::policy::Policy;
 use super::policy_store;
+use super::provision::{self, CompleteInput};
 use super::routing::{self, Decider};
 use super::store::{self, NewEvent};
 use super::view::{self, RequestDetail};
@@ -28,6 +29,8 @@ pub struct Env<'a> {
     pub catalog: &'a Catalog,
     /// Base of links in mail.
     pub public_url: &'a str,
+    /// Notice period of a subscription an approved request creates (`default_notice_days`).
+    pub default_notice_days: i32,
 }
 
 fn requester_email(who: &Decider) -> Result<String> {
@@ -207,47 +210,51 @@ pub fn cancel(
     })
 }
 
-/// Marks an approved reclaim done once its seats are removed (it, an admin or the app's owners).
+/// Completes an approved request's task: a reclaim once its seats are removed (it, an admin
+/// or the app's owners), a new tool once it is bought and set up (it or an admin), recording
+/// the contract's real figures on its subscription.
 pub fn complete(
     conn: &mut Conn,
     env: Env<'_>,
     who: &Decider,
     id: RequestId,
-    comment: Option<String>,
+    input: CompleteInput,
     now: NaiveDateTime,
 ) -> Result<RequestDetail> {
+    let comment = input.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
     crate::db::write_tx(conn, |conn| {
         let before = store::find(conn, id)?;
-        let owners = match before.app_id {
-            Some(app) => {
-                let a = apps::find(conn, app)?;
-                [a.owner_email, a.technical_owner_email].into_iter().flatten().collect::<Vec<_>>()
-            }
-            None => Vec::new(),
-        };
-        let is_owner = who.email.as_deref().is_some_and(|e| owners.iter().any(|o| o.eq_ignore_ascii_case(e)));
-        if !is_owner && !who.roles.iter().any(|r| matches!(r, Role::Admin | Role::It)) {
-            return Err(WorkflowError::Forbidden(
-                "only the app's owners, it or an admin may complete a reclaim".into(),
-            ));
-        }
-        if before.kind != RequestKind::Reclaim || before.status != RequestStatus::Approved {
+        may_complete(conn, who, &before)?;
+        if !matches!(before.kind, RequestKind::Reclaim | RequestKind::NewTool)
+            || before.status != RequestStatus::Approved
+        {
             return Err(WorkflowError::Conflict(format!(
-                "request {id} is a {} request in status {}: only an approved reclaim waits to be completed",
+                "request {id} is a {} request in status {}: only an approved reclaim or new tool waits to be completed",
                 before.kind, before.status
             )));
         }
         let mut r = before.clone();
+        let message = if r.kind == RequestKind::NewTool {
+            provision::record(conn, &who.actor, &mut r, &input)?;
+            "The tool is bought and set up, its contract recorded; the request is done."
+        } else if let Some(field) = input.first_figure() {
+            return Err(WorkflowError::invalid(field, "only a new tool's provisioning records contract figures"));
+        } else {
+            "The seats were reclaimed and the request is done."
+        };
         r.status = RequestStatus::Done;
         r.closed_at = Some(now);
         let r = store::save(conn, &r, now)?;
-        let e = NewEvent { event: "done", step: None, comment: comment.as_deref(), details: None };
+        let details = r.outcome.as_ref().and_then(|o| o.0.get("provisioned").cloned());
+        let e = NewEvent { event: "done", step: None, comment: comment.as_deref(), details };
         store::record_event(conn, id, &who.actor.0, e, now)?;
-        super::savings::reclaim_done(conn, &who.actor, &r)?;
+        if r.kind == RequestKind::Reclaim {
+            super::savings::reclaim_done(conn, &who.actor, &r)?;
+        }
         audit::record(conn, &who.actor, "request.complete", "request", id, Some(&before), Some(&r))?;
         let u = Update {
             what: "done",
-            message: "The seats were reclaimed and the request is done.".into(),
+            message: message.into(),
             step: None,
             actor: Some(&who.actor.0),
             comment: comment.as_deref(),
@@ -256,6 +263,27 @@ pub fn complete(
         let steps = store::steps(conn, id, r.round)?;
         Ok(view::detail(&r, &steps, Some(store::history(conn, id)?)))
     })
+}
+
+/// Refuses `who` completing `r` unless they are it or an admin, or (a reclaim) the app's owner.
+fn may_complete(conn: &mut Conn, who: &Decider, r: &Request) -> Result<()> {
+    if who.roles.iter().any(|role| matches!(role, Role::Admin | Role::It)) {
+        return Ok(());
+    }
+    if r.kind == RequestKind::NewTool {
+        return Err(WorkflowError::Forbidden("only it or an admin may complete a new tool's provisioning".into()));
+    }
+    let owners = match r.app_id {
+        Some(app) => {
+            let a = apps::find(conn, app)?;
+            [a.owner_email, a.technical_owner_email].into_iter().flatten().collect::<Vec<_>>()
+        }
+        None => Vec::new(),
+    };
+    if who.email.as_deref().is_some_and(|e| owners.iter().any(|o| o.eq_ignore_ascii_case(e))) {
+        return Ok(());
+    }
+    Err(WorkflowError::Forbidden("only the app's owners, it or an admin may complete a reclaim".into()))
 }
 
 /// Records a rejection's effect on the inventory (renewals only), for `decide`.

@@ -174,3 +174,16 @@ pub fn reclaim_task(
     });
     queue(conn, "request_task", format!("request:{}:reclaim_task", r.id), to, &ctx)
 }
+
+/// Asks `to` (the `it` step's people) to buy and set up the approved new tool `r`.
+pub fn provision_task(conn: &mut Conn, public_url: &str, r: &Request, to: Vec<String>) -> Result<()> {
+    let ctx = json!({
+        "id": r.id.0,
+        "app": title(r),
+        "requester": names::person(conn, &r.requester_email)?,
+        "seats": r.seats.unwrap_or(1),
+        "cost": cost(r),
+        "link": link(public_url, r),
+    });
+    queue(conn, "request_provision", format!("request:{}:provision_task", r.id), to, &ctx)
+}

@@ -1,8 +1,8 @@
 //! Workflow: requests for new tools, more seats, renewals and reclaims, routed by an approval
 //! policy (TOML steps with CEL conditions, stored in the database) into ordered steps that
-//! people decide; an approved request changes the inventory. Every change is in the request's
+//! people decide; an approved request changes the inventory (a new tool once it has provisioned it). Every change is in the request's
 //! history and the audit log, and the people concerned are written to through the outbox.
-//! Reads `public_url`, `cron_requests` and `request_changes_max_days` (through its callers).
+//! Reads `public_url`, `cron_requests`, `request_changes_max_days` and `default_notice_days` (through its callers).
 
 mod advice;
 mod decide;
@@ -14,6 +14,7 @@ mod model;
 mod outcome;
 pub mod policy;
 mod policy_store;
+mod provision;
 pub mod reclaim;
 mod routing;
 mod savings;
@@ -29,6 +30,7 @@ pub use input::RequestInput;
 pub use model::{DataClass, Decision, Event, Request, RequestId, RequestKind, RequestStatus, StepStatus};
 pub use policy::{Policy, PolicyStep};
 pub use policy_store::{current as current_policy, replace as replace_policy};
+pub use provision::CompleteInput;
 pub use routing::{entitlement, Decider, Entitlement};
 pub use sla::{SlaReport, SlaSettings};
 pub use store::{find as find_request, record_event, save as save_request, NewEvent, RequestFilter};

@@ -39,7 +39,7 @@ crate::text_enum!(
     RequestStatus {
         /// Waiting for a step's decision.
         Pending => "pending",
-        /// Every step approved; the outcome waits for someone (a reclaim's removals).
+        /// Every step approved; the outcome waits for someone (a reclaim's removals, a new tool's provisioning).
         Approved => "approved",
         /// A step rejected it.
         Rejected => "rejected",

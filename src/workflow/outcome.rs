@@ -1,6 +1,7 @@
 //! Outcomes: what an approved (or, for renewals, rejected) request changes in the inventory,
 //! through the inventory's own functions so every change is validated and audited.
 
+use super::engine::Env;
 use super::error::Result;
 use super::model::{Request, RequestKind};
 use crate::audit::Actor;
@@ -11,7 +12,8 @@ use crate::inventory::{
 use chrono::{Months, NaiveDateTime};
 use serde_json::json;
 
-/// What an approval did; `finished` is false when someone must still act (a reclaim).
+/// What an approval did; `finished` is false when someone must still act (a reclaim's
+/// removals, a new tool's provisioning).
 pub struct Done {
     /// Details for the request's outcome and history.
     pub details: serde_json::Value,
@@ -20,9 +22,13 @@ pub struct Done {
 }
 
 /// Carries out approved request `r` as `actor`, filling in the app and subscription it created.
-pub fn approved(conn: &mut Conn, actor: &Actor, public_url: &str, r: &mut Request, now: NaiveDateTime) -> Result<Done> {
+pub fn approved(conn: &mut Conn, actor: &Actor, env: Env<'_>, r: &mut Request, now: NaiveDateTime) -> Result<Done> {
     let details = match r.kind {
-        RequestKind::NewTool => new_tool(conn, actor, r, now)?,
+        RequestKind::NewTool => {
+            let mut details = new_tool(conn, actor, r, env.default_notice_days, now)?;
+            super::provision::task(conn, env.public_url, r, &mut details)?;
+            return Ok(Done { details, finished: false });
+        }
         RequestKind::AddSeats => add_seats(conn, actor, r)?,
         RequestKind::Renewal => {
             let id = r.subscription_id.ok_or_else(|| super::WorkflowError::invalid("subscription_id", "missing"))?;
@@ -32,7 +38,7 @@ pub fn approved(conn: &mut Conn, actor: &Actor, public_url: &str, r: &mut Reques
                    "note": "renewal reminders stop; record the new term with POST /api/v1/subscriptions/{id}/renewals once signed"})
         }
         RequestKind::Reclaim => {
-            return Ok(Done { details: super::reclaim::start(conn, public_url, r)?, finished: false });
+            return Ok(Done { details: super::reclaim::start(conn, env.public_url, r)?, finished: false });
         }
     };
     Ok(Done { details, finished: true })
@@ -53,7 +59,13 @@ pub fn renewal_rejected(conn: &mut Conn, actor: &Actor, r: &Request) -> Result<O
         "note": "the subscription is marked not to renew (renewal_type none): give the vendor notice by the deadline"})))
 }
 
-fn new_tool(conn: &mut Conn, actor: &Actor, r: &mut Request, now: NaiveDateTime) -> Result<serde_json::Value> {
+fn new_tool(
+    conn: &mut Conn,
+    actor: &Actor,
+    r: &mut Request,
+    notice_days: i32,
+    now: NaiveDateTime,
+) -> Result<serde_json::Value> {
     let name = r.name.clone().unwrap_or_default();
     let category = Some(r.category.replace('_', " ")).filter(|c| !c.is_empty());
     let app = match apps::find_by_name(conn, &name)? {
@@ -107,6 +119,8 @@ fn new_tool(conn: &mut Conn, actor: &Actor, r: &mut Request, now: NaiveDateTime)
             term_start: Some(start),
             term_end: Some(Some(end)),
             renewal_type: Some(RenewalType::Auto),
+            // Until it records the contract's own, the configured default: never a zero-day notice.
+            notice_days: Some(Some(notice_days)),
             owner_email: Some(Some(r.requester_email.clone())),
             ..Default::default()
         },
@@ -114,7 +128,8 @@ fn new_tool(conn: &mut Conn, actor: &Actor, r: &mut Request, now: NaiveDateTime)
     r.app_id = Some(app.id);
     r.subscription_id = Some(sub.id);
     Ok(json!({"action": "app_created", "app_id": app.id, "subscription_id": sub.id,
-        "seats_purchased": seats, "unit_price_cents": unit_price, "currency": sub.currency}))
+        "seats_purchased": seats, "unit_price_cents": unit_price, "currency": sub.currency,
+        "notice_days": notice_days}))
 }
 
 fn add_seats(conn: &mut Conn, actor: &Actor, r: &Request) -> Result<serde_json::Value> {

@@ -352,11 +352,12 @@ pub async fn decide(
 pub async fn close(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let who = Decider::from_principal(&auth.require(REVIEW_STARTERS)?);
     let id: ReviewId = path_id("access review", &id)?;
-    let (catalog, url) = (ctx.catalog.clone(), ctx.settings.public_url());
+    let (catalog, url, notice) =
+        (ctx.catalog.clone(), ctx.settings.public_url(), i32::from(ctx.settings.default_notice_days));
     let body = ctx
         .db
         .run(move |c| -> Result<_, StackAuditError> {
-            let env = Env { catalog: &catalog, public_url: &url };
+            let env = Env { catalog: &catalog, public_url: &url, default_notice_days: notice };
             let (r, report) = reviews::close(c, env, &who, id, crate::time::now())?;
             Ok(ClosedBody {
                 review: review_body(&r, reviews::counts(c, id)?),

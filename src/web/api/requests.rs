@@ -9,8 +9,8 @@ use crate::web::error::{ApiError, ErrorBody};
 use crate::web::extract::{path_id, Auth, Json, Query};
 use crate::web::paging::{self, ListOf};
 use crate::workflow::{
-    self, Advice, Decider, DecisionInput, Env, ListQuery, RequestFilter, RequestId, RequestInput, RequestKind,
-    RequestStatus,
+    self, Advice, CompleteInput, Decider, DecisionInput, Env, ListQuery, RequestFilter, RequestId, RequestInput,
+    RequestKind, RequestStatus,
 };
 use actix_web::{get, patch, post, web, HttpResponse};
 use serde::Deserialize;
@@ -34,16 +34,8 @@ pub struct RequestQuery {
     cursor: Option<String>,
 }
 
-/// Why a reclaim is complete.
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CompleteInput {
-    /// What was done.
-    comment: Option<String>,
-}
-
-fn env_parts(ctx: &Context) -> (std::sync::Arc<crate::catalog::Catalog>, String) {
-    (ctx.catalog.clone(), ctx.settings.public_url())
+fn env_parts(ctx: &Context) -> (std::sync::Arc<crate::catalog::Catalog>, String, i32) {
+    (ctx.catalog.clone(), ctx.settings.public_url(), i32::from(ctx.settings.default_notice_days))
 }
 
 /// Make a request (the requester is the token's email); answers with its advice and steps.
@@ -55,12 +47,12 @@ fn env_parts(ctx: &Context) -> (std::sync::Arc<crate::catalog::Catalog>, String)
 pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<RequestInput>) -> Result<HttpResponse, ApiError> {
     let who = Decider::from_principal(&auth.require(ANYONE)?);
     let input = body.parse()?;
-    let (catalog, url) = env_parts(&ctx);
+    let (catalog, url, notice) = env_parts(&ctx);
     let now = crate::time::now();
     let r = ctx
         .db
         .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
+            let env = Env { catalog: &catalog, public_url: &url, default_notice_days: notice };
             workflow::submit(c, env, &who, input, now)
         })
         .await?;
@@ -76,12 +68,12 @@ pub async fn create(ctx: web::Data<Context>, auth: Auth, body: Json<RequestInput
 pub async fn advice(ctx: web::Data<Context>, auth: Auth, body: Json<RequestInput>) -> Result<HttpResponse, ApiError> {
     let who = Decider::from_principal(&auth.require(ANYONE)?);
     let input = body.parse()?;
-    let (catalog, url) = env_parts(&ctx);
+    let (catalog, url, notice) = env_parts(&ctx);
     let now = crate::time::now();
     let a = ctx
         .db
         .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
+            let env = Env { catalog: &catalog, public_url: &url, default_notice_days: notice };
             workflow::preview_advice(c, env, &who, input, now)
         })
         .await?;
@@ -138,12 +130,12 @@ pub async fn resubmit(
     let who = Decider::from_principal(&auth.require(ANYONE)?);
     let input = body.parse()?;
     let id: RequestId = path_id("request", &id)?;
-    let (catalog, url) = env_parts(&ctx);
+    let (catalog, url, notice) = env_parts(&ctx);
     let now = crate::time::now();
     let r = ctx
         .db
         .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
+            let env = Env { catalog: &catalog, public_url: &url, default_notice_days: notice };
             workflow::resubmit(c, env, &who, id, input, now)
         })
         .await?;
@@ -166,12 +158,12 @@ pub async fn decide(
     let who = Decider::from_principal(&auth.require(ANYONE)?);
     let input = body.parse()?;
     let id: RequestId = path_id("request", &id)?;
-    let (catalog, url) = env_parts(&ctx);
+    let (catalog, url, notice) = env_parts(&ctx);
     let now = crate::time::now();
     let r = ctx
         .db
         .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
+            let env = Env { catalog: &catalog, public_url: &url, default_notice_days: notice };
             workflow::decide(c, env, &who, id, input, now)
         })
         .await?;
@@ -195,20 +187,22 @@ pub async fn decide(
 pub async fn cancel(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let who = Decider::from_principal(&auth.require(ANYONE)?);
     let id: RequestId = path_id("request", &id)?;
-    let (catalog, url) = env_parts(&ctx);
+    let (catalog, url, notice) = env_parts(&ctx);
     let now = crate::time::now();
     let r = ctx
         .db
         .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
+            let env = Env { catalog: &catalog, public_url: &url, default_notice_days: notice };
             workflow::cancel(c, env, &who, id, now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(RequestDetail::from(r)))
 }
 
-/// Mark an approved reclaim done once its seats are removed.
-#[utoipa::path(tag = "requests", description = "Roles: any; only it, an admin or the app's owners.",
+/// Complete an approved request's task: a reclaim once its seats are removed, a new tool once
+/// it is bought and set up, with the contract's real price, seats, term and notice period.
+#[utoipa::path(tag = "requests", description = "Roles: any; a reclaim: only it, an admin or the app's owners; \
+    a new tool: only it or an admin. Contract figures are for a new tool only.",
     request_body = Option<CompleteInput>,
     responses((status = 200, body = RequestDetail), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -222,13 +216,13 @@ pub async fn complete(
     let who = Decider::from_principal(&auth.require(ANYONE)?);
     let input = body.parse_optional()?.unwrap_or_default();
     let id: RequestId = path_id("request", &id)?;
-    let (catalog, url) = env_parts(&ctx);
+    let (catalog, url, notice) = env_parts(&ctx);
     let now = crate::time::now();
     let r = ctx
         .db
         .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
-            workflow::complete(c, env, &who, id, input.comment, now)
+            let env = Env { catalog: &catalog, public_url: &url, default_notice_days: notice };
+            workflow::complete(c, env, &who, id, input, now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(RequestDetail::from(r)))

@@ -16,11 +16,12 @@ where
     E: Into<PageError>,
 {
     let who = viewer.decider.clone();
-    let (catalog, url) = (ctx.catalog.clone(), ctx.settings.public_url());
+    let (catalog, url, notice) =
+        (ctx.catalog.clone(), ctx.settings.public_url(), i32::from(ctx.settings.default_notice_days));
     let now = crate::time::now();
     ctx.db
         .run(move |c| {
-            let env = Env { catalog: &catalog, public_url: &url };
+            let env = Env { catalog: &catalog, public_url: &url, default_notice_days: notice };
             change(c, env, &who, now).map_err(Into::into)
         })
         .await

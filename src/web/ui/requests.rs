@@ -1,17 +1,20 @@
 //! `/requests` and `/requests/{id}`: the requests the viewer may read (employees: their own and
 //! those waiting for them; other roles: all), one request's steps, who waits and its history,
-//! and — to an entitled approver — Approve / Reject / Request changes with a comment.
+//! and — to an entitled approver — Approve / Reject / Request changes with a comment; to it and
+//! admins, completing an approved new tool's provisioning with its contract figures.
 
 use super::act;
 use super::error::PageError;
 use super::forms::{self, next_href, Form};
 use super::render;
 use super::viewer::Viewer;
+use crate::auth::Role;
 use crate::context::Context;
 use crate::web::access::ANYONE;
 use crate::web::extract::path_id;
 use crate::workflow::{
-    self, DecisionInput, ListQuery, RequestDetail, RequestFilter, RequestId, RequestKind, RequestStatus, StepStatus,
+    self, CompleteInput, DecisionInput, ListQuery, RequestDetail, RequestFilter, RequestId, RequestKind, RequestStatus,
+    StepStatus,
 };
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
@@ -89,6 +92,8 @@ pub async fn show(ctx: web::Data<Context>, viewer: Viewer, id: web::Path<String>
         may_cancel => mine && matches!(r.status, RequestStatus::Pending | RequestStatus::ChangesRequested),
         may_resubmit => mine && r.status == RequestStatus::ChangesRequested,
         may_complete => r.kind == RequestKind::Reclaim && r.status == RequestStatus::Approved && !viewer.is_employee_only(),
+        may_provision => r.kind == RequestKind::NewTool && r.status == RequestStatus::Approved
+            && viewer.decider.roles.iter().any(|role| matches!(role, Role::Admin | Role::It)),
         decide => right, waiting, r,
     };
     render::page(&viewer, "request.html", ctx)
@@ -134,7 +139,7 @@ pub async fn cancel(
     Ok(render::see_other(&format!("/requests/{id}")))
 }
 
-/// Marks an approved reclaim done once its seats are removed (it, admins and the app's owners).
+/// Completes an approved reclaim (it, admins and the app's owners) or new tool (it and admins).
 #[post("/requests/{id}/complete")]
 pub async fn complete(
     ctx: web::Data<Context>,
@@ -143,12 +148,8 @@ pub async fn complete(
     form: Form,
 ) -> Result<HttpResponse, PageError> {
     viewer.require(ANYONE)?;
-    #[derive(Deserialize)]
-    struct Done {
-        comment: Option<String>,
-    }
-    let f: Done = form.parse(&viewer)?;
+    let f: CompleteInput = form.parse(&viewer)?;
     let id: RequestId = path_id("request", &id)?;
-    act::as_viewer(&ctx, &viewer, move |c, env, who, now| workflow::complete(c, env, who, id, f.comment, now)).await?;
+    act::as_viewer(&ctx, &viewer, move |c, env, who, now| workflow::complete(c, env, who, id, f, now)).await?;
     Ok(render::see_other(&format!("/requests/{id}")))
 }
