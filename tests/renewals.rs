@@ -158,6 +158,7 @@ async fn calendar_events_last_a_day_carry_an_alarm_per_stage_and_include_newly_a
         .collect::<Result<_, _>>()
         .expect("the feed parses as iCalendar");
     let events = &calendars[0].events;
+    let reader = app.sign_in("finance@example.com", &[Role::Finance]);
     let uids: Vec<String> = events.iter().map(|e| value(&props(&e.properties), "UID").to_string()).collect();
     for sub in [&sub_id, &approved_sub, &far] {
         assert!(uids.iter().any(|u| u.starts_with(&format!("stackward-sub{sub}-deadline-"))), "{sub}: {uids:?}");
@@ -172,7 +173,10 @@ async fn calendar_events_last_a_day_carry_an_alarm_per_stage_and_include_newly_a
             assert_eq!(params, &vec![("VALUE".to_string(), vec!["DATE".to_string()])], "{name} is a date");
         }
         assert!(!value(&p, "DTSTAMP").is_empty());
-        assert!(value(&p, "URL").contains("/subscriptions/"), "{p:?}");
+        let url = value(&p, "URL");
+        let path = &url[url.find("/apps/").unwrap_or_else(|| panic!("links an app's page: {p:?}"))..];
+        let page = app.browse(Some(&reader), Method::GET, path, &[]).await;
+        assert_eq!(page.status, 200, "{url} opens the app's page");
         assert!(value(&p, "DESCRIPTION").contains("seats"), "{p:?}");
     }
     let miro = events

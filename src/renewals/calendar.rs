@@ -24,7 +24,8 @@ pub fn feed(renewals: &[UpcomingRenewal], public_url: &str) -> String {
     cal.name("stackward renewals").description("Notice deadlines and renewal dates of SaaS subscriptions");
     let stamp = chrono::Utc::now();
     for r in renewals {
-        let link = format!("{public_url}/subscriptions/{}", r.subscription_id);
+        // The app's page shows its contracts, seats and findings: the place to decide a renewal.
+        let link = format!("{public_url}/apps/{}", r.app_id);
         let cost =
             r.annual_cost_cents.map(|c| format!("{}/yr", money(c, &r.currency))).unwrap_or_else(|| "unknown".into());
         let seats = match r.seats_purchased {
