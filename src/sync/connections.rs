@@ -135,6 +135,15 @@ fn invalid(field: &str, message: impl Into<String>) -> SyncError {
     SyncError::Invalid { field: field.to_string(), message: message.into() }
 }
 
+/// A unique-name violation as the 409 naming `name`; any other database error as it is.
+fn name_taken(e: diesel::result::Error, name: &str) -> SyncError {
+    if crate::db::is_unique_violation(&e) {
+        SyncError::Conflict { field: "name".into(), message: format!("a connection named {name:?} exists") }
+    } else {
+        e.into()
+    }
+}
+
 fn next_run(schedule: &str) -> Result<Option<NaiveDateTime>, SyncError> {
     let cron = crate::time::parse_schedule("schedule", schedule).map_err(|m| invalid("schedule", m))?;
     Ok(cron.and_then(|c| next_occurrence(&c)))
@@ -322,13 +331,7 @@ pub fn create(
             ))
             .returning(connections::id)
             .get_result(conn)
-            .map_err(|e| {
-                if crate::db::is_unique_violation(&e) {
-                    SyncError::Conflict { field: "name".into(), message: format!("a connection named {name:?} exists") }
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(|e| name_taken(e, &name))?;
         let view = find(conn, id)?.view(sealer);
         audit::record(conn, actor, "connection.create", "connection", id, None, Some(&view))?;
         Ok(view)
@@ -461,13 +464,7 @@ pub fn update(
                 connections::updated_at.eq(crate::time::now()),
             ))
             .execute(conn)
-            .map_err(|e| {
-                if crate::db::is_unique_violation(&e) {
-                    SyncError::Conflict { field: "name".into(), message: format!("a connection named {name:?} exists") }
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(|e| name_taken(e, &name))?;
         let after = find(conn, id)?.view(sealer);
         audit::record(conn, actor, "connection.update", "connection", id, Some(&before), Some(&after))?;
         Ok(after)
