@@ -101,35 +101,13 @@ struct SubscriptionIndex {
 
 impl Snapshot {
     /// Loads the inventory; apps with no category take their catalog category.
-    #[expect(clippy::too_many_lines, reason = "split in the perf branch")]
     pub fn load(
         conn: &mut Conn,
         today: NaiveDate,
         settings: RuleSettings,
         catalog: Option<&Catalog>,
     ) -> QueryResult<Self> {
-        let mut apps: Vec<App> =
-            apps::table.filter(apps::status.ne(AppStatus::Retired)).select(App::as_select()).load(conn)?;
-        // Every name an inventory app goes by (its own and its catalog entry's), for shadow IT.
-        let mut known_apps = HashMap::new();
-        for app in &apps {
-            let approved = matches!(app.status, AppStatus::Approved | AppStatus::Deprecated);
-            let mut names = vec![crate::catalog::name_key(&app.name)];
-            if let Some(e) = catalog.and_then(|c| c.identify(Some(&app.name), &[], None)) {
-                names.push(crate::catalog::name_key(&e.name));
-            }
-            for n in names {
-                let known = known_apps.entry(n).or_insert(false);
-                *known |= approved;
-            }
-        }
-        if let Some(catalog) = catalog {
-            for app in apps.iter_mut().filter(|a| a.category.is_none()) {
-                let mut hosts: Vec<&str> = app.domains.iter().collect();
-                hosts.extend(app.website.as_deref());
-                app.category = catalog.identify(Some(&app.name), &hosts, None).map(|e| e.category.replace('_', " "));
-            }
-        }
+        let (apps, known_apps) = load_apps(conn, catalog)?;
         let subscriptions = subscriptions::table
             .filter(subscriptions::status.eq(SubscriptionStatus::Active))
             .order(subscriptions::id.asc())
@@ -149,37 +127,7 @@ impl Snapshot {
                 finding_exclusions::kind,
             ))
             .load(conn)?;
-        type GrantRow = (String, String, Option<String>, String, crate::db::ConnectionId, NaiveDateTime, bool);
-        let rows: Vec<GrantRow> = app_grants::table
-            .filter(app_grants::removed_at.is_null())
-            .order(app_grants::id.asc())
-            .select((
-                app_grants::client_id,
-                app_grants::app_name,
-                app_grants::scopes,
-                app_grants::user_key,
-                app_grants::connection_id,
-                app_grants::first_seen_at,
-                app_grants::organisation_wide,
-            ))
-            .load(conn)?;
-        let grants = rows
-            .into_iter()
-            .map(|(client_id, app_name, scopes, user_key, connection_id, first_seen_at, organisation_wide)| {
-                let entry = catalog.and_then(|c| c.identify(Some(&app_name), &[], Some(&client_id)));
-                Grant {
-                    catalog_name: entry.map(|e| e.name.clone()),
-                    category: entry.map(|e| e.category.clone()),
-                    client_id,
-                    app_name,
-                    scopes,
-                    user_key,
-                    organisation_wide,
-                    connection_id,
-                    first_seen_at,
-                }
-            })
-            .collect();
+        let grants = load_grants(conn, catalog)?;
         let usage_fed = crate::inventory::sources::for_apps(conn, None)?
             .into_values()
             .filter(|s| s.usage_source.is_some())
@@ -295,4 +243,66 @@ impl Snapshot {
     pub fn usage_as_of(&self, app: AppId) -> Option<NaiveDateTime> {
         self.index().usage_as_of.get(&app).copied()
     }
+}
+
+/// Apps not retired, those without a category given their catalog's, and every name an inventory
+/// app goes by (its own and its catalog entry's) with whether it is approved, for shadow IT.
+fn load_apps(conn: &mut Conn, catalog: Option<&Catalog>) -> QueryResult<(Vec<App>, HashMap<String, bool>)> {
+    let mut apps: Vec<App> =
+        apps::table.filter(apps::status.ne(AppStatus::Retired)).select(App::as_select()).load(conn)?;
+    let mut known_apps = HashMap::new();
+    for app in &apps {
+        let approved = matches!(app.status, AppStatus::Approved | AppStatus::Deprecated);
+        let mut names = vec![crate::catalog::name_key(&app.name)];
+        if let Some(e) = catalog.and_then(|c| c.identify(Some(&app.name), &[], None)) {
+            names.push(crate::catalog::name_key(&e.name));
+        }
+        for n in names {
+            let known = known_apps.entry(n).or_insert(false);
+            *known |= approved;
+        }
+    }
+    if let Some(catalog) = catalog {
+        for app in apps.iter_mut().filter(|a| a.category.is_none()) {
+            let mut hosts: Vec<&str> = app.domains.iter().collect();
+            hosts.extend(app.website.as_deref());
+            app.category = catalog.identify(Some(&app.name), &hosts, None).map(|e| e.category.replace('_', " "));
+        }
+    }
+    Ok((apps, known_apps))
+}
+
+/// Third-party app grants still in place, each named as the catalog knows it.
+fn load_grants(conn: &mut Conn, catalog: Option<&Catalog>) -> QueryResult<Vec<Grant>> {
+    type GrantRow = (String, String, Option<String>, String, crate::db::ConnectionId, NaiveDateTime, bool);
+    let rows: Vec<GrantRow> = app_grants::table
+        .filter(app_grants::removed_at.is_null())
+        .order(app_grants::id.asc())
+        .select((
+            app_grants::client_id,
+            app_grants::app_name,
+            app_grants::scopes,
+            app_grants::user_key,
+            app_grants::connection_id,
+            app_grants::first_seen_at,
+            app_grants::organisation_wide,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(client_id, app_name, scopes, user_key, connection_id, first_seen_at, organisation_wide)| {
+            let entry = catalog.and_then(|c| c.identify(Some(&app_name), &[], Some(&client_id)));
+            Grant {
+                catalog_name: entry.map(|e| e.name.clone()),
+                category: entry.map(|e| e.category.clone()),
+                client_id,
+                app_name,
+                scopes,
+                user_key,
+                organisation_wide,
+                connection_id,
+                first_seen_at,
+            }
+        })
+        .collect())
 }
