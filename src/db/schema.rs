@@ -209,6 +209,7 @@ diesel::table! {
         sort_savings -> BigInt,
         risk_rank -> BigInt,
         evidence_brief -> Nullable<Text>,
+        counted_elsewhere -> Bool,
     }
 }
 

@@ -163,6 +163,11 @@ pub fn brief(evidence: &serde_json::Value) -> Option<serde_json::Value> {
     Some(serde_json::Value::Object(out))
 }
 
+/// True when the evidence says another finding already counts these savings, wholly or in part.
+fn counted_elsewhere(evidence: &serde_json::Value) -> bool {
+    evidence.get("deduplicated").is_some() || evidence["savings_counted_in"].as_array().is_some_and(|a| !a.is_empty())
+}
+
 /// What a refresh compares and writes of a computed finding, with the list's order columns.
 struct Stored {
     evidence: JsonText<serde_json::Value>,
@@ -171,6 +176,7 @@ struct Stored {
     monthly: Option<i64>,
     annual: Option<i64>,
     risk_rank: i64,
+    counted_elsewhere: bool,
 }
 
 impl Stored {
@@ -178,6 +184,7 @@ impl Stored {
         Stored {
             brief: brief(&c.evidence).map(JsonText),
             risk_rank: c.evidence.pointer("/risk/rank").and_then(serde_json::Value::as_i64).unwrap_or(0),
+            counted_elsewhere: counted_elsewhere(&c.evidence),
             evidence: JsonText(c.evidence.clone()),
             subject: c.subject_key(),
             monthly: c.savings.map(|s| s.monthly_cents),
@@ -221,31 +228,55 @@ pub fn refresh(conn: &mut Conn, computed: Vec<Computed>, today: NaiveDate) -> Qu
     })
 }
 
+/// The columns a refresh writes of a finding it found, new or again: one list for both writes.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = findings, treat_none_as_null = true)]
+struct FoundColumns<'a> {
+    seats: Option<i64>,
+    monthly_savings_cents: Option<i64>,
+    annual_savings_cents: Option<i64>,
+    currency: Option<&'a str>,
+    explanation: &'a str,
+    evidence: &'a JsonText<serde_json::Value>,
+    subject_key: &'a str,
+    last_seen_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    sort_savings: i64,
+    risk_rank: i64,
+    evidence_brief: Option<&'a JsonText<serde_json::Value>>,
+    counted_elsewhere: bool,
+}
+
+impl<'a> FoundColumns<'a> {
+    fn of(c: &'a Computed, st: &'a Stored, now: NaiveDateTime) -> Self {
+        FoundColumns {
+            seats: c.seats,
+            monthly_savings_cents: st.monthly,
+            annual_savings_cents: st.annual,
+            currency: c.currency.as_deref(),
+            explanation: &c.explanation,
+            evidence: &st.evidence,
+            subject_key: &st.subject,
+            last_seen_at: now,
+            updated_at: now,
+            sort_savings: st.annual.unwrap_or(-1),
+            risk_rank: st.risk_rank,
+            evidence_brief: st.brief.as_ref(),
+            counted_elsewhere: st.counted_elsewhere,
+        }
+    }
+}
+
 fn insert(conn: &mut Conn, c: &Computed, st: &Stored, now: NaiveDateTime) -> QueryResult<()> {
     diesel::insert_into(findings::table)
         .values((
-            (
-                findings::fingerprint.eq(&c.fingerprint),
-                findings::kind.eq(c.kind),
-                findings::app_id.eq(c.app_id),
-                findings::subscription_id.eq(c.subscription_id),
-                findings::status.eq(FindingStatus::Open),
-                findings::seats.eq(c.seats),
-                findings::monthly_savings_cents.eq(st.monthly),
-                findings::annual_savings_cents.eq(st.annual),
-                findings::currency.eq(&c.currency),
-                findings::explanation.eq(&c.explanation),
-                findings::evidence.eq(&st.evidence),
-                findings::subject_key.eq(&st.subject),
-            ),
-            (
-                findings::first_seen_at.eq(now),
-                findings::last_seen_at.eq(now),
-                findings::updated_at.eq(now),
-                findings::sort_savings.eq(st.annual.unwrap_or(-1)),
-                findings::risk_rank.eq(st.risk_rank),
-                findings::evidence_brief.eq(&st.brief),
-            ),
+            FoundColumns::of(c, st, now),
+            findings::fingerprint.eq(&c.fingerprint),
+            findings::kind.eq(c.kind),
+            findings::app_id.eq(c.app_id),
+            findings::subscription_id.eq(c.subscription_id),
+            findings::status.eq(FindingStatus::Open),
+            findings::first_seen_at.eq(now),
         ))
         .execute(conn)?;
     Ok(())
@@ -290,25 +321,10 @@ fn update_found(
     let reopened = status == FindingStatus::Open && old.status != FindingStatus::Open;
     diesel::update(findings::table.find(old.id))
         .set((
-            (
-                findings::status.eq(status),
-                findings::seats.eq(c.seats),
-                findings::monthly_savings_cents.eq(st.monthly),
-                findings::annual_savings_cents.eq(st.annual),
-                findings::currency.eq(&c.currency),
-                findings::explanation.eq(&c.explanation),
-                findings::evidence.eq(&st.evidence),
-                findings::subject_key.eq(&st.subject),
-                findings::last_seen_at.eq(now),
-                findings::updated_at.eq(now),
-            ),
-            (
-                findings::resolved_at.eq(if reopened { None } else { old.resolved_at }),
-                findings::snoozed_until.eq(if reopened { None } else { old.snoozed_until }),
-                findings::sort_savings.eq(st.annual.unwrap_or(-1)),
-                findings::risk_rank.eq(st.risk_rank),
-                findings::evidence_brief.eq(&st.brief),
-            ),
+            FoundColumns::of(c, st, now),
+            findings::status.eq(status),
+            findings::resolved_at.eq(if reopened { None } else { old.resolved_at }),
+            findings::snoozed_until.eq(if reopened { None } else { old.snoozed_until }),
         ))
         .execute(conn)?;
     Ok(())
@@ -323,6 +339,8 @@ pub struct FindingFilter {
     pub app_id: Option<AppId>,
     /// Only in this status.
     pub status: Option<FindingStatus>,
+    /// Only those still to act on: open and acknowledged.
+    pub to_act_on: bool,
 }
 
 /// The filtered findings in the list's order: annual savings, largest first (unknown last), then
@@ -338,6 +356,9 @@ fn filtered(filter: &FindingFilter) -> findings::BoxedQuery<'static, <Conn as di
     }
     if let Some(s) = filter.status {
         q = q.filter(findings::status.eq(s));
+    }
+    if filter.to_act_on {
+        q = q.filter(findings::status.eq_any([FindingStatus::Open, FindingStatus::Acknowledged]));
     }
     q.order((findings::sort_savings.desc(), findings::risk_rank.desc(), findings::id.asc()))
 }
@@ -424,16 +445,6 @@ impl ListedFinding {
             updated_at: self.updated_at,
         }
     }
-}
-
-/// One page of a sorted list, by position (the order moves as savings change, so ids cannot be cursors).
-pub fn page(rows: Vec<Finding>, page: Page) -> (Vec<Finding>, Option<i64>) {
-    let start = page.after.max(0) as usize;
-    let mut rows: Vec<Finding> = rows.into_iter().skip(start).take(page.fetch() as usize).collect();
-    let has_more = rows.len() as i64 > page.limit;
-    rows.truncate(page.limit as usize);
-    let next = has_more.then_some((start + rows.len()) as i64);
-    (rows, next)
 }
 
 /// Finds one finding.

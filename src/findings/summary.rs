@@ -2,8 +2,9 @@
 //! name) and per category (the app's own, else the catalog's: the category the overlap rule
 //! uses), and how many findings leave savings out because another finding already counts them.
 
-use super::store::{self, Finding, FindingFilter, FindingStatus};
+use super::store::FindingStatus;
 use crate::catalog::Catalog;
+use crate::db::schema::findings;
 use crate::db::Conn;
 use crate::inventory::{App, AppId};
 use diesel::prelude::*;
@@ -71,20 +72,30 @@ pub struct AppLabel {
     pub category: Option<String>,
 }
 
-/// True when the finding's savings are counted, wholly or in part, in another finding.
-fn deduplicated(f: &Finding) -> bool {
-    let e = &f.evidence.0;
-    e.get("deduplicated").is_some() || e["savings_counted_in"].as_array().is_some_and(|a| !a.is_empty())
+/// What the summary reads of a finding: its group keys and money, never its evidence.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = findings)]
+pub struct Counted {
+    /// The app concerned.
+    pub app_id: Option<AppId>,
+    /// Currency of the savings.
+    pub currency: Option<String>,
+    /// Savings per month in minor units; null when the price is unknown.
+    pub monthly_savings_cents: Option<i64>,
+    /// Savings per year in minor units; null when the price is unknown.
+    pub annual_savings_cents: Option<i64>,
+    /// True when another finding already counts these savings, wholly or in part.
+    pub counted_elsewhere: bool,
 }
 
 /// Sums what acting on the open and acknowledged findings would save.
-pub fn totals(rows: &[Finding], apps: &HashMap<AppId, AppLabel>) -> Totals {
+pub fn totals(rows: &[Counted], apps: &HashMap<AppId, AppLabel>) -> Totals {
     // None sorts first in a BTreeMap; keys are reordered below so priced groups come first.
     type Acc = BTreeMap<(String, Option<String>), (i128, i128, usize, usize)>;
     let (mut overall, mut by_app, mut by_category): (Acc, Acc, Acc) = Default::default();
     let mut deduped = 0;
-    for f in rows.iter().filter(|f| matches!(f.status, FindingStatus::Open | FindingStatus::Acknowledged)) {
-        let counted_elsewhere = deduplicated(f);
+    for f in rows {
+        let counted_elsewhere = f.counted_elsewhere;
         deduped += usize::from(counted_elsewhere);
         let currency = f.currency.clone();
         let app = f.app_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
@@ -149,7 +160,10 @@ pub fn app_labels(conn: &mut Conn, catalog: Option<&Catalog>) -> QueryResult<Has
 
 /// Totals of every open and acknowledged finding, with app names and categories.
 pub fn summary(conn: &mut Conn, catalog: Option<&Catalog>) -> QueryResult<Totals> {
-    let rows = store::list(conn, &FindingFilter::default())?;
+    let rows: Vec<Counted> = findings::table
+        .filter(findings::status.eq_any([FindingStatus::Open, FindingStatus::Acknowledged]))
+        .select(Counted::as_select())
+        .load(conn)?;
     let apps = app_labels(conn, catalog)?;
     let mut t = totals(&rows, &apps);
     t.usage_coverage = usage_coverage(conn)?;

@@ -118,8 +118,8 @@ pub async fn show(
             let seats = accounts::seat_counts(c, id)?;
             let holders_filter = AccountFilter { app_id: Some(id), ..Default::default() };
             let (holders, next) = accounts::list(c, &holders_filter, page)?;
-            let found = findings::list(c, &FindingFilter { app_id: Some(id), ..Default::default() })?;
-            let open: Vec<_> = found.into_iter().filter(|f| f.status.as_str() != "resolved").take(50).collect();
+            let to_act_on = FindingFilter { app_id: Some(id), to_act_on: true, ..Default::default() };
+            let (open, _) = findings::list_page(c, &to_act_on, Page::first(50))?;
             let q = ListQuery { limit: 1000, ..Default::default() };
             let requests: Vec<_> =
                 workflow::list(c, &who, &q)?.0.into_iter().filter(|r| r.app_id == Some(id)).take(50).collect();

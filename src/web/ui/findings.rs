@@ -80,16 +80,11 @@ pub async fn list(ctx: web::Data<Context>, viewer: Viewer, req: HttpRequest) -> 
         ),
     };
     let page = forms::page(q.cursor.as_deref(), PER_PAGE)?;
-    let filter = FindingFilter { kind: q.kind, app_id: q.app, status };
-    let to_act_on = q.status.is_none();
+    let filter = FindingFilter { kind: q.kind, app_id: q.app, status, to_act_on: q.status.is_none() };
     let (groups, next, app_name) = ctx
         .db
         .run(move |c| {
-            let mut rows = store::list(c, &filter)?;
-            if to_act_on {
-                rows.retain(|f| matches!(f.status, FindingStatus::Open | FindingStatus::Acknowledged));
-            }
-            let (rows, next) = store::page(rows, page);
+            let (rows, next) = store::list_page(c, &filter, page)?;
             let mut names = HashMap::new();
             for id in rows.iter().filter_map(|f| f.app_id) {
                 if let std::collections::hash_map::Entry::Vacant(e) = names.entry(id) {
