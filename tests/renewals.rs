@@ -3,9 +3,12 @@
 use crate::mail::{seed, today};
 use crate::per_backend;
 use crate::support::{Test, TestApp, TestBackend};
+use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::json;
 use stackward::auth::Role;
+use stackward::db::schema::accounts;
+use stackward::inventory::{Account, AccountStatus, AppId};
 
 pub fn tests() -> Vec<Test> {
     vec![
@@ -14,6 +17,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(calendar_events_last_a_day_carry_an_alarm_per_stage_and_include_newly_approved_tools),
         per_backend!(recommendations_count_active_seats_flag_over_assignment_and_the_mail_names_open_findings),
         per_backend!(the_renewal_term_is_the_contract_term_not_the_billing_period),
+        per_backend!(seat_use_counted_in_the_database_reads_each_seat_as_the_seat_itself_does),
     ]
 }
 
@@ -234,7 +238,6 @@ async fn renewal_of(app: &TestApp, sub_id: &str) -> serde_json::Value {
 async fn recommendations_count_active_seats_flag_over_assignment_and_the_mail_names_open_findings(
     backend: TestBackend,
 ) {
-    use diesel::prelude::*;
     let app = TestApp::new(backend).await;
     // Miro: 10 seats bought; 7 held, of which 3 had no sign-in for 90 days.
     let (miro, sub) = seed(&app, "Miro", 30).await;
@@ -345,4 +348,78 @@ async fn the_renewal_term_is_the_contract_term_not_the_billing_period(backend: T
     )
     .await
     .expect_error(400, "invalid", Some("renewal_term_months"));
+}
+
+/// Every mix of link, tracking, last sign-in, vendor creation and first sight, on an app whose
+/// usage is pushed (threshold 30 days) and one whose is not (default 60): the renewal's counts,
+/// made by grouped queries, equal each seat's own reading by `Account::activity_known` and
+/// `Account::idle_since`.
+async fn seat_use_counted_in_the_database_reads_each_seat_as_the_seat_itself_does(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let (pushed, pushed_sub) = seed(&app, "Pushed", 40).await;
+    let (plain, plain_sub) = seed(&app, "Plain", 40).await;
+    app.patch(&format!("/api/v1/apps/{pushed}"), json!({"inactive_days": 30})).await.expect(200);
+    app.post(
+        "/api/v1/usage",
+        json!({"app_id": pushed, "events": [{"email": "pushed0@example.com", "last_active_at": ago(1)}]}),
+    )
+    .await
+    .expect(200);
+    let body = json!({"connector": "scim", "name": "figma", "base_url": "http://127.0.0.1:9",
+        "settings": {"app": "Figma"}, "secrets": {"token": "t"}});
+    let conn_id: i64 = app.post("/api/v1/connections", body).await.expect(201)["id"].as_str().unwrap().parse().unwrap();
+    for (app_id, sub) in [(&pushed, &pushed_sub), (&plain, &plain_sub)] {
+        for i in 0..72 {
+            let email = format!("mix{i}-{app_id}@example.com");
+            app.post("/api/v1/accounts", json!({"app_id": app_id, "subscription_id": sub, "email": email}))
+                .await
+                .expect(201);
+        }
+    }
+    let now = stackward::time::now();
+    let days = |d: i64| now - chrono::Duration::days(d);
+    let mut conn = app.db.db.get().unwrap();
+    let ids: Vec<(i64, i64)> = accounts::table
+        .filter(accounts::email.like("mix%"))
+        .select((accounts::id, accounts::app_id))
+        .order(accounts::id)
+        .load(&mut *conn)
+        .unwrap();
+    for (n, (id, _)) in ids.iter().enumerate() {
+        let i = n % 72;
+        let linked = (i % 2 == 1).then_some(conn_id);
+        let tracked = i / 2 % 2 == 1;
+        let last_active = [None, Some(days(10)), Some(days(45)), Some(days(100))][i / 4 % 3];
+        let created = [None, Some(days(5)), Some(days(200))][i / 12 % 3];
+        let first_seen = if i / 36 == 0 { now } else { days(100) };
+        diesel::update(accounts::table.find(id))
+            .set((
+                accounts::connection_id.eq(linked),
+                accounts::activity_tracked.eq(tracked),
+                accounts::last_active_at.eq(last_active),
+                accounts::vendor_created_at.eq(created),
+                accounts::first_seen_at.eq(first_seen),
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let seats: Vec<Account> = accounts::table
+        .filter(accounts::status.eq(AccountStatus::Active))
+        .select(Account::as_select())
+        .load(&mut *conn)
+        .unwrap();
+    drop(conn);
+    let today = chrono::Utc::now().date_naive();
+    for (app_id, sub, fed, idle_days) in [(&pushed, &pushed_sub, true, 30), (&plain, &plain_sub, false, 60)] {
+        let cutoff = (today - chrono::Duration::days(idle_days)).and_hms_opt(0, 0, 0).unwrap();
+        let mine: Vec<&Account> = seats.iter().filter(|a| a.app_id == AppId(app_id.parse().unwrap())).collect();
+        let unknown = mine.iter().filter(|a| !a.activity_known(fed)).count();
+        let idle = mine.iter().filter(|a| a.activity_known(fed) && a.idle_since(cutoff)).count();
+        let r = renewal_of(&app, sub).await;
+        assert_eq!(r["idle_days"], idle_days, "{r}");
+        assert!(unknown > 0 && idle > 0, "the mix has both: {unknown} unknown, {idle} idle");
+        let counted = (r["seats_used"].clone(), r["seats_activity_unknown"].clone(), r["seats_idle"].clone());
+        assert_eq!(counted, (json!(mine.len()), json!(unknown), json!(idle)), "{app_id}: {r}");
+        assert_eq!(r["seats_active"], json!(mine.len() - unknown - idle), "{r}");
+    }
 }
