@@ -140,6 +140,16 @@ async fn a_corrupt_json_column_fails_loudly_instead_of_reading_empty(backend: Te
     // Read as an empty value before; now the read fails and says nothing of the database.
     let body = app.get("/api/v1/audit-log").await.expect_error(500, "internal", None);
     assert!(!body.to_string().contains("Lo\\\""), "{body}");
+    // An audit's frozen summary read as all zeros before.
+    let id =
+        app.post("/api/v1/audits", json!({"quarter": "2026-Q4"})).await.expect(201)["id"].as_str().unwrap().to_string();
+    app.get(&format!("/api/v1/audits/{id}")).await.expect(200);
+    {
+        use stackward::db::schema::audits;
+        let mut conn = app.db.db.get().unwrap();
+        diesel::update(audits::table).set(audits::summary.eq("{\"apps\": \"many\"}")).execute(&mut *conn).unwrap();
+    }
+    app.get(&format!("/api/v1/audits/{id}")).await.expect_error(500, "internal", None);
 }
 
 async fn a_flattened_body_is_closed_over_all_its_parts(backend: TestBackend) {

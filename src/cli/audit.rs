@@ -29,7 +29,7 @@ pub async fn run(db: &Db, action: AuditCommand) -> anyhow::Result<()> {
     match action {
         AuditCommand::Create { quarter } => {
             let audit = db.run(move |c| stack_audit::create(c, &Actor::cli(), &quarter)).await?;
-            let s = stack_audit::summary_of(&audit);
+            let s = &audit.summary;
             eprintln!(
                 "audit {} of {}: {} apps, {} seats, {} open findings, {} changes since the previous audit",
                 audit.id, audit.quarter, s.apps, s.seats_assigned, s.findings_open, s.changes

@@ -35,8 +35,3 @@ pub fn create(conn: &mut Conn, actor: &Actor, raw: &str) -> Result<Audit> {
     let quarter = parse_quarter(raw)?;
     take(conn, actor, quarter, crate::time::now())
 }
-
-/// The summary an audit froze.
-pub fn summary_of(audit: &Audit) -> Summary {
-    serde_json::from_str(&audit.summary).unwrap_or_default()
-}

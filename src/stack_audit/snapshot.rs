@@ -15,7 +15,7 @@ use crate::audit::{self as audit_log, Actor};
 use crate::db::schema::{
     access_reviews, accounts, approval_steps, apps, check_ins, findings, people, requests, review_items, subscriptions,
 };
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use crate::findings::money;
 use crate::findings::{Finding, FindingStatus};
 use crate::inventory::{Account, AccountStatus, App, AppId, AppStatus, PersonStatus, Subscription, SubscriptionStatus};
@@ -124,12 +124,12 @@ pub fn take(conn: &mut Conn, actor: &Actor, quarter: Quarter, now: NaiveDateTime
             w.push(conn, r)?;
         }
         w.finish(conn)?;
-        let summary_json = serde_json::to_string(&s).unwrap_or_else(|_| "{}".into());
-        store::set_summary(conn, audit.id, &summary_json)?;
         let logged = serde_json::json!({"quarter": audit.quarter, "taken_at": taken, "apps": s.apps,
             "seats": s.seats_assigned, "findings_open": s.findings_open});
+        let summary = JsonText(s);
+        store::set_summary(conn, audit.id, &summary)?;
         audit_log::record(conn, actor, "audit.create", "audit", audit.id, None, Some(&logged))?;
-        Ok(Audit { summary: summary_json, ..audit })
+        Ok(Audit { summary, ..audit })
     })
 }
 

@@ -4,8 +4,9 @@
 
 use super::error::{Result, StackAuditError};
 use super::sheets::{Sheet, SheetRow};
+use super::summary::Summary;
 use crate::db::schema::{audit_chunks, audits};
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -36,9 +37,9 @@ pub struct Audit {
     pub created_by: String,
     /// The audit its Changes compare against.
     pub previous_id: Option<AuditId>,
-    /// The summary as JSON.
+    /// Its headline figures (stored as JSON; a corrupt value is an error when read).
     #[serde(skip)]
-    pub summary: String,
+    pub summary: JsonText<Summary>,
     /// The stackward version that took it.
     pub stackward_version: String,
 }
@@ -65,7 +66,7 @@ pub fn insert(
 }
 
 /// Stores the summary of audit `id`.
-pub fn set_summary(conn: &mut Conn, id: AuditId, summary: &str) -> QueryResult<()> {
+pub fn set_summary(conn: &mut Conn, id: AuditId, summary: &JsonText<Summary>) -> QueryResult<()> {
     diesel::update(audits::table.find(id)).set(audits::summary.eq(summary)).execute(conn).map(|_| ())
 }
 

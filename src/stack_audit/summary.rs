@@ -45,6 +45,7 @@ pub struct PreviousAudit {
 
 /// An audit's headline figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct Summary {
     /// The audit compared against.
     pub previous: Option<PreviousAudit>,

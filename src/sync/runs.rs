@@ -4,7 +4,7 @@
 
 use super::{ConnectionId, SyncError};
 use crate::db::schema::sync_runs;
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -54,14 +54,7 @@ pub struct SyncRun {
     /// succeeded with warnings.
     pub skipped: i64,
     /// The first few skipped records: stream, page, field and the vendor's id.
-    #[serde(serialize_with = "skipped_list")]
-    pub skipped_records: String,
-}
-
-/// The stored JSON list of skipped records, written out as a list.
-fn skipped_list<S: serde::Serializer>(raw: &str, s: S) -> Result<S::Ok, S::Error> {
-    let list: Vec<crate::connectors::Skipped> = serde_json::from_str(raw).unwrap_or_default();
-    serde::Serialize::serialize(&list, s)
+    pub skipped_records: JsonText<Vec<crate::connectors::Skipped>>,
 }
 
 /// Counts a run adds up.
@@ -165,7 +158,7 @@ pub fn finish(
     skipped: &SkippedRecords,
     error: Option<&str>,
 ) -> QueryResult<SyncRun> {
-    let first = serde_json::to_string(&skipped.first).unwrap_or_else(|_| "[]".into());
+    let first = JsonText(skipped.first.clone());
     diesel::update(sync_runs::table.find(id))
         .set((
             sync_runs::status.eq(if error.is_some() { "failed" } else { "succeeded" }),

@@ -104,7 +104,7 @@ fn capped<R: SheetRow>(conn: &mut Conn, audit: &Audit, keep: impl Fn(&R) -> bool
 impl ReportData {
     /// Reads what the report shows from `audit`'s snapshot.
     pub fn load(conn: &mut Conn, audit: &Audit) -> Result<Self> {
-        let summary: Summary = serde_json::from_str(&audit.summary).unwrap_or_default();
+        let summary: Summary = audit.summary.0.clone();
         let apps = store::load::<AppRow>(conn, audit.id)?;
         let mut owners: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for a in apps.iter().filter(|a| a.seats_assigned.is_some() && a.status != "retired") {

@@ -1,6 +1,7 @@
 //! Access reviews and their items as stored.
 
 use crate::db::schema::{access_reviews, review_items};
+use crate::db::JsonText;
 use crate::inventory::{AccountId, AppId, PersonStatus};
 use crate::workflow::RequestId;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -85,7 +86,7 @@ pub struct ReviewItem {
     /// Why it is dormant or unknown.
     pub dormant_reason: Option<String>,
     /// Who may decide, as a JSON list of `person:EMAIL` and `role:ROLE` entries.
-    pub reviewers: String,
+    pub reviewers: JsonText<Vec<String>>,
     /// The decision; none while undecided.
     pub decision: Option<ReviewDecision>,
     /// Who decided.
@@ -102,8 +103,8 @@ pub struct ReviewItem {
 
 impl ReviewItem {
     /// The reviewer entries.
-    pub fn reviewer_list(&self) -> Vec<String> {
-        serde_json::from_str(&self.reviewers).unwrap_or_default()
+    pub fn reviewer_list(&self) -> &[String] {
+        &self.reviewers.0
     }
 
     /// True when keeping this seat needs a comment: it is dormant or its person left.

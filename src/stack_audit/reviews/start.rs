@@ -6,7 +6,7 @@ use super::model::{AccessReview, ReviewId, ReviewItem, ReviewStatus};
 use crate::audit::{self, Actor};
 use crate::auth::Role;
 use crate::db::schema::{access_reviews, accounts, apps, people, review_items};
-use crate::db::Conn;
+use crate::db::{Conn, JsonText};
 use crate::inventory::{Account, AccountStatus, App, AppId, AppStatus, PersonStatus};
 use crate::notify::{self, outbox, Email};
 use crate::stack_audit::activity;
@@ -94,7 +94,7 @@ type ItemValues = (
     diesel::dsl::Eq<review_items::last_active_at, Option<NaiveDateTime>>,
     diesel::dsl::Eq<review_items::dormant, Option<bool>>,
     diesel::dsl::Eq<review_items::dormant_reason, Option<String>>,
-    diesel::dsl::Eq<review_items::reviewers, String>,
+    diesel::dsl::Eq<review_items::reviewers, JsonText<Vec<String>>>,
     diesel::dsl::Eq<review_items::by_default, bool>,
 );
 
@@ -161,7 +161,7 @@ fn add_items(
     reviewers: &[String],
     today: NaiveDate,
 ) -> Result<AppTally> {
-    let reviewers_json = serde_json::to_string(reviewers).unwrap_or_else(|_| "[]".into());
+    let reviewers_json = JsonText(reviewers.to_vec());
     let days = activity::threshold(app.inactive_days);
     let seats: Vec<Account> = accounts::table
         .filter(accounts::app_id.eq(app.id))
@@ -315,7 +315,7 @@ pub fn remind_due(conn: &mut Conn, today: NaiveDate, public_url: &str) -> Result
             let mut per: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
             for item in &undecided {
                 let app = names.get(&item.app_id).cloned().unwrap_or_else(|| item.app_id.to_string());
-                for to in addresses(conn, &item.reviewer_list())? {
+                for to in addresses(conn, item.reviewer_list())? {
                     *per.entry(to).or_default().entry(app.clone()).or_default() += 1;
                 }
             }

@@ -187,7 +187,7 @@ pub fn item_body(i: ReviewItem, app_name: String) -> ReviewItemBody {
         account_id: i.account_id,
         app_id: i.app_id,
         app_name,
-        reviewers: i.reviewer_list(),
+        reviewers: i.reviewer_list().to_vec(),
         person_email: i.person_email,
         person_status: i.person_status,
         role: i.role,

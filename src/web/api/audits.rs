@@ -80,7 +80,7 @@ fn body(a: &Audit, sheets: Option<Vec<SheetCount>>) -> AuditBody {
         created_by: a.created_by.clone(),
         previous_id: a.previous_id,
         stackward_version: a.stackward_version.clone(),
-        summary: stack_audit::summary_of(a),
+        summary: a.summary.0.clone(),
         sheets,
         pack_url: format!("/api/v1/audits/{}/pack", a.id),
     }

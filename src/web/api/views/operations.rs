@@ -167,7 +167,7 @@ impl From<sync::SyncRun> for SyncRun {
             api_calls: r.api_calls,
             error: r.error,
             skipped: r.skipped,
-            skipped_records: serde_json::from_str(&r.skipped_records).unwrap_or_default(),
+            skipped_records: r.skipped_records.0,
         }
     }
 }
