@@ -374,6 +374,25 @@ async fn a_list_shows_the_first_seats_of_a_large_finding_and_counts_them_all(bac
     let whole = app.get(&format!("/api/v1/findings/{id}")).await.expect(200);
     assert_eq!(whole["evidence"]["accounts"].as_array().unwrap().len(), 12);
     assert!(whole["evidence"].get("accounts_total").is_none(), "the finding itself is not cut");
+    // Its seats page as account records, in id order, 5 at a time.
+    let mut seen = Vec::new();
+    let mut path = format!("/api/v1/findings/{id}/accounts?limit=5");
+    loop {
+        let page = app.get(&path).await.expect(200);
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 5, "{page}");
+        seen.extend(items.iter().map(|a| (a["id"].as_str().unwrap().parse::<i64>().unwrap(), a["app_id"].clone())));
+        match page["next_cursor"].as_str() {
+            Some(c) => path = format!("/api/v1/findings/{id}/accounts?limit=5&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 12, "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0) && seen.iter().all(|s| s.1 == miro.as_str()), "{seen:?}");
+    app.get("/api/v1/findings/999999/accounts").await.expect_error(404, "not_found", None);
+    app.get(&format!("/api/v1/findings/{id}/accounts?limit=0")).await.expect_error(400, "invalid", Some("limit"));
+    let employee = app.call(Some(Role::Employee), Method::GET, &format!("/api/v1/findings/{id}/accounts"), None).await;
+    employee.expect_error(403, "forbidden", None);
     // Zoom's three idle seats are listed whole, and the list is by annual savings, largest first.
     let zoom_idle = findings(&app, &format!("kind=inactive_seat&app_id={zoom}")).await;
     assert_eq!(zoom_idle[0]["evidence"]["accounts"].as_array().unwrap().len(), 3);

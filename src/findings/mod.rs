@@ -8,6 +8,7 @@ pub mod money;
 pub mod rules;
 pub mod snapshot;
 pub mod store;
+pub mod subjects;
 pub mod summary;
 
 pub use snapshot::RuleSettings;

@@ -202,6 +202,7 @@ pub fn build_app(
                 .service(api::findings::refresh)
                 .service(api::findings::list)
                 .service(api::findings::get)
+                .service(api::findings::accounts)
                 .service(api::findings::update)
                 // Fixed paths before /requests/{id}.
                 .service(api::requests::advice)

@@ -1,11 +1,12 @@
 //! `/api/v1/findings`: waste and risk with their savings; triage (acknowledge, dismiss, snooze),
 //! refresh, totals and exclusions.
 
-use super::views::{self, ExclusionRecord, Finding};
+use super::views::{self, Account, ExclusionRecord, Finding};
 use crate::context::Context;
 use crate::db::DbError;
 use crate::findings::exclusions::{self, NewExclusion};
 use crate::findings::store::{self, FindingFilter, FindingUpdate};
+use crate::findings::subjects;
 use crate::findings::summary::Totals;
 use crate::findings::{self, FindingId, FindingKind, FindingStatus, RefreshReport};
 use crate::inventory::AppId;
@@ -33,6 +34,17 @@ pub struct FindingQuery {
     cursor: Option<String>,
 }
 
+/// Paging for a finding's seats.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SeatPageQuery {
+    /// Rows per page (1–500, default 50).
+    limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    cursor: Option<String>,
+}
+
 fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
@@ -48,7 +60,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<FindingQuery>) -
     auth.require(INVENTORY_READERS)?;
     let q = q.parse()?;
     let page = paging::page(q.limit, q.cursor.as_deref())?;
-    let filter = FindingFilter { kind: q.kind, app_id: q.app_id, status: q.status };
+    let filter = FindingFilter { kind: q.kind, app_id: q.app_id, status: q.status, to_act_on: false };
     let (items, next) = ctx.db.run(move |c| store::list_page(c, &filter, page).map_err(DbError::from)).await?;
     Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, Finding>(items), next)))
 }
@@ -79,6 +91,27 @@ pub async fn get(ctx: web::Data<Context>, auth: Auth, id: web::Path<String>) -> 
     found
         .map(|f| HttpResponse::Ok().json(Finding::from(f)))
         .ok_or_else(|| ApiError::NotFound(format!("finding {id} not found")))
+}
+
+/// The seats a finding names, as account records in id order: an idle-seat finding can name every
+/// seat of an app, which its list entry cuts to the first 10.
+#[utoipa::path(tag = "findings", params(SeatPageQuery), description = "Roles: admin, it, finance, security, approver, auditor.",
+    responses((status = 200, body = ListOf<Account>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+#[get("/findings/{id}/accounts")]
+pub async fn accounts(
+    ctx: web::Data<Context>,
+    auth: Auth,
+    id: web::Path<String>,
+    q: Query<SeatPageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(INVENTORY_READERS)?;
+    let id: FindingId = path_id("finding", &id)?;
+    let q = q.parse()?;
+    let page = paging::page(q.limit, q.cursor.as_deref())?;
+    let found = ctx.db.run(move |c| subjects::accounts_of(c, id, page).map_err(DbError::from)).await?;
+    let (items, next) = found.ok_or_else(|| ApiError::NotFound(format!("finding {id} not found")))?;
+    Ok(HttpResponse::Ok().json(paging::list_of(views::all::<_, Account>(items), next)))
 }
 
 /// Acknowledge, dismiss (with a reason), snooze (until a day) or reopen a finding.
