@@ -65,8 +65,9 @@ fn seed(conn: &mut Conn) -> anyhow::Result<AppId> {
     Ok(app)
 }
 
-fn events(prefix: &str, by_email: bool) -> Vec<UsageEvent> {
-    let at = stackward::time::now() - chrono::Duration::hours(1);
+/// Events for seats `{prefix}{i}`, all active at `at` (one instant for a run, so a repeated push
+/// is truly the same).
+fn events(prefix: &str, by_email: bool, at: chrono::NaiveDateTime) -> Vec<UsageEvent> {
     (0..EVENTS)
         .map(|i| UsageEvent {
             external_id: (!by_email).then(|| format!("u-{i}")),
@@ -98,10 +99,12 @@ fn run(name: &str, db: &Db) -> anyhow::Result<()> {
     let mut conn = db.get()?;
     let app = seed(&mut conn)?;
     println!("{name}: {EVENTS} seats");
-    push(&mut conn, "10,000 events by external id, all forward", app, events("", false), false)?;
-    push(&mut conn, "the same 10,000 again (nothing to write)", app, events("", false), false)?;
-    push(&mut conn, "10,000 events by email, all forward", app, events("user", true), false)?;
-    push(&mut conn, "10,000 new emails with create_seats", app, events("new", true), true)?;
+    let hour_ago = stackward::time::now() - chrono::Duration::hours(1);
+    let later = hour_ago + chrono::Duration::minutes(30);
+    push(&mut conn, "10,000 events by external id, all forward", app, events("", false, hour_ago), false)?;
+    push(&mut conn, "the same 10,000 again (nothing to write)", app, events("", false, hour_ago), false)?;
+    push(&mut conn, "10,000 events by email, all forward", app, events("user", true, later), false)?;
+    push(&mut conn, "10,000 new emails with create_seats", app, events("new", true, later), true)?;
     Ok(())
 }
 
