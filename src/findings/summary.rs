@@ -158,12 +158,22 @@ pub fn app_labels(conn: &mut Conn, catalog: Option<&Catalog>) -> QueryResult<Has
         .collect())
 }
 
-/// Totals of every open and acknowledged finding, with app names and categories.
-pub fn summary(conn: &mut Conn, catalog: Option<&Catalog>) -> QueryResult<Totals> {
-    let rows: Vec<Counted> = findings::table
+/// The money columns of every open and acknowledged finding.
+fn to_act_on(conn: &mut Conn) -> QueryResult<Vec<Counted>> {
+    findings::table
         .filter(findings::status.eq_any([FindingStatus::Open, FindingStatus::Acknowledged]))
         .select(Counted::as_select())
-        .load(conn)?;
+        .load(conn)
+}
+
+/// The overall totals alone, one per currency (the dashboard's "waste found").
+pub fn overall(conn: &mut Conn) -> QueryResult<Vec<Total>> {
+    Ok(totals(&to_act_on(conn)?, &HashMap::new()).overall)
+}
+
+/// Totals of every open and acknowledged finding, with app names and categories.
+pub fn summary(conn: &mut Conn, catalog: Option<&Catalog>) -> QueryResult<Totals> {
+    let rows = to_act_on(conn)?;
     let apps = app_labels(conn, catalog)?;
     let mut t = totals(&rows, &apps);
     t.usage_coverage = usage_coverage(conn)?;

@@ -204,8 +204,13 @@ pub fn upcoming(
     let app_info: HashMap<AppId, AppRow> = app_rows.into_iter().map(|r| (r.0, r)).collect();
     let seat_use = super::seat_use::by_subscription(conn, &subs, today)?;
     // Any seat row at all, even a removed one, means the app's use is known.
-    let apps_with_seats: std::collections::HashSet<AppId> =
-        accounts::table.select(accounts::app_id).distinct().load::<AppId>(conn)?.into_iter().collect();
+    // One index probe per app, not a pass over every seat.
+    let apps_with_seats: std::collections::HashSet<AppId> = apps::table
+        .filter(diesel::dsl::exists(accounts::table.filter(accounts::app_id.eq(apps::id))))
+        .select(apps::id)
+        .load::<AppId>(conn)?
+        .into_iter()
+        .collect();
 
     let mut out = Vec::new();
     for s in subs {

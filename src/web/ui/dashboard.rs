@@ -141,7 +141,7 @@ pub async fn show(ctx: web::Data<Context>, viewer: Viewer) -> Result<HttpRespons
             let spend = spend(&all, &categories(c)?);
             let soon: Vec<UpcomingRenewal> =
                 all.into_iter().filter(|r| (0..=RENEWAL_DAYS).contains(&r.days_to_deadline)).collect();
-            let waste = summary::summary(c, None)?.overall;
+            let waste = summary::overall(c)?;
             Ok::<_, PageError>((spend, waste, soon, requests(c, &who, true)?, last_syncs(c)?))
         })
         .await?;
