@@ -6,6 +6,11 @@
 //! `STACKWARD_BENCH_ACCOUNTS=100000` for a quick run; `STACKWARD_BENCH_ROUNDS` renders per page,
 //! default 50). PostgreSQL runs too when `STACKWARD_BENCH_POSTGRES_URL` (or
 //! `STACKWARD_TEST_POSTGRES_URL`) is set, in a fresh schema. Goal: p99 under 50 ms per page.
+//!
+//! The API's list routes are timed the same way, then served on a loopback port and put under a
+//! bounded load with `wrk` (Debian's package; 2 threads, 16 connections, 5 s per route or
+//! `STACKWARD_BENCH_LOAD_SECONDS`), each route's requests/s and p99 printed beside `/healthz`'s,
+//! the HTTP ceiling.
 
 #[path = "support/stack.rs"]
 mod stack;
@@ -96,8 +101,20 @@ async fn run(label: &str, db: Db, n_accounts: i64, rounds: usize) -> anyhow::Res
         "{label}: seeded {n_accounts} accounts, {APPS} apps, {PEOPLE} people, findings and 200 requests in {:.1} s",
         t.elapsed().as_secs_f64()
     );
-    let app = test::init_service(stackward::web::build_app(ctx, stackward::web::Metrics::new())).await;
-    for path in PAGES {
+    let largest: i64 = {
+        use stackward::db::schema::accounts;
+        let mut conn = db.get()?;
+        accounts::table
+            .group_by(accounts::app_id)
+            .select(accounts::app_id)
+            .order(diesel::dsl::count_star().desc())
+            .first(&mut conn)?
+    };
+    let app = test::init_service(stackward::web::build_app(ctx.clone(), stackward::web::Metrics::new())).await;
+    let api = api_routes(largest);
+    let paths = PAGES.iter().map(|p| p.to_string()).chain(api.iter().cloned());
+    for path in paths {
+        let path = path.as_str();
         let mut times = Vec::with_capacity(rounds);
         for _ in 0..rounds {
             let req = test::TestRequest::get()
@@ -113,12 +130,101 @@ async fn run(label: &str, db: Db, n_accounts: i64, rounds: usize) -> anyhow::Res
         }
         times.sort();
         println!(
-            "{label}: {path:<14} p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms",
+            "{label}: {path:<44} p50 {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms",
             percentile(&times, 0.5),
             percentile(&times, 0.99),
             percentile(&times, 1.0)
         );
     }
+    under_load(label, ctx, &secret, &api).await
+}
+
+/// The API's list routes (the largest app's seats for accounts), with `/healthz` first.
+fn api_routes(largest_app: i64) -> Vec<String> {
+    let mut routes: Vec<String> = [
+        "/healthz",
+        "/api/v1/findings?limit=50",
+        "/api/v1/findings/summary",
+        "/api/v1/apps?limit=50",
+        "/api/v1/people?limit=50",
+        "/api/v1/subscriptions?limit=50",
+        "/api/v1/renewals?limit=50",
+        "/api/v1/requests?limit=50",
+        "/api/v1/audit-log?limit=50",
+        "/api/v1/connections",
+    ]
+    .iter()
+    .map(|r| r.to_string())
+    .collect();
+    routes.insert(3, format!("/api/v1/accounts?app_id={largest_app}&limit=50"));
+    routes
+}
+
+/// Seconds of load per route: `STACKWARD_BENCH_LOAD_SECONDS`, default 5.
+fn load_seconds() -> u32 {
+    std::env::var("STACKWARD_BENCH_LOAD_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5)
+}
+
+/// What `wrk --latency` reported of one route.
+struct Load {
+    rps: f64,
+    p99_ms: f64,
+    failed: bool,
+}
+
+/// Reads requests/s, the 99th percentile and any non-2xx count from `wrk --latency` output.
+fn parse_wrk(out: &str) -> Option<Load> {
+    let ms = |v: &str| -> Option<f64> {
+        let (n, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic())?);
+        let n: f64 = n.parse().ok()?;
+        Some(match unit {
+            "us" => n / 1000.0,
+            "ms" => n,
+            "s" => n * 1000.0,
+            "m" => n * 60_000.0,
+            _ => return None,
+        })
+    };
+    let p99 = out.lines().find_map(|l| l.trim().strip_prefix("99%").map(str::trim)).and_then(ms)?;
+    let rps = out.lines().find_map(|l| l.strip_prefix("Requests/sec:")).and_then(|v| v.trim().parse().ok())?;
+    let failed = out.contains("Non-2xx or 3xx responses") || out.contains("Socket errors");
+    Some(Load { rps, p99_ms: p99, failed })
+}
+
+/// Serves the app on a loopback port and puts `wrk` on each route in turn.
+async fn under_load(label: &str, ctx: Context, secret: &str, routes: &[String]) -> anyhow::Result<()> {
+    if std::process::Command::new("wrk").arg("--version").output().is_err() {
+        println!("{label}: load: skipped (install wrk)");
+        return Ok(());
+    }
+    let metrics = stackward::web::Metrics::new();
+    let server = actix_web::HttpServer::new(move || stackward::web::build_app(ctx.clone(), metrics.clone()))
+        .workers(2)
+        .bind(("127.0.0.1", 0))?;
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    let mut ceiling = None;
+    for route in routes {
+        let out = tokio::process::Command::new("wrk")
+            .args(["-t2", "-c16", &format!("-d{}s", load_seconds()), "--latency", "-H"])
+            .arg(format!("Authorization: Bearer {secret}"))
+            .arg(format!("http://{addr}{route}"))
+            .output()
+            .await?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let Some(load) = parse_wrk(&text) else { anyhow::bail!("{route}: wrk said: {text}") };
+        let ceiling = *ceiling.get_or_insert(load.rps);
+        println!(
+            "{label}: load {route:<44} {:>8.0} req/s  p99 {:>7.1} ms  ({:.3} of /healthz){}",
+            load.rps,
+            load.p99_ms,
+            load.rps / ceiling,
+            if load.failed { "  ERRORS" } else { "" }
+        );
+    }
+    handle.stop(true).await;
     Ok(())
 }
 
