@@ -358,7 +358,13 @@ fn filtered(filter: &FindingFilter) -> findings::BoxedQuery<'static, <Conn as di
         q = q.filter(findings::status.eq(s));
     }
     if filter.to_act_on {
-        q = q.filter(findings::status.eq_any([FindingStatus::Open, FindingStatus::Acknowledged]));
+        // Written as "none of the others": an IN list would lead the planner to the status index
+        // and a sort of every finding to act on, where this walks the order index and stops at a page.
+        q = q.filter(findings::status.ne_all([
+            FindingStatus::Resolved,
+            FindingStatus::Dismissed,
+            FindingStatus::Snoozed,
+        ]));
     }
     q.order((findings::sort_savings.desc(), findings::risk_rank.desc(), findings::id.asc()))
 }
