@@ -378,28 +378,26 @@ pub fn list(conn: &mut Conn, filter: &FindingFilter) -> QueryResult<Vec<Finding>
 /// evidence (see [`brief`]), and the position the next page starts at.
 pub fn list_page(conn: &mut Conn, filter: &FindingFilter, page: Page) -> QueryResult<(Vec<Finding>, Option<i64>)> {
     let start = page.after.max(0);
-    let rows: Vec<(Finding, Option<JsonText<serde_json::Value>>)> = filtered(filter)
-        .select(((ListedFinding::as_select()), findings::evidence_brief))
+    // The brief where refresh cut one, else the whole evidence (short enough for a list).
+    let listed_evidence = coalesce(findings::evidence_brief, findings::evidence);
+    let mut out: Vec<Finding> = filtered(filter)
+        .select((ListedFinding::as_select(), listed_evidence))
         .offset(start)
         .limit(page.fetch())
-        .load::<(ListedFinding, Option<JsonText<serde_json::Value>>)>(conn)?
+        .load::<(ListedFinding, JsonText<serde_json::Value>)>(conn)?
         .into_iter()
-        .map(|(l, b)| (l.into_finding(), b))
+        .map(|(l, evidence)| Finding { evidence, ..l.into_finding() })
         .collect();
-    let mut out = Vec::with_capacity(rows.len());
-    for (mut f, b) in rows {
-        f.evidence = match b {
-            Some(b) => b,
-            // Not cut at refresh time: the whole evidence is short enough for a list.
-            None => findings::table.find(f.id).select(findings::evidence).first(conn)?,
-        };
-        out.push(f);
-    }
     let has_more = out.len() as i64 > page.limit;
     out.truncate(page.limit.max(0) as usize);
     let next = has_more.then_some(start + out.len() as i64);
     Ok((out, next))
 }
+
+diesel::define_sql_function!(
+    /// The first of its arguments that is not null (SQL `COALESCE`, on both backends).
+    fn coalesce(brief: diesel::sql_types::Nullable<diesel::sql_types::Text>, whole: diesel::sql_types::Text) -> diesel::sql_types::Text
+);
 
 /// A finding's row without its evidence, for lists.
 #[derive(Queryable, Selectable)]

@@ -1,0 +1,2 @@
+DROP INDEX accounts_coverage;
+DROP INDEX accounts_seat_use;
