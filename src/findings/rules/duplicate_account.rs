@@ -1,16 +1,16 @@
 //! Duplicate accounts: one person holding two or more active seats in one app.
 
 use super::{money_phrase, savings, who};
-use crate::findings::snapshot::Snapshot;
+use crate::findings::snapshot::{Seat, Snapshot};
 use crate::findings::{Computed, FindingKind};
-use crate::inventory::{Account, AppId, PersonId};
+use crate::inventory::{AppId, PersonId};
 use std::collections::BTreeMap;
 
 const KIND: FindingKind = FindingKind::DuplicateAccount;
 
 /// One finding per app and person with more than one active seat.
 pub fn run(s: &Snapshot) -> Vec<Computed> {
-    let mut groups: BTreeMap<(AppId, PersonId), Vec<&Account>> = BTreeMap::new();
+    let mut groups: BTreeMap<(AppId, PersonId), Vec<&Seat>> = BTreeMap::new();
     for a in s.accounts.iter().filter(|a| s.is_billed_seat(KIND, a)) {
         if let Some(p) = a.person_id {
             groups.entry((a.app_id, p)).or_default().push(a);
