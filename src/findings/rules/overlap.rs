@@ -59,20 +59,32 @@ fn seat_price(s: &Snapshot, app: AppId) -> Option<(f64, String)> {
         .min_by(|a, b| a.0.total_cmp(&b.0))
 }
 
+/// How many holders the apps have between them, and each holding seats in more than one of them
+/// with those apps (in `apps` order), in holder order, as the savings are summed in floating
+/// point. One pass over each app's holders: asking every app about every holder is quadratic.
+fn shared_holders<'h, 'a>(apps: &[AppId], holders: &'h Holders<'a>) -> (usize, Vec<(&'h Holder<'a>, Vec<AppId>)>) {
+    let mut apps_of: HashMap<&Holder, Vec<AppId>> = HashMap::new();
+    for a in apps {
+        for h in holders.get(a).into_iter().flat_map(BTreeMap::keys) {
+            apps_of.entry(h).or_default().push(*a);
+        }
+    }
+    let everyone = apps_of.len();
+    let mut several: Vec<_> = apps_of.into_iter().filter(|(_, theirs)| theirs.len() > 1).collect();
+    several.sort_unstable_by_key(|(h, _)| *h);
+    (everyone, several)
+}
+
 fn finding(s: &Snapshot, category: &str, apps: &[AppId], holders: &Holders) -> Computed {
     let empty = BTreeMap::new();
     let held = |a: &AppId| holders.get(a).unwrap_or(&empty);
     let prices: HashMap<AppId, Option<(f64, String)>> = apps.iter().map(|a| (*a, seat_price(s, *a))).collect();
     let currencies: BTreeSet<&str> = prices.values().flatten().map(|(_, c)| c.as_str()).collect();
-    let everyone: BTreeSet<&Holder> = apps.iter().flat_map(|a| held(a).keys()).collect();
+    let (everyone, several) = shared_holders(apps, holders);
     // Which seat survives a consolidation is a choice; with a price unknown, so is the saving.
     let priced = prices.values().all(Option::is_some);
     let (mut redundant_seats, mut redundant_accounts, mut monthly) = (0i64, Vec::new(), 0f64);
-    for person in &everyone {
-        let theirs: Vec<AppId> = apps.iter().copied().filter(|a| held(a).contains_key(*person)).collect();
-        if theirs.len() < 2 {
-            continue;
-        }
+    for (person, theirs) in several {
         // Keep the seat in the dearest app they use; the others are redundant.
         let mut by_price = theirs.clone();
         by_price.sort_by(|a, b| {
@@ -81,7 +93,7 @@ fn finding(s: &Snapshot, category: &str, apps: &[AppId], holders: &Holders) -> C
         });
         for app in &by_price[1..] {
             redundant_seats += 1;
-            redundant_accounts.extend(held(app)[*person].iter().copied());
+            redundant_accounts.extend(held(app)[person].iter().copied());
             if let Some((p, _)) = &prices[app] {
                 monthly += p;
             }
@@ -104,7 +116,7 @@ fn finding(s: &Snapshot, category: &str, apps: &[AppId], holders: &Holders) -> C
         "{} {category} apps are in use ({}): {redundant_seats} of {} people hold seats in more than one{cost}",
         apps.len(),
         names.join(", "),
-        everyone.len()
+        everyone
     );
     let mut pairs = Vec::new();
     for (i, a) in apps.iter().enumerate() {
