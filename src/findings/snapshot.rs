@@ -318,16 +318,34 @@ impl Snapshot {
     }
 }
 
-/// Accounts not removed, in id order, into a vector sized by a count first: a million rows
-/// collected by doubling would hold up to half as many again while the vector grows.
+/// Seats read per query: PostgreSQL hands over a whole result at once, so a million seats read in
+/// one query would sit in memory twice (as the result and as seats) until the last was decoded.
+const SEAT_PAGE: i64 = 50_000;
+
+/// Accounts not removed, in id order, read in pages by id into a vector sized by a count first:
+/// a million rows collected by doubling would hold up to half as many again while it grows.
 fn load_seats(conn: &mut Conn) -> QueryResult<Vec<Seat>> {
-    let live = accounts::table.filter(accounts::status.ne(AccountStatus::Removed));
-    let n: i64 = live.count().get_result(conn)?;
-    let mut seats = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
-    for seat in live.order(accounts::id.asc()).select(Seat::as_select()).load_iter(conn)? {
-        seats.push(seat?);
+    let live = || accounts::table.filter(accounts::status.ne(AccountStatus::Removed));
+    let n: i64 = live().count().get_result(conn)?;
+    let mut seats: Vec<Seat> = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    let mut after = AccountId(0);
+    loop {
+        let page = live()
+            .filter(accounts::id.gt(after))
+            .order(accounts::id.asc())
+            .limit(SEAT_PAGE)
+            .select(Seat::as_select())
+            .load_iter(conn)?;
+        let before = seats.len();
+        for seat in page {
+            seats.push(seat?);
+        }
+        match seats.last() {
+            Some(last) if seats.len() - before == SEAT_PAGE as usize => after = last.id,
+            _ => break,
+        }
     }
-    // A seat added between the count and the read only grows the vector; none gone leaves slack.
+    // A seat added between the count and the read only grows the vector; one gone leaves slack.
     seats.shrink_to_fit();
     Ok(seats)
 }
