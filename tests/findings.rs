@@ -10,6 +10,7 @@ use stackward::auth::Role;
 pub fn tests() -> Vec<Test> {
     vec![
         per_backend!(a_rerun_changes_nothing_and_new_activity_resolves_exactly_its_finding),
+        per_backend!(a_change_in_evidence_alone_is_written_and_then_left_alone),
         per_backend!(triage_follows_the_lifecycle),
         per_backend!(findings_sort_by_savings_and_total_with_unknown_prices_apart),
         per_backend!(exclusions_leave_service_accounts_out),
@@ -111,6 +112,32 @@ async fn a_rerun_changes_nothing_and_new_activity_resolves_exactly_its_finding(b
     assert_eq!(refresh(&app).await, json!({"opened": 0, "updated": 1, "resolved": 0, "unchanged": 2}));
     let inactive = findings(&app, &format!("kind=inactive_seat&app_id={zoom}")).await;
     assert_eq!(inactive[0]["seats"], 2);
+}
+
+/// An idle seat's last sign-in moves further back: seats, savings and explanation stay the same,
+/// only the evidence differs. The refresh stores exactly that finding's new evidence, and the
+/// next one, on the same data, writes nothing (every row, `updated_at` included, stays as it was).
+async fn a_change_in_evidence_alone_is_written_and_then_left_alone(backend: TestBackend) {
+    let app = TestApp::new(backend).await;
+    let (zoom, _, idle, _) = stack(&app).await;
+    refresh(&app).await;
+    let path = |f: &Value| format!("/api/v1/findings/{}", f["id"].as_str().unwrap());
+    let inactive = findings(&app, &format!("kind=inactive_seat&app_id={zoom}")).await[0].clone();
+    let before = app.get(&path(&inactive)).await.expect(200);
+    let last_active = |f: &Value| -> Vec<Value> {
+        f["evidence"]["accounts"].as_array().unwrap().iter().map(|a| a["last_active_at"].clone()).collect()
+    };
+
+    app.patch(&format!("/api/v1/accounts/{}", idle[0]), json!({"last_active_at": ago(120)})).await.expect(200);
+    assert_eq!(refresh(&app).await, json!({"opened": 0, "updated": 1, "resolved": 0, "unchanged": 3}));
+    let after = app.get(&path(&inactive)).await.expect(200);
+    assert_eq!((&after["explanation"], &after["seats"]), (&before["explanation"], &before["seats"]));
+    assert_ne!(last_active(&after), last_active(&before), "the new evidence is stored");
+
+    let listed = findings(&app, "").await;
+    assert_eq!(refresh(&app).await, json!({"opened": 0, "updated": 0, "resolved": 0, "unchanged": 4}));
+    assert_eq!(findings(&app, "").await, listed, "a re-run on unchanged data writes nothing");
+    assert_eq!(app.get(&path(&inactive)).await.expect(200), after);
 }
 
 async fn triage_follows_the_lifecycle(backend: TestBackend) {

@@ -81,8 +81,8 @@ pub fn refresh(
     settings: RuleSettings,
     catalog: Option<&crate::catalog::Catalog>,
 ) -> diesel::QueryResult<RefreshReport> {
-    let snapshot = snapshot::Snapshot::load(conn, today, settings, catalog)?;
-    let computed = rules::all(&snapshot);
+    // The snapshot goes before the store reads what it holds: the two never share the memory.
+    let computed = rules::all(&snapshot::Snapshot::load(conn, today, settings, catalog)?);
     store::refresh(conn, computed, today)
 }
 

@@ -4,9 +4,10 @@ use super::FindingKind;
 use crate::catalog::Catalog;
 use crate::db::schema::{accounts, app_grants, apps, finding_exclusions, people, subscriptions};
 use crate::db::Conn;
+use crate::db::ConnectionId;
 use crate::inventory::{
-    Account, AccountId, AccountStatus, App, AppId, AppStatus, Person, PersonId, Subscription, SubscriptionId,
-    SubscriptionStatus,
+    AccountId, AccountStatus, App, AppId, AppStatus, PersonId, PersonStatus, SeatActivity, Subscription,
+    SubscriptionId, SubscriptionStatus,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -42,6 +43,81 @@ pub struct Exclusion {
     pub kind: Option<String>,
 }
 
+/// An account as the rules read it: only the columns they use, so a refresh over a million seats
+/// does not hold every seat's display name, role and bookkeeping times.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = accounts)]
+pub struct Seat {
+    /// Account id.
+    pub id: AccountId,
+    /// The app the seat is in.
+    pub app_id: AppId,
+    /// The subscription that pays for it, when known.
+    pub subscription_id: Option<SubscriptionId>,
+    /// The person it belongs to.
+    pub person_id: Option<PersonId>,
+    /// The vendor's id for the user.
+    pub external_id: Option<String>,
+    /// Email, lower-case.
+    pub email: Option<String>,
+    /// Username at the vendor.
+    pub username: Option<String>,
+    /// Licence or SKU assigned.
+    pub licence: Option<String>,
+    /// Seat status.
+    pub status: AccountStatus,
+    /// Whether the vendor bills for this seat.
+    pub billable: bool,
+    /// When the vendor created the account.
+    pub vendor_created_at: Option<NaiveDateTime>,
+    /// Last sign-in or activity.
+    pub last_active_at: Option<NaiveDateTime>,
+    /// When stackward first saw the account.
+    pub first_seen_at: NaiveDateTime,
+    /// When stackward last saw the account.
+    pub last_seen_at: NaiveDateTime,
+    /// The connection that syncs this seat.
+    pub connection_id: Option<ConnectionId>,
+    /// False when the seat's source reports no activity.
+    pub activity_tracked: bool,
+    /// Whether the holder used premium features lately; None = unknown.
+    pub premium_used: Option<bool>,
+}
+
+impl Seat {
+    /// The facts that say whether and since when the seat was used.
+    pub fn activity(&self) -> SeatActivity {
+        SeatActivity {
+            connection_id: self.connection_id,
+            activity_tracked: self.activity_tracked,
+            last_active_at: self.last_active_at,
+            vendor_created_at: self.vendor_created_at,
+            first_seen_at: self.first_seen_at,
+        }
+    }
+
+    /// See [`SeatActivity::idle_since`].
+    pub fn idle_since(&self, cutoff: NaiveDateTime) -> bool {
+        self.activity().idle_since(cutoff)
+    }
+}
+
+/// A person as the rules read them: who they are and whether they are still here.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = people)]
+pub struct Member {
+    /// Person id.
+    pub id: PersonId,
+    /// Work email.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Active, suspended or departed.
+    pub status: PersonStatus,
+    /// The day they left, when departed.
+    pub left_on: Option<NaiveDate>,
+}
+
 /// A third-party app a user authorised, as a connector reported it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Grant {
@@ -75,9 +151,9 @@ pub struct Snapshot {
     /// Active subscriptions.
     pub subscriptions: Vec<Subscription>,
     /// Accounts not removed.
-    pub accounts: Vec<Account>,
+    pub accounts: Vec<Seat>,
     /// Every person.
-    pub people: HashMap<PersonId, Person>,
+    pub people: HashMap<PersonId, Member>,
     /// Exclusions.
     pub exclusions: Vec<Exclusion>,
     /// Third-party app grants still in place.
@@ -113,12 +189,9 @@ impl Snapshot {
             .order(subscriptions::id.asc())
             .select(Subscription::as_select())
             .load(conn)?;
-        let accounts = accounts::table
-            .filter(accounts::status.ne(AccountStatus::Removed))
-            .order(accounts::id.asc())
-            .select(Account::as_select())
-            .load(conn)?;
-        let people: Vec<Person> = people::table.select(Person::as_select()).load(conn)?;
+        let accounts = load_seats(conn)?;
+        let people = people::table.select(Member::as_select()).load_iter(conn)?.map(|p| p.map(|p: Member| (p.id, p)));
+        let people = people.collect::<QueryResult<_>>()?;
         let exclusions = finding_exclusions::table
             .select((
                 finding_exclusions::id,
@@ -141,7 +214,7 @@ impl Snapshot {
             apps: apps.into_iter().map(|a| (a.id, a)).collect(),
             subscriptions,
             accounts,
-            people: people.into_iter().map(|p| (p.id, p)).collect(),
+            people,
             exclusions,
             settings,
             index: Default::default(),
@@ -206,7 +279,7 @@ impl Snapshot {
     }
 
     /// The subscription paying for an account: its own, else its app's only active one.
-    pub fn paying(&self, a: &Account) -> Option<&Subscription> {
+    pub fn paying(&self, a: &Seat) -> Option<&Subscription> {
         if let Some(id) = a.subscription_id {
             return self.subscription(id);
         }
@@ -221,12 +294,12 @@ impl Snapshot {
     /// connection reports activity, or (for seats without a connection) usage is pushed or
     /// imported for the app or a time was given; a push helps an untracked connection's seat
     /// only where it gave that seat a time.
-    pub fn activity_known(&self, a: &Account) -> bool {
-        a.activity_known(self.usage_fed.contains(&a.app_id))
+    pub fn activity_known(&self, a: &Seat) -> bool {
+        a.activity().activity_known(self.usage_fed.contains(&a.app_id))
     }
 
     /// True for an active, billed seat not excluded from `kind`.
-    pub fn is_billed_seat(&self, kind: FindingKind, a: &Account) -> bool {
+    pub fn is_billed_seat(&self, kind: FindingKind, a: &Seat) -> bool {
         a.status == AccountStatus::Active && a.billable && !self.excluded(kind, a.app_id, Some(a.id))
     }
 
@@ -243,6 +316,38 @@ impl Snapshot {
     pub fn usage_as_of(&self, app: AppId) -> Option<NaiveDateTime> {
         self.index().usage_as_of.get(&app).copied()
     }
+}
+
+/// Seats read per query: PostgreSQL hands over a whole result at once, so a million seats read in
+/// one query would sit in memory twice (as the result and as seats) until the last was decoded.
+const SEAT_PAGE: i64 = 50_000;
+
+/// Accounts not removed, in id order, read in pages by id into a vector sized by a count first:
+/// a million rows collected by doubling would hold up to half as many again while it grows.
+fn load_seats(conn: &mut Conn) -> QueryResult<Vec<Seat>> {
+    let live = || accounts::table.filter(accounts::status.ne(AccountStatus::Removed));
+    let n: i64 = live().count().get_result(conn)?;
+    let mut seats: Vec<Seat> = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
+    let mut after = AccountId(0);
+    loop {
+        let page = live()
+            .filter(accounts::id.gt(after))
+            .order(accounts::id.asc())
+            .limit(SEAT_PAGE)
+            .select(Seat::as_select())
+            .load_iter(conn)?;
+        let before = seats.len();
+        for seat in page {
+            seats.push(seat?);
+        }
+        match seats.last() {
+            Some(last) if seats.len() - before == SEAT_PAGE as usize => after = last.id,
+            _ => break,
+        }
+    }
+    // A seat added between the count and the read only grows the vector; one gone leaves slack.
+    seats.shrink_to_fit();
+    Ok(seats)
 }
 
 /// Apps not retired, those without a category given their catalog's, and every name an inventory

@@ -168,9 +168,10 @@ fn counted_elsewhere(evidence: &serde_json::Value) -> bool {
     evidence.get("deduplicated").is_some() || evidence["savings_counted_in"].as_array().is_some_and(|a| !a.is_empty())
 }
 
-/// What a refresh compares and writes of a computed finding, with the list's order columns.
+/// What a refresh compares and writes of a computed finding, with the list's order columns. The
+/// evidence is kept as the text the column holds, so an unchanged one is known by comparing text.
 struct Stored {
-    evidence: JsonText<serde_json::Value>,
+    evidence: String,
     brief: Option<JsonText<serde_json::Value>>,
     subject: String,
     monthly: Option<i64>,
@@ -180,29 +181,54 @@ struct Stored {
 }
 
 impl Stored {
-    fn of(c: &Computed) -> Self {
-        Stored {
+    fn of(c: &Computed) -> QueryResult<Self> {
+        // Serialized as `JsonText` writes it, so equal text means equal stored evidence.
+        let evidence =
+            serde_json::to_string(&c.evidence).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        Ok(Stored {
             brief: brief(&c.evidence).map(JsonText),
             risk_rank: c.evidence.pointer("/risk/rank").and_then(serde_json::Value::as_i64).unwrap_or(0),
             counted_elsewhere: counted_elsewhere(&c.evidence),
-            evidence: JsonText(c.evidence.clone()),
+            evidence,
             subject: c.subject_key(),
             monthly: c.savings.map(|s| s.monthly_cents),
             annual: c.savings.map(|s| s.annual_cents),
-        }
+        })
     }
+}
+
+/// What a refresh reads of a stored finding to tell whether a computed one changes it: the
+/// evidence as stored text, never parsed (a large stack has megabytes of it).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = findings)]
+struct Known {
+    id: FindingId,
+    fingerprint: String,
+    status: FindingStatus,
+    seats: Option<i64>,
+    monthly_savings_cents: Option<i64>,
+    annual_savings_cents: Option<i64>,
+    currency: Option<String>,
+    explanation: String,
+    evidence: String,
+    subject_key: String,
+    dismissed_subject_key: Option<String>,
+    snoozed_until: Option<NaiveDate>,
+    resolved_at: Option<NaiveDateTime>,
 }
 
 /// Applies a rules run: one transaction, writing only what changed.
 pub fn refresh(conn: &mut Conn, computed: Vec<Computed>, today: NaiveDate) -> QueryResult<RefreshReport> {
     crate::db::write_tx(conn, |conn| {
         let now = crate::time::now();
-        let existing: Vec<Finding> = findings::table.select(Finding::as_select()).load(conn)?;
-        let mut by_fp: std::collections::HashMap<String, Finding> =
-            existing.into_iter().map(|f| (f.fingerprint.clone(), f)).collect();
+        let mut by_fp = std::collections::HashMap::new();
+        for known in findings::table.select(Known::as_select()).load_iter(conn)? {
+            let mut known: Known = known?;
+            by_fp.insert(std::mem::take(&mut known.fingerprint), known);
+        }
         let mut report = RefreshReport::default();
         for c in computed {
-            let st = Stored::of(&c);
+            let st = Stored::of(&c)?;
             match by_fp.remove(&c.fingerprint) {
                 None => {
                     insert(conn, &c, &st, now)?;
@@ -237,7 +263,7 @@ struct FoundColumns<'a> {
     annual_savings_cents: Option<i64>,
     currency: Option<&'a str>,
     explanation: &'a str,
-    evidence: &'a JsonText<serde_json::Value>,
+    evidence: &'a str,
     subject_key: &'a str,
     last_seen_at: NaiveDateTime,
     updated_at: NaiveDateTime,
@@ -288,7 +314,7 @@ fn update_found(
     conn: &mut Conn,
     c: &Computed,
     st: &Stored,
-    old: Finding,
+    old: Known,
     today: NaiveDate,
     now: NaiveDateTime,
     report: &mut RefreshReport,

@@ -118,6 +118,45 @@ impl Account {
         }
     }
 
+    /// The facts that say whether and since when the seat was used.
+    pub fn activity(&self) -> SeatActivity {
+        SeatActivity {
+            connection_id: self.connection_id,
+            activity_tracked: self.activity_tracked,
+            last_active_at: self.last_active_at,
+            vendor_created_at: self.vendor_created_at,
+            first_seen_at: self.first_seen_at,
+        }
+    }
+
+    /// See [`SeatActivity::activity_known`].
+    pub fn activity_known(&self, usage_fed: bool) -> bool {
+        self.activity().activity_known(usage_fed)
+    }
+
+    /// See [`SeatActivity::idle_since`].
+    pub fn idle_since(&self, cutoff: NaiveDateTime) -> bool {
+        self.activity().idle_since(cutoff)
+    }
+}
+
+/// The columns of a seat that say whether and since when it was used: one reading for a full
+/// [`Account`] and for the narrow rows the findings rules load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeatActivity {
+    /// The connection that syncs the seat.
+    pub connection_id: Option<ConnectionId>,
+    /// False when the seat's source reports no activity.
+    pub activity_tracked: bool,
+    /// Last sign-in or activity.
+    pub last_active_at: Option<NaiveDateTime>,
+    /// When the vendor created the account.
+    pub vendor_created_at: Option<NaiveDateTime>,
+    /// When stackward first saw the account.
+    pub first_seen_at: NaiveDateTime,
+}
+
+impl SeatActivity {
     /// True when the seat's activity is known, so a missing sign-in means "never used": its
     /// connection reports activity, or (for seats without a connection) usage is pushed or
     /// imported for the app (`usage_fed`) or a time was given; a push helps an untracked

@@ -13,7 +13,7 @@ pub mod transfer;
 pub mod usage;
 pub mod validate;
 
-pub use accounts::{Account, AccountChanges, AccountFilter, AccountId, AccountStatus};
+pub use accounts::{Account, AccountChanges, AccountFilter, AccountId, AccountStatus, SeatActivity};
 pub use apps::{App, AppChanges, AppFilter, AppId, AppStatus};
 pub use coverage::{Coverage, SeatCoverage, UsageCoverage};
 pub use domains::Domains;

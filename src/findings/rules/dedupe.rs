@@ -35,13 +35,16 @@ fn rank(kind: FindingKind) -> Option<usize> {
 
 /// Each account's seat is priced by the first finding (in precedence) that names it.
 fn release_claimed_seats(found: &mut [Computed], order: &[usize]) {
-    let mut claimed: HashMap<AccountId, String> = HashMap::new();
+    // Claims hold the claiming finding's index, not its fingerprint: one copy per seat is a
+    // million strings on a large stack, and only a trimmed finding needs the names.
+    let mut claimed: HashMap<AccountId, usize> = HashMap::new();
     for &i in order {
-        let f = &mut found[i];
-        let earlier: Vec<String> = f.accounts.iter().filter_map(|a| claimed.get(a).cloned()).collect();
-        for a in &f.accounts {
-            claimed.entry(*a).or_insert_with(|| f.fingerprint.clone());
+        let earlier: Vec<usize> = found[i].accounts.iter().filter_map(|a| claimed.get(a).copied()).collect();
+        for a in &found[i].accounts {
+            claimed.entry(*a).or_insert(i);
         }
+        let earlier: Vec<String> = earlier.into_iter().map(|j| found[j].fingerprint.clone()).collect();
+        let f = &mut found[i];
         let (Some(seats), Some(before)) = (f.seats.filter(|n| *n > 0), f.savings) else { continue };
         if earlier.is_empty() {
             continue;

@@ -5,15 +5,15 @@
 
 use super::money_phrase;
 use crate::findings::money::{self, Savings};
-use crate::findings::snapshot::Snapshot;
+use crate::findings::snapshot::{Seat, Snapshot};
 use crate::findings::{Computed, FindingKind};
-use crate::inventory::{Account, AppId, Subscription, SubscriptionId};
+use crate::inventory::{AppId, Subscription, SubscriptionId};
 use std::collections::BTreeMap;
 
 const KIND: FindingKind = FindingKind::Downgrade;
 
 /// Seats with use reported, and those with only basic use, per app and paying subscription.
-type Groups<'a> = BTreeMap<(AppId, Option<SubscriptionId>), (usize, Vec<&'a Account>)>;
+type Groups<'a> = BTreeMap<(AppId, Option<SubscriptionId>), (usize, Vec<&'a Seat>)>;
 
 /// The cheapest other active plan of the app that costs less per seat than `paying`.
 fn cheaper<'a>(s: &'a Snapshot, paying: &Subscription) -> Option<(&'a Subscription, f64)> {

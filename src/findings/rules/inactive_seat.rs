@@ -4,9 +4,9 @@
 //! "activity unknown" for it instead.
 
 use super::{money_phrase, savings, who};
-use crate::findings::snapshot::Snapshot;
+use crate::findings::snapshot::{Seat, Snapshot};
 use crate::findings::{Computed, FindingKind};
-use crate::inventory::{Account, AppId, SubscriptionId};
+use crate::inventory::{AppId, SubscriptionId};
 use std::collections::BTreeMap;
 
 const KIND: FindingKind = FindingKind::InactiveSeat;
@@ -18,7 +18,7 @@ type Group = (AppId, Option<SubscriptionId>);
 /// unknown, and idle seats of people who left (the orphaned-account finding prices those).
 #[derive(Default)]
 struct Tally<'a> {
-    groups: BTreeMap<Group, (usize, Vec<&'a Account>)>,
+    groups: BTreeMap<Group, (usize, Vec<&'a Seat>)>,
     unknown: BTreeMap<Group, usize>,
     orphaned: BTreeMap<Group, usize>,
 }

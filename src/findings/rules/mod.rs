@@ -69,7 +69,7 @@ fn money_phrase(savings: Option<Savings>, currency: Option<&str>) -> String {
 }
 
 /// How an account is named to people: email, else username, else the vendor's id.
-fn who(a: &crate::inventory::Account) -> String {
+fn who(a: &super::snapshot::Seat) -> String {
     a.email
         .clone()
         .or_else(|| a.username.clone())
@@ -81,7 +81,7 @@ fn who(a: &crate::inventory::Account) -> String {
 pub(crate) mod fixture {
     //! A small inventory builder for rule tests, with a fixed clock.
 
-    use crate::findings::snapshot::{Exclusion, RuleSettings, Snapshot};
+    use crate::findings::snapshot::{Exclusion, Member, RuleSettings, Seat, Snapshot};
     use crate::inventory::*;
     use chrono::{NaiveDate, NaiveDateTime};
 
@@ -137,26 +137,33 @@ pub(crate) mod fixture {
         }
 
         /// An active, billable account first seen `seen` days ago, last active `active` days ago.
-        pub fn account(&mut self, id: i64, app: i64, email: &str, seen: i64, active: Option<i64>) -> &mut Account {
-            let mut a = Account::blank(AppId(app), days_ago(seen));
-            a.id = AccountId(id);
-            a.external_id = Some(format!("ext-{id}"));
-            a.email = Some(email.into());
-            a.last_active_at = active.map(days_ago);
-            a.last_seen_at = days_ago(0);
-            a.updated_at = days_ago(0);
-            self.0.accounts.push(a);
+        pub fn account(&mut self, id: i64, app: i64, email: &str, seen: i64, active: Option<i64>) -> &mut Seat {
+            self.0.accounts.push(Seat {
+                id: AccountId(id),
+                app_id: AppId(app),
+                subscription_id: None,
+                person_id: None,
+                external_id: Some(format!("ext-{id}")),
+                email: Some(email.into()),
+                username: None,
+                licence: None,
+                status: AccountStatus::Active,
+                billable: true,
+                vendor_created_at: None,
+                last_active_at: active.map(days_ago),
+                first_seen_at: days_ago(seen),
+                last_seen_at: days_ago(0),
+                connection_id: None,
+                activity_tracked: true,
+                premium_used: None,
+            });
             self.0.accounts.last_mut().unwrap()
         }
 
         pub fn person(&mut self, id: i64, email: &str, status: PersonStatus) {
-            let mut p = Person::blank(days_ago(400));
-            p.id = PersonId(id);
-            p.email = email.into();
-            p.name = email.split('@').next().unwrap().into();
-            p.status = status;
-            p.left_on = (status == PersonStatus::Departed).then(|| today() - chrono::Duration::days(10));
-            self.0.people.insert(PersonId(id), p);
+            let left_on = (status == PersonStatus::Departed).then(|| today() - chrono::Duration::days(10));
+            let name = email.split('@').next().unwrap().into();
+            self.0.people.insert(PersonId(id), Member { id: PersonId(id), email: email.into(), name, status, left_on });
         }
 
         pub fn exclude(&mut self, app: Option<i64>, account: Option<i64>, kind: Option<&str>) {

@@ -1,15 +1,15 @@
 //! Orphaned accounts: an active seat whose person has departed or is suspended.
 
 use super::{money_phrase, savings, who};
-use crate::findings::snapshot::Snapshot;
+use crate::findings::snapshot::{Member, Seat, Snapshot};
 use crate::findings::{Computed, FindingKind};
-use crate::inventory::{Account, AccountStatus, Person, PersonStatus};
+use crate::inventory::{AccountStatus, PersonStatus};
 
 const KIND: FindingKind = FindingKind::OrphanedAccount;
 
 /// The departed or suspended person still holding this active seat, when this rule reports it.
 /// Orphaned comes first among the seat findings, so the inactive-seat rule leaves these seats out.
-pub fn holder_gone<'a>(s: &'a Snapshot, a: &Account) -> Option<&'a Person> {
+pub fn holder_gone<'a>(s: &'a Snapshot, a: &Seat) -> Option<&'a Member> {
     if a.status != AccountStatus::Active || s.excluded(KIND, a.app_id, Some(a.id)) {
         return None;
     }

@@ -18,7 +18,31 @@ enum Holder<'a> {
     Email(&'a str),
 }
 
-type Holders<'a> = HashMap<AppId, BTreeMap<Holder<'a>, Vec<AccountId>>>;
+/// One app's billed seats by holder: sorted by holder, then account. A sorted vector rather than
+/// a map of vectors, as a million seats would each cost an allocation and a map entry.
+#[derive(Default)]
+struct Held<'a>(Vec<(Holder<'a>, AccountId)>);
+
+impl<'a> Held<'a> {
+    /// The holder's seats in the app (none when they hold none).
+    fn accounts_of(&self, h: &Holder<'a>) -> impl Iterator<Item = AccountId> + '_ {
+        let start = self.0.partition_point(|(x, _)| x < h);
+        let end = self.0.partition_point(|(x, _)| x <= h);
+        self.0[start..end].iter().map(|(_, a)| *a)
+    }
+
+    /// True when the holder has a seat in the app.
+    fn holds(&self, h: &Holder<'a>) -> bool {
+        self.0.binary_search_by(|(x, _)| x.cmp(h)).is_ok()
+    }
+
+    /// Each holder once, in order.
+    fn holders(&self) -> impl Iterator<Item = &Holder<'a>> {
+        self.0.chunk_by(|x, y| x.0 == y.0).map(|run| &run[0].0)
+    }
+}
+
+type Holders<'a> = HashMap<AppId, Held<'a>>;
 
 /// One finding per category with two or more apps in use.
 pub fn run(s: &Snapshot) -> Vec<Computed> {
@@ -38,11 +62,14 @@ pub fn run(s: &Snapshot) -> Vec<Computed> {
             (None, Some(e)) => Holder::Email(e),
             (None, None) => continue,
         };
-        holders.entry(a.app_id).or_default().entry(who).or_default().push(a.id);
+        holders.entry(a.app_id).or_default().0.push((who, a.id));
+    }
+    for held in holders.values_mut() {
+        held.0.sort_unstable();
     }
     let mut out = Vec::new();
     for (category, mut apps) in by_category {
-        apps.retain(|a| holders.get(a).is_some_and(|h| !h.is_empty()));
+        apps.retain(|a| holders.get(a).is_some_and(|h| !h.0.is_empty()));
         if apps.len() < 2 {
             continue;
         }
@@ -59,20 +86,32 @@ fn seat_price(s: &Snapshot, app: AppId) -> Option<(f64, String)> {
         .min_by(|a, b| a.0.total_cmp(&b.0))
 }
 
+/// How many holders the apps have between them, and each holding seats in more than one of them
+/// with those apps (in `apps` order), in holder order, as the savings are summed in floating
+/// point. One pass over each app's holders: asking every app about every holder is quadratic.
+fn shared_holders<'h, 'a>(apps: &[AppId], holders: &'h Holders<'a>) -> (usize, Vec<(&'h Holder<'a>, Vec<AppId>)>) {
+    let mut apps_of: HashMap<&Holder, Vec<AppId>> = HashMap::new();
+    for a in apps {
+        for h in holders.get(a).into_iter().flat_map(Held::holders) {
+            apps_of.entry(h).or_default().push(*a);
+        }
+    }
+    let everyone = apps_of.len();
+    let mut several: Vec<_> = apps_of.into_iter().filter(|(_, theirs)| theirs.len() > 1).collect();
+    several.sort_unstable_by_key(|(h, _)| *h);
+    (everyone, several)
+}
+
 fn finding(s: &Snapshot, category: &str, apps: &[AppId], holders: &Holders) -> Computed {
-    let empty = BTreeMap::new();
+    let empty = Held::default();
     let held = |a: &AppId| holders.get(a).unwrap_or(&empty);
     let prices: HashMap<AppId, Option<(f64, String)>> = apps.iter().map(|a| (*a, seat_price(s, *a))).collect();
     let currencies: BTreeSet<&str> = prices.values().flatten().map(|(_, c)| c.as_str()).collect();
-    let everyone: BTreeSet<&Holder> = apps.iter().flat_map(|a| held(a).keys()).collect();
+    let (everyone, several) = shared_holders(apps, holders);
     // Which seat survives a consolidation is a choice; with a price unknown, so is the saving.
     let priced = prices.values().all(Option::is_some);
     let (mut redundant_seats, mut redundant_accounts, mut monthly) = (0i64, Vec::new(), 0f64);
-    for person in &everyone {
-        let theirs: Vec<AppId> = apps.iter().copied().filter(|a| held(a).contains_key(*person)).collect();
-        if theirs.len() < 2 {
-            continue;
-        }
+    for (person, theirs) in several {
         // Keep the seat in the dearest app they use; the others are redundant.
         let mut by_price = theirs.clone();
         by_price.sort_by(|a, b| {
@@ -81,7 +120,7 @@ fn finding(s: &Snapshot, category: &str, apps: &[AppId], holders: &Holders) -> C
         });
         for app in &by_price[1..] {
             redundant_seats += 1;
-            redundant_accounts.extend(held(app)[*person].iter().copied());
+            redundant_accounts.extend(held(app).accounts_of(person));
             if let Some((p, _)) = &prices[app] {
                 monthly += p;
             }
@@ -104,13 +143,13 @@ fn finding(s: &Snapshot, category: &str, apps: &[AppId], holders: &Holders) -> C
         "{} {category} apps are in use ({}): {redundant_seats} of {} people hold seats in more than one{cost}",
         apps.len(),
         names.join(", "),
-        everyone.len()
+        everyone
     );
     let mut pairs = Vec::new();
     for (i, a) in apps.iter().enumerate() {
         for b in &apps[i + 1..] {
-            let both = held(a).keys().filter(|p| held(b).contains_key(*p)).count();
-            let smaller = held(a).len().min(held(b).len()).max(1);
+            let both = held(a).holders().filter(|p| held(b).holds(p)).count();
+            let smaller = held(a).holders().count().min(held(b).holders().count()).max(1);
             pairs.push(serde_json::json!({"apps": [a, b], "people_in_both": both,
                 "share_of_smaller_app": (both as f64 / smaller as f64 * 100.0).round() / 100.0}));
         }
@@ -118,9 +157,9 @@ fn finding(s: &Snapshot, category: &str, apps: &[AppId], holders: &Holders) -> C
     let evidence = serde_json::json!({
         "category": category,
         "apps": apps.iter().map(|a| {
-            let seats = held(a).values().map(Vec::len).sum::<usize>();
+            let seats = held(a).0.len();
             let yearly = prices[a].as_ref().map(|(p, c)| fmt_money((p * 12.0 * seats as f64).round() as i64, c));
-            serde_json::json!({"id": a, "name": s.label(*a, None), "seats": seats, "people": held(a).len(), "yearly_cost": yearly})
+            serde_json::json!({"id": a, "name": s.label(*a, None), "seats": seats, "people": held(a).holders().count(), "yearly_cost": yearly})
         }).collect::<Vec<_>>(),
         "pairs": pairs,
     });
