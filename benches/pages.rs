@@ -150,7 +150,7 @@ async fn run(label: &str, db: Db, n_accounts: i64, rounds: usize) -> anyhow::Res
 }
 
 /// Routes slower than this one request at a time are not put under load.
-const TOO_SLOW_TO_LOAD_MS: f64 = 500.0;
+const TOO_SLOW_TO_LOAD_MS: f64 = 100.0;
 
 /// The API's list routes (the largest app's seats for accounts), with `/healthz` first.
 fn api_routes(largest_app: i64) -> Vec<String> {
