@@ -4,6 +4,7 @@
 //! (open → acknowledged → resolved | dismissed | snoozed).
 
 pub mod exclusions;
+pub mod listing;
 pub mod money;
 pub mod rules;
 pub mod snapshot;
