@@ -14,6 +14,7 @@ pub fn tests() -> Vec<Test> {
         needs_postgres!(both_backends_have_the_same_tables_columns_and_indexes),
         per_backend!(migrations_revert_and_reapply),
         per_backend!(concurrent_writes_all_succeed),
+        per_backend!(a_remembered_figure_is_read_again_after_any_write_to_the_seats),
     ]
 }
 
@@ -130,4 +131,50 @@ async fn concurrent_writes_all_succeed(backend: TestBackend) {
     }
     let list = app.get(&format!("/api/v1/accounts?app_id={app_id}&limit=500")).await.expect(200);
     assert_eq!(list["items"].as_array().unwrap().len(), 24);
+}
+
+/// Counts the seats through `remember`, saying whether it had to read them.
+fn remembered_count(conn: &mut Conn) -> (i64, bool) {
+    use stackward::db::schema::accounts;
+    let mut read = false;
+    let n = stackward::db::remember(conn, stackward::db::Stamped::Accounts, "storage test: seats".into(), |c| {
+        read = true;
+        accounts::table.count().get_result::<i64>(c)
+    })
+    .unwrap();
+    (n, read)
+}
+
+/// Figures over the seats are remembered under the seat table's change stamp: an insert, an
+/// update or a delete from any connection makes the next reader count again, a rolled-back
+/// write leaves the committed figure standing, and an unchanged table is not read twice.
+async fn a_remembered_figure_is_read_again_after_any_write_to_the_seats(backend: TestBackend) {
+    use stackward::db::schema::accounts;
+    let app = TestApp::new(backend).await;
+    let app_id = app.app("Slack").await;
+    let add = |i: usize| app.post("/api/v1/accounts", json!({"app_id": app_id, "email": format!("u{i}@example.com")}));
+    add(0).await.expect(201);
+    let mut conn = app.db.db.get().unwrap();
+    assert_eq!(remembered_count(&mut conn), (1, true));
+    assert_eq!(remembered_count(&mut conn), (1, false), "unchanged: remembered");
+
+    add(1).await.expect(201);
+    assert_eq!(remembered_count(&mut conn), (2, true), "an insert through another connection");
+    assert_eq!(remembered_count(&mut conn), (2, false));
+
+    diesel::update(accounts::table).set(accounts::name.eq("Someone")).execute(&mut *conn).unwrap();
+    assert_eq!(remembered_count(&mut conn), (2, true), "an update");
+
+    let rolled_back = conn.transaction::<(), diesel::result::Error, _>(|c| {
+        diesel::delete(accounts::table).execute(c)?;
+        assert_eq!(remembered_count(c), (0, true), "the transaction's own view");
+        Err(diesel::result::Error::RollbackTransaction)
+    });
+    assert!(rolled_back.is_err());
+    assert_eq!(remembered_count(&mut conn), (2, false), "a rolled-back delete changes nothing");
+
+    let one: i64 =
+        accounts::table.select(diesel::dsl::min(accounts::id)).first::<Option<i64>>(&mut *conn).unwrap().unwrap();
+    diesel::delete(accounts::table.find(one)).execute(&mut *conn).unwrap();
+    assert_eq!(remembered_count(&mut conn), (1, true), "a delete");
 }

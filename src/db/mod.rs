@@ -2,10 +2,12 @@
 //! diesel off the async executor, and the embedded migrations. Reads `database_url` and
 //! `db_pool_size` from the settings.
 
+mod bulk;
 mod conn;
 mod id;
 mod ids;
 mod json_text;
+mod memo;
 mod migrate;
 mod page;
 pub mod schema;
@@ -13,9 +15,11 @@ mod stats;
 mod text_enum;
 mod tx;
 
+pub use bulk::{move_activity_forward, Activity};
 pub use conn::{Backend, Conn, DatabaseUrl, Manager, UrlError};
 pub use ids::ConnectionId;
 pub use json_text::JsonText;
+pub use memo::{remember, stamp, Stamped};
 pub use migrate::{revert_all, MigrationReport};
 pub use page::Page;
 pub use stats::{refresh_statistics, Table};

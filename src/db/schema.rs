@@ -595,3 +595,10 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(signin_links -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(users, user_roles, sessions, signin_links);
+
+diesel::table! {
+    change_stamps (name) {
+        name -> Text,
+        stamp -> BigInt,
+    }
+}

@@ -1,5 +1,5 @@
-//! Planner statistics and the statements the connection enum cannot express, the one place
-//! where the two SQL dialects are told apart.
+//! Planner statistics and the statements the connection enum cannot express: with `bulk.rs`
+//! (set-based seat writes), the only place where the two SQL dialects are told apart.
 
 use super::Conn;
 use diesel::connection::SimpleConnection;

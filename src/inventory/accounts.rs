@@ -9,7 +9,7 @@ use super::validate::{self, Invalid};
 use crate::audit::{self, Actor};
 use crate::db::schema::accounts;
 use crate::db::ConnectionId;
-use crate::db::{Conn, Page};
+use crate::db::{Conn, Page, Stamped};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -328,12 +328,15 @@ pub fn find_by_external_id(conn: &mut Conn, app_id: AppId, external_id: &str) ->
 
 /// Active seats per app.
 pub fn active_count_by_app(conn: &mut Conn) -> QueryResult<std::collections::HashMap<AppId, i64>> {
-    let rows: Vec<(AppId, i64)> = accounts::table
-        .filter(accounts::status.eq(AccountStatus::Active))
-        .group_by(accounts::app_id)
-        .select((accounts::app_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
+    // Read over every seat: remembered until a seat changes.
+    crate::db::remember(conn, Stamped::Accounts, "active seats by app".into(), |conn| {
+        let rows: Vec<(AppId, i64)> = accounts::table
+            .filter(accounts::status.eq(AccountStatus::Active))
+            .group_by(accounts::app_id)
+            .select((accounts::app_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        Ok(rows.into_iter().collect())
+    })
 }
 
 /// Active seats per paying subscription (None: seats linked to no subscription).
@@ -452,8 +455,11 @@ pub struct SeatCounts {
 
 /// Held and active seats of `app`.
 pub fn seat_counts(conn: &mut Conn, app: AppId) -> QueryResult<SeatCounts> {
-    let held = accounts::table.filter(accounts::app_id.eq(app)).filter(accounts::removed_at.is_null());
-    let assigned = held.count().get_result(conn)?;
-    let active = held.filter(accounts::status.eq(AccountStatus::Active)).count().get_result(conn)?;
-    Ok(SeatCounts { assigned, active })
+    // The largest apps hold hundreds of thousands of seats: remembered until a seat changes.
+    crate::db::remember(conn, Stamped::Accounts, format!("seat counts {app}"), |conn| {
+        let held = accounts::table.filter(accounts::app_id.eq(app)).filter(accounts::removed_at.is_null());
+        let assigned = held.count().get_result(conn)?;
+        let active = held.filter(accounts::status.eq(AccountStatus::Active)).count().get_result(conn)?;
+        Ok(SeatCounts { assigned, active })
+    })
 }

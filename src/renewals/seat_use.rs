@@ -3,7 +3,7 @@
 //! and those whose activity is unknown (their source reports none; counted as in use).
 
 use crate::db::schema::{accounts, apps};
-use crate::db::Conn;
+use crate::db::{remember, Conn, Stamped};
 use crate::inventory::{AccountStatus, AppId, Subscription, SubscriptionId};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -81,9 +81,13 @@ pub fn by_subscription(
         per_app.entry(s.app_id).or_default().push(s.id);
     }
     let mut out: HashMap<SubscriptionId, SeatUse> = HashMap::new();
-    for ((idle_days, fed), apps_in_group) in groups {
+    for ((idle_days, fed), mut apps_in_group) in groups {
         let cutoff = (today - chrono::Duration::days(idle_days)).and_hms_opt(0, 0, 0).unwrap_or_default();
-        for counted in count_seats(conn, &apps_in_group, fed, cutoff)? {
+        apps_in_group.sort();
+        // Read over every seat: remembered until a seat changes (or the day, with the cutoff).
+        let key = format!("seat use {fed} {cutoff} {apps_in_group:?}");
+        let counted = remember(conn, Stamped::Accounts, key, |c| count_seats(c, &apps_in_group, fed, cutoff))?;
+        for counted in counted {
             let sub = match per_app.get(&counted.app_id).map(Vec::as_slice) {
                 Some([only]) => *only,
                 _ => match counted.subscription_id {
@@ -105,7 +109,7 @@ pub fn by_subscription(
     Ok(out)
 }
 /// Active seats of one app and subscription link, counted by how their activity reads.
-#[derive(Debug, Queryable)]
+#[derive(Debug, Clone, Queryable)]
 struct Counted {
     app_id: AppId,
     subscription_id: Option<SubscriptionId>,

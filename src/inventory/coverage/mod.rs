@@ -10,7 +10,7 @@ pub use freshness::{schedule_interval, ConnectionHealth};
 
 use super::{sources, AccountStatus, AppId, SeatsSource, UsageSource};
 use crate::db::schema::{accounts, licence_pools};
-use crate::db::Conn;
+use crate::db::{Conn, Stamped};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -140,7 +140,7 @@ fn app_facts(conn: &mut Conn, apps: Option<&[AppId]>) -> QueryResult<HashMap<App
     type SeatRow = (AppId, Option<crate::db::ConnectionId>, bool, i64, Option<String>);
     // Boxed queries cannot group, so the filter is written out per case.
     macro_rules! seats {
-        ($q:expr) => {
+        ($conn:expr, $q:expr) => {
             $q.filter(accounts::status.ne(AccountStatus::Removed))
                 .group_by((accounts::app_id, accounts::connection_id, accounts::activity_tracked))
                 .select((
@@ -150,13 +150,17 @@ fn app_facts(conn: &mut Conn, apps: Option<&[AppId]>) -> QueryResult<HashMap<App
                     diesel::dsl::count_star(),
                     diesel::dsl::max(accounts::licence),
                 ))
-                .load(conn)?
+                .load($conn)?
         };
     }
-    let rows: Vec<SeatRow> = match apps {
-        Some(ids) => seats!(accounts::table.filter(accounts::app_id.eq_any(ids.to_vec()))),
-        None => seats!(accounts::table),
-    };
+    // Read over every seat: remembered until a seat changes.
+    let key = format!("coverage seats {apps:?}");
+    let rows: Vec<SeatRow> = crate::db::remember(conn, Stamped::Accounts, key, |conn| {
+        Ok(match apps {
+            Some(ids) => seats!(conn, accounts::table.filter(accounts::app_id.eq_any(ids.to_vec()))),
+            None => seats!(conn, accounts::table),
+        })
+    })?;
     let mut facts: HashMap<AppId, AppFacts> = HashMap::new();
     for (app, connection, tracked, n, licence) in rows {
         let f = facts.entry(app).or_default();

@@ -1,0 +1,3 @@
+DROP TRIGGER accounts_stamp ON accounts;
+DROP FUNCTION change_stamp_bump();
+DROP TABLE change_stamps;
