@@ -258,6 +258,33 @@ async fn a_usage_push_moves_activity_only_forward_and_lists_unknowns(backend: Te
     assert_eq!(last_active(&app, &tool)[2], (Some("new@example.com".into()), Some(t2.into())));
     let c = app.get(&format!("/api/v1/apps/{tool}")).await.expect(200)["coverage"].clone();
     assert_eq!(c["usage"], "push", "{c}");
+
+    // Premium use comes with the event that moves activity; an event that does not say keeps it.
+    let premium = |app: &TestApp| -> Vec<Option<bool>> {
+        let mut conn = app.db.db.get().unwrap();
+        let id: i64 = tool.parse().unwrap();
+        accounts::table
+            .filter(accounts::app_id.eq(id))
+            .order(accounts::id.asc())
+            .select(accounts::premium_used)
+            .load(&mut *conn)
+            .unwrap()
+    };
+    assert_eq!(premium(&app), [None, Some(true), None]);
+    let later = json!({"app_id": tool, "events": [{"external_id": "u-2", "last_active_at": t3}]});
+    assert_eq!(app.post("/api/v1/usage", later).await.expect(200)["updated"], 1);
+    assert_eq!(premium(&app), [None, Some(true), None], "an event without premium_used keeps it");
+
+    // More seats than one statement moves: every one of them moves, once.
+    let many = |t: &str| -> Vec<Value> {
+        (0..5_001).map(|i| json!({"email": format!("bulk{i}@example.com"), "last_active_at": t})).collect()
+    };
+    let r = app.post("/api/v1/usage", json!({"app_id": tool, "create_seats": true, "events": many(t1)})).await;
+    assert_eq!(r.expect(200)["created"], 5_001);
+    let r = app.post("/api/v1/usage", json!({"app_id": tool, "events": many(t2)})).await.expect(200);
+    assert_eq!((r["matched"].as_i64(), r["updated"].as_i64()), (Some(5_001), Some(5_001)), "{r}");
+    let moved = last_active(&app, &tool).iter().filter(|(_, t)| t.as_deref() == Some(t2)).count();
+    assert_eq!(moved, 5_001 + 1, "the bulk seats and new@example.com");
 }
 
 async fn bad_pushes_are_refused_naming_the_field_and_write_nothing(backend: TestBackend) {

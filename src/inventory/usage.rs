@@ -10,7 +10,7 @@ use super::validate::Invalid;
 use super::{Account, AccountStatus};
 use crate::audit::{self, Actor};
 use crate::db::schema::{accounts, people};
-use crate::db::Conn;
+use crate::db::{Activity, Conn};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,9 @@ use std::collections::HashMap;
 
 /// Most events one push may carry.
 pub const MAX_EVENTS: usize = 10_000;
+
+/// Seats moved forward per statement (PostgreSQL binds them as three arrays).
+const BATCH: usize = 5_000;
 
 /// A push of usage events for one app.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -206,29 +209,24 @@ fn plan(push: &UsagePush, keys: &[Key], seats: &[Account], report: &mut UsageRep
     plan
 }
 
-/// Moves seats' last activity forward (never back); returns how many moved.
+/// Moves seats' last activity forward (never back), in one set-based write; returns how many moved.
 fn move_forward(
     conn: &mut Conn,
     seats: &[Account],
     latest: HashMap<usize, Seen>,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let mut updated = 0;
-    for (i, (t, premium)) in latest {
-        let a = &seats[i];
-        if a.last_active_at.is_some_and(|old| old >= t) {
-            continue;
-        }
-        let premium = premium.or(a.premium_used);
-        // The guard repeats the check in SQL, so a concurrent newer push is never overwritten.
-        let n = diesel::update(
-            accounts::table.find(a.id).filter(accounts::last_active_at.is_null().or(accounts::last_active_at.lt(t))),
-        )
-        .set((accounts::last_active_at.eq(Some(t)), accounts::premium_used.eq(premium), accounts::updated_at.eq(now)))
-        .execute(conn)?;
-        updated += n;
+    let mut newer: Vec<Activity> = latest
+        .into_iter()
+        .filter(|(i, (t, _))| seats[*i].last_active_at.is_none_or(|old| old < *t))
+        .map(|(i, (at, premium_used))| Activity { id: seats[i].id.0, at, premium_used })
+        .collect();
+    newer.sort_by_key(|a| a.id);
+    let mut moved = 0;
+    for batch in newer.chunks(BATCH) {
+        moved += crate::db::move_activity_forward(conn, batch, now)?;
     }
-    Ok(updated)
+    Ok(moved)
 }
 
 /// Creates the seats of `app` that events named by an unknown email; returns how many.
