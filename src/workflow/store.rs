@@ -16,6 +16,8 @@ pub struct RequestFilter {
     pub kind: Option<RequestKind>,
     /// Only made by this email.
     pub requester: Option<String>,
+    /// Only about this app.
+    pub app_id: Option<crate::inventory::AppId>,
     /// Only with an id above this (keyset paging).
     pub after: i64,
 }
@@ -53,6 +55,9 @@ pub fn list(conn: &mut Conn, filter: &RequestFilter) -> Result<Vec<Request>> {
     }
     if let Some(e) = &filter.requester {
         q = q.filter(requests::requester_email.eq(e.to_lowercase()));
+    }
+    if let Some(a) = filter.app_id {
+        q = q.filter(requests::app_id.eq(a));
     }
     Ok(q.order(requests::id.asc()).select(Request::as_select()).load(conn)?)
 }

@@ -94,7 +94,7 @@ pub async fn list(ctx: web::Data<Context>, auth: Auth, q: Query<RequestQuery>) -
         Some(_) => return Err(ApiError::invalid("waiting_for", "the only value is `me`")),
     };
     let query = ListQuery {
-        filter: RequestFilter { status: q.status, kind: q.kind, requester: None, after: page.after },
+        filter: RequestFilter { status: q.status, kind: q.kind, requester: None, after: page.after, app_id: None },
         waiting_for_me,
         mine: q.mine.unwrap_or(false),
         limit: page.limit,

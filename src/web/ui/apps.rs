@@ -120,9 +120,8 @@ pub async fn show(
             let (holders, next) = accounts::list(c, &holders_filter, page)?;
             let to_act_on = FindingFilter { app_id: Some(id), to_act_on: true, ..Default::default() };
             let (open, _) = findings::list_page(c, &to_act_on, Page::first(50))?;
-            let q = ListQuery { limit: 1000, ..Default::default() };
-            let requests: Vec<_> =
-                workflow::list(c, &who, &q)?.0.into_iter().filter(|r| r.app_id == Some(id)).take(50).collect();
+            let filter = workflow::RequestFilter { app_id: Some(id), ..Default::default() };
+            let requests = workflow::list(c, &who, &ListQuery { filter, limit: 50, ..Default::default() })?.0;
             let conn_ids: BTreeSet<_> = holders.iter().filter_map(|a| a.connection_id).collect();
             let mut conns = Vec::new();
             for cid in conn_ids {

@@ -40,7 +40,7 @@ pub async fn list(ctx: web::Data<Context>, viewer: Viewer, req: HttpRequest) -> 
     let q: RequestsQuery = forms::query(&req)?;
     let page = forms::page(q.cursor.as_deref(), PER_PAGE)?;
     let query = ListQuery {
-        filter: RequestFilter { status: q.status, kind: q.kind, requester: None, after: page.after },
+        filter: RequestFilter { status: q.status, kind: q.kind, requester: None, after: page.after, app_id: None },
         waiting_for_me: q.waiting_for.as_deref() == Some("me"),
         mine: q.mine.unwrap_or(false),
         limit: page.limit,
