@@ -16,12 +16,15 @@ use std::sync::{Arc, LazyLock, Mutex};
 pub enum Stamped {
     /// Seats.
     Accounts,
+    /// Findings.
+    Findings,
 }
 
 impl Stamped {
     fn name(self) -> &'static str {
         match self {
             Stamped::Accounts => "accounts",
+            Stamped::Findings => "findings",
         }
     }
 }

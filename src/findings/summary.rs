@@ -5,11 +5,12 @@
 use super::store::FindingStatus;
 use crate::catalog::Catalog;
 use crate::db::schema::findings;
-use crate::db::Conn;
+use crate::db::{remember, Conn, Stamped};
 use crate::inventory::{App, AppId};
 use diesel::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 /// Savings of findings still to act on, in one currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -88,31 +89,61 @@ pub struct Counted {
     pub counted_elsewhere: bool,
 }
 
-/// Sums what acting on the open and acknowledged findings would save.
-pub fn totals(rows: &[Counted], apps: &HashMap<AppId, AppLabel>) -> Totals {
+/// The findings to act on of one app and currency, summed: what every total is made of.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Group {
+    /// Per month, minor units (128-bit sum).
+    monthly: i128,
+    /// Per year, minor units (128-bit sum).
+    annual: i128,
+    /// Findings.
+    findings: usize,
+    /// Of those, with unknown savings (no price) that no other finding counts.
+    unknown: usize,
+    /// Of those, whose savings another finding already counts.
+    counted_elsewhere: usize,
+}
+
+/// Findings to act on, summed per app and currency.
+pub type Groups = BTreeMap<(Option<AppId>, Option<String>), Group>;
+
+/// Sums findings per app and currency.
+fn group(rows: &[Counted]) -> Groups {
+    let mut out = Groups::new();
+    for f in rows {
+        let g = out.entry((f.app_id, f.currency.clone())).or_default();
+        g.findings += 1;
+        g.counted_elsewhere += usize::from(f.counted_elsewhere);
+        match (f.monthly_savings_cents, f.annual_savings_cents) {
+            (Some(m), Some(a)) => {
+                g.monthly += i128::from(m);
+                g.annual += i128::from(a);
+            }
+            // A finding that points at another for its money is not "unknown".
+            _ if f.counted_elsewhere => {}
+            _ => g.unknown += 1,
+        }
+    }
+    out
+}
+
+/// Sums what acting on the findings of `groups` would save.
+pub fn totals(groups: &Groups, apps: &HashMap<AppId, AppLabel>) -> Totals {
     // None sorts first in a BTreeMap; keys are reordered below so priced groups come first.
     type Acc = BTreeMap<(String, Option<String>), (i128, i128, usize, usize)>;
     let (mut overall, mut by_app, mut by_category): (Acc, Acc, Acc) = Default::default();
     let mut deduped = 0;
-    for f in rows {
-        let counted_elsewhere = f.counted_elsewhere;
-        deduped += usize::from(counted_elsewhere);
-        let currency = f.currency.clone();
-        let app = f.app_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
-        let category = f.app_id.and_then(|a| apps.get(&a)).and_then(|a| a.category.clone());
+    for ((app_id, currency), g) in groups {
+        deduped += g.counted_elsewhere;
+        let app = app_id.map(|a| a.to_string()).unwrap_or_else(|| "-".into());
+        let category = app_id.and_then(|a| apps.get(&a)).and_then(|a| a.category.clone());
         let category = category.unwrap_or_else(|| "uncategorised".into());
         for (acc, key) in [(&mut overall, "overall".to_string()), (&mut by_app, app), (&mut by_category, category)] {
             let e = acc.entry((key, currency.clone())).or_default();
-            e.2 += 1;
-            match (f.monthly_savings_cents, f.annual_savings_cents) {
-                (Some(m), Some(a)) => {
-                    e.0 += i128::from(m);
-                    e.1 += i128::from(a);
-                }
-                // A finding that points at another for its money is not "unknown".
-                _ if counted_elsewhere => {}
-                _ => e.3 += 1,
-            }
+            e.0 += g.monthly;
+            e.1 += g.annual;
+            e.2 += g.findings;
+            e.3 += g.unknown;
         }
     }
     let name_of = |key: &str| key.parse().ok().and_then(|id| apps.get(&AppId(id))).map(|a| a.name.clone());
@@ -158,24 +189,28 @@ pub fn app_labels(conn: &mut Conn, catalog: Option<&Catalog>) -> QueryResult<Has
         .collect())
 }
 
-/// The money columns of every open and acknowledged finding.
-fn to_act_on(conn: &mut Conn) -> QueryResult<Vec<Counted>> {
-    findings::table
-        .filter(findings::status.eq_any([FindingStatus::Open, FindingStatus::Acknowledged]))
-        .select(Counted::as_select())
-        .load(conn)
+/// Every open and acknowledged finding summed per app and currency, from the money columns'
+/// covering index; remembered until a finding changes.
+fn to_act_on(conn: &mut Conn) -> QueryResult<Arc<Groups>> {
+    remember(conn, Stamped::Findings, "findings to act on by app and currency".into(), |c| {
+        let rows: Vec<Counted> = findings::table
+            .filter(findings::status.eq_any([FindingStatus::Open, FindingStatus::Acknowledged]))
+            .select(Counted::as_select())
+            .load(c)?;
+        Ok(Arc::new(group(&rows)))
+    })
 }
 
 /// The overall totals alone, one per currency (the dashboard's "waste found").
 pub fn overall(conn: &mut Conn) -> QueryResult<Vec<Total>> {
-    Ok(totals(&to_act_on(conn)?, &HashMap::new()).overall)
+    Ok(totals(&*to_act_on(conn)?, &HashMap::new()).overall)
 }
 
 /// Totals of every open and acknowledged finding, with app names and categories.
 pub fn summary(conn: &mut Conn, catalog: Option<&Catalog>) -> QueryResult<Totals> {
-    let rows = to_act_on(conn)?;
+    let groups = to_act_on(conn)?;
     let apps = app_labels(conn, catalog)?;
-    let mut t = totals(&rows, &apps);
+    let mut t = totals(&groups, &apps);
     t.usage_coverage = usage_coverage(conn)?;
     Ok(t)
 }
