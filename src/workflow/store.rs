@@ -6,6 +6,7 @@ use crate::db::schema::{approval_steps, request_events, requests};
 use crate::db::{Conn, JsonText};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use std::collections::HashMap;
 
 /// Which requests to list (visibility is applied by the caller).
 #[derive(Debug, Default, Clone)]
@@ -70,6 +71,24 @@ pub fn steps(conn: &mut Conn, id: RequestId, round: i32) -> Result<Vec<Step>> {
         .order(approval_steps::position.asc())
         .select(Step::as_select())
         .load(conn)?)
+}
+
+/// The steps of each request's current round, in order, read in a few statements for a whole list.
+pub fn current_steps(conn: &mut Conn, requests: &[Request]) -> Result<HashMap<RequestId, Vec<Step>>> {
+    let round_of: HashMap<RequestId, i32> = requests.iter().map(|r| (r.id, r.round)).collect();
+    let ids: Vec<RequestId> = requests.iter().map(|r| r.id).collect();
+    let mut out: HashMap<RequestId, Vec<Step>> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        let rows: Vec<Step> = approval_steps::table
+            .filter(approval_steps::request_id.eq_any(chunk))
+            .order((approval_steps::request_id.asc(), approval_steps::round.asc(), approval_steps::position.asc()))
+            .select(Step::as_select())
+            .load(conn)?;
+        for s in rows.into_iter().filter(|s| round_of.get(&s.request_id) == Some(&s.round)) {
+            out.entry(s.request_id).or_default().push(s);
+        }
+    }
+    Ok(out)
 }
 
 /// Inserts the steps of a round.

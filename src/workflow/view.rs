@@ -208,9 +208,19 @@ pub fn list(conn: &mut Conn, who: &Decider, q: &ListQuery) -> Result<(Vec<Reques
         let Some(me) = &who.email else { return Ok((Vec::new(), None)) };
         filter.requester = Some(me.clone());
     }
+    if q.waiting_for_me {
+        // Only a pending request waits for anyone: the others need not be read.
+        match filter.status {
+            None => filter.status = Some(super::model::RequestStatus::Pending),
+            Some(s) if s != super::model::RequestStatus::Pending => return Ok((Vec::new(), None)),
+            Some(_) => {}
+        }
+    }
+    let requests = store::list(conn, &filter)?;
+    let mut steps_of = store::current_steps(conn, &requests)?;
     let mut out = Vec::new();
-    for r in store::list(conn, &filter)? {
-        let steps = store::steps(conn, r.id, r.round)?;
+    for r in requests {
+        let steps = steps_of.remove(&r.id).unwrap_or_default();
         if !may_read(who, &r, &steps) || q.waiting_for_me && !waits_for(who, &r, &steps) {
             continue;
         }
