@@ -230,32 +230,42 @@ pub fn refresh(conn: &mut Conn, computed: Vec<Computed>, today: NaiveDate) -> Qu
             by_fp.insert(std::mem::take(&mut known.fingerprint), known);
         }
         let mut report = RefreshReport::default();
+        let mut new: Vec<(Computed, Stored)> = Vec::new();
         for c in computed {
             let st = Stored::of(&c)?;
             match by_fp.remove(&c.fingerprint) {
                 None => {
-                    insert(conn, &c, &st, now)?;
-                    report.opened += 1;
+                    new.push((c, st));
+                    if new.len() == BATCH {
+                        report.opened += insert(conn, &std::mem::take(&mut new), now)?;
+                    }
                 }
                 Some(old) => update_found(conn, &c, &st, old, today, now, &mut report)?,
             }
         }
+        report.opened += insert(conn, &new, now)?;
         // Whatever was not found again has lost its cause.
-        for old in by_fp.into_values() {
-            if matches!(old.status, FindingStatus::Open | FindingStatus::Acknowledged | FindingStatus::Snoozed) {
-                diesel::update(findings::table.find(old.id))
-                    .set((
-                        findings::status.eq(FindingStatus::Resolved),
-                        findings::resolved_at.eq(Some(now)),
-                        findings::updated_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                report.resolved += 1;
-            }
+        let lost: Vec<FindingId> = by_fp
+            .into_values()
+            .filter(|old| matches!(old.status, FindingStatus::Open | FindingStatus::Acknowledged | FindingStatus::Snoozed))
+            .map(|old| old.id)
+            .collect();
+        for chunk in lost.chunks(BATCH) {
+            report.resolved += diesel::update(findings::table.filter(findings::id.eq_any(chunk)))
+                .set((
+                    findings::status.eq(FindingStatus::Resolved),
+                    findings::resolved_at.eq(Some(now)),
+                    findings::updated_at.eq(now),
+                ))
+                .execute(conn)?;
         }
         Ok(report)
     })
 }
+
+/// New findings inserted, and lost ones resolved, per statement: 500 rows of 19 columns stay
+/// under both backends' limits on bound values.
+const BATCH: usize = 500;
 
 /// The columns a refresh writes of a finding it found, new or again: one list for both writes.
 #[derive(Insertable, AsChangeset)]
@@ -296,19 +306,27 @@ impl<'a> FoundColumns<'a> {
     }
 }
 
-fn insert(conn: &mut Conn, c: &Computed, st: &Stored, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::insert_into(findings::table)
-        .values((
-            FoundColumns::of(c, st, now),
-            findings::fingerprint.eq(&c.fingerprint),
-            findings::kind.eq(c.kind),
-            findings::app_id.eq(c.app_id),
-            findings::subscription_id.eq(c.subscription_id),
-            findings::status.eq(FindingStatus::Open),
-            findings::first_seen_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
+/// Inserts new findings, open, in one statement; returns how many.
+fn insert(conn: &mut Conn, new: &[(Computed, Stored)], now: NaiveDateTime) -> QueryResult<usize> {
+    if new.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<_> = new
+        .iter()
+        .map(|(c, st)| {
+            (
+                FoundColumns::of(c, st, now),
+                findings::fingerprint.eq(&c.fingerprint),
+                findings::kind.eq(c.kind),
+                findings::app_id.eq(c.app_id),
+                findings::subscription_id.eq(c.subscription_id),
+                findings::status.eq(FindingStatus::Open),
+                findings::first_seen_at.eq(now),
+            )
+        })
+        .collect();
+    // The connection enum has no multi-row insert; each backend has one.
+    crate::on_backend!(conn, |c| diesel::insert_into(findings::table).values(&rows).execute(c))
 }
 
 /// A finding found again: its status moves (a resolved one reopens, a dismissed one when its
