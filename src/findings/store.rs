@@ -247,7 +247,9 @@ pub fn refresh(conn: &mut Conn, computed: Vec<Computed>, today: NaiveDate) -> Qu
         // Whatever was not found again has lost its cause.
         let lost: Vec<FindingId> = by_fp
             .into_values()
-            .filter(|old| matches!(old.status, FindingStatus::Open | FindingStatus::Acknowledged | FindingStatus::Snoozed))
+            .filter(|old| {
+                matches!(old.status, FindingStatus::Open | FindingStatus::Acknowledged | FindingStatus::Snoozed)
+            })
             .map(|old| old.id)
             .collect();
         for chunk in lost.chunks(BATCH) {
