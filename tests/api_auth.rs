@@ -249,11 +249,31 @@ async fn an_employee_reads_only_their_own_person_and_accounts(backend: TestBacke
     let accounts = app.call(emp, Method::GET, "/api/v1/accounts", None).await.expect(200);
     let ids: Vec<_> = accounts["items"].as_array().unwrap().iter().map(|a| a["id"].clone()).collect();
     assert_eq!(ids, vec![mine["id"].clone()]);
+    // A seat under another address that is matched to the person is theirs too, in id order.
+    let zoom = app.app("Zoom").await;
+    let alias =
+        app.post("/api/v1/accounts", json!({"app_id": zoom, "email": "erin.alias@example.com"})).await.expect(201);
+    {
+        use diesel::prelude::*;
+        use stackward::db::schema::accounts;
+        let id = |v: &serde_json::Value| v["id"].as_str().unwrap().parse::<i64>().unwrap();
+        let mut conn = app.db.db.get().unwrap();
+        diesel::update(accounts::table.find(id(&alias)))
+            .set(accounts::person_id.eq(Some(id(&me))))
+            .execute(&mut *conn)
+            .unwrap();
+    }
+    let accounts = app.call(emp, Method::GET, "/api/v1/accounts?limit=1", None).await.expect(200);
+    assert_eq!(accounts["items"][0]["id"], mine["id"]);
+    let next = accounts["next_cursor"].as_str().expect("a second page").to_string();
+    let page2 = app.call(emp, Method::GET, &format!("/api/v1/accounts?limit=1&cursor={next}"), None).await.expect(200);
+    let ids: Vec<_> = page2["items"].as_array().unwrap().iter().map(|a| a["id"].clone()).collect();
+    assert_eq!(ids, vec![alias["id"].clone()]);
     app.call(emp, Method::GET, &path("/api/v1/accounts", &mine), None).await.expect(200);
     app.call(emp, Method::GET, &path("/api/v1/accounts", &theirs), None).await.expect_error(403, "forbidden", None);
     // Another role reads everyone.
     let all = app.call(Some(Approver), Method::GET, "/api/v1/accounts", None).await.expect(200);
-    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    assert_eq!(all["items"].as_array().unwrap().len(), 3);
 }
 
 async fn tokens_are_shown_once_stored_hashed_and_revocable(backend: TestBackend) {

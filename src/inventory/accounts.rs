@@ -386,10 +386,19 @@ pub fn list(conn: &mut Conn, filter: &AccountFilter, page: Page) -> Result<(Vec<
     if let Some(owner) = &filter.belonging_to {
         let owner = owner.trim().to_lowercase();
         let person = people::find_by_email(conn, &owner)?.map(|p| p.id);
-        q = match person {
-            Some(pid) => q.filter(accounts::email.eq(owner).or(accounts::person_id.eq(pid))),
-            None => q.filter(accounts::email.eq(owner)),
-        };
+        // The seats are found through the email and person indexes first: asked for `email OR
+        // person` in id order with a page limit, PostgreSQL walks every seat in id order instead
+        // (176 ms at 1M seats for the dashboard's "my tools"). One person holds few seats.
+        let mut ids: Vec<AccountId> =
+            accounts::table.filter(accounts::email.eq(&owner)).select(accounts::id).load(conn)?;
+        if let Some(pid) = person {
+            ids.extend(
+                accounts::table.filter(accounts::person_id.eq(pid)).select(accounts::id).load::<AccountId>(conn)?,
+            );
+        }
+        ids.sort();
+        ids.dedup();
+        q = q.filter(accounts::id.eq_any(ids));
     }
     let rows = q.order(accounts::id.asc()).limit(page.fetch()).select(Account::as_select()).load(conn)?;
     Ok(page.finish(rows, |a| a.id.0))
