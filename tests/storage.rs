@@ -15,6 +15,7 @@ pub fn tests() -> Vec<Test> {
         per_backend!(migrations_revert_and_reapply),
         per_backend!(concurrent_writes_all_succeed),
         per_backend!(a_remembered_figure_is_read_again_after_any_write_to_the_seats),
+        per_backend!(a_figure_wanted_by_many_at_once_is_computed_once),
     ]
 }
 
@@ -177,4 +178,36 @@ async fn a_remembered_figure_is_read_again_after_any_write_to_the_seats(backend:
         accounts::table.select(diesel::dsl::min(accounts::id)).first::<Option<i64>>(&mut *conn).unwrap().unwrap();
     diesel::delete(accounts::table.find(one)).execute(&mut *conn).unwrap();
     assert_eq!(remembered_count(&mut conn), (1, true), "a delete");
+}
+
+/// After a write, requests that all want the same figure wait for one of them to compute it.
+async fn a_figure_wanted_by_many_at_once_is_computed_once(backend: TestBackend) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let app = TestApp::new(backend).await;
+    let app_id = app.app("Slack").await;
+    app.post("/api/v1/accounts", json!({"app_id": app_id, "email": "u@example.com"})).await.expect(201);
+    let computed = Arc::new(AtomicUsize::new(0));
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (db, computed) = (app.db.db.clone(), computed.clone());
+            std::thread::spawn(move || {
+                let mut conn = db.get().unwrap();
+                stackward::db::remember(
+                    &mut conn,
+                    stackward::db::Stamped::Accounts,
+                    "storage test: slow".into(),
+                    |_| {
+                        computed.fetch_add(1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                        Ok(42i64)
+                    },
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    let got: Vec<i64> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+    assert_eq!(got, [42; 4]);
+    assert_eq!(computed.load(Ordering::SeqCst), 1, "one computation for four readers");
 }

@@ -37,6 +37,9 @@ type Key = (Stamped, i64, String);
 type Remembered = HashMap<Key, Arc<dyn Any + Send + Sync>>;
 
 static REMEMBERED: LazyLock<Mutex<Remembered>> = LazyLock::new(Default::default);
+/// A lock per figure being computed: after a write, the many requests that want the same figure
+/// wait for one of them to read it instead of all reading a million seats at once.
+static COMPUTING: LazyLock<Mutex<HashMap<Key, Arc<Mutex<()>>>>> = LazyLock::new(Default::default);
 
 /// The current stamp of `table`.
 pub fn stamp(conn: &mut Conn, table: Stamped) -> QueryResult<i64> {
@@ -44,8 +47,9 @@ pub fn stamp(conn: &mut Conn, table: Stamped) -> QueryResult<i64> {
 }
 
 /// `compute`'s result for `key` as of `table`'s current stamp: remembered from an earlier call
-/// under the same stamp, else computed now and remembered. `key` names the figure and every
-/// input besides the table (`compute` must read nothing else that can change unseen).
+/// under the same stamp, else computed now (once, however many ask at the same time) and
+/// remembered. `key` names the figure and every input besides the table (`compute` must read
+/// nothing else that can change unseen).
 pub fn remember<V, F>(conn: &mut Conn, table: Stamped, key: String, compute: F) -> QueryResult<V>
 where
     V: Clone + Send + Sync + 'static,
@@ -55,19 +59,32 @@ where
     // under the older stamp, which no later reader asks for; the other order could keep a
     // stale figure under the new stamp.
     let key = (table, stamp(conn, table)?, key);
-    if let Some(v) = lock().get(&key).and_then(|v| v.downcast_ref::<V>()) {
-        return Ok(v.clone());
+    if let Some(v) = recall::<V>(&key) {
+        return Ok(v);
     }
-    let v = compute(conn)?;
-    let mut kept = lock();
-    if kept.len() >= ROOM {
-        kept.clear();
+    let turn = Arc::clone(lock(&COMPUTING).entry(key.clone()).or_default());
+    let _turn = lock(&turn);
+    // Whoever held the turn before may have computed it.
+    if let Some(v) = recall::<V>(&key) {
+        return Ok(v);
     }
-    kept.insert(key, Arc::new(v.clone()));
-    Ok(v)
+    let computed = compute(conn);
+    if let Ok(v) = &computed {
+        let mut kept = lock(&REMEMBERED);
+        if kept.len() >= ROOM {
+            kept.clear();
+        }
+        kept.insert(key.clone(), Arc::new(v.clone()));
+    }
+    lock(&COMPUTING).remove(&key);
+    computed
 }
 
-fn lock() -> std::sync::MutexGuard<'static, Remembered> {
+fn recall<V: Clone + 'static>(key: &Key) -> Option<V> {
+    lock(&REMEMBERED).get(key).and_then(|v| v.downcast_ref::<V>()).cloned()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panic while holding the lock leaves only a cache behind: keep using it.
-    REMEMBERED.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
