@@ -376,6 +376,14 @@ async fn the_summary_counts_each_seat_once_names_apps_and_files_them_by_catalog_
     let categories: Vec<&str> =
         totals["by_category"].as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
     assert_eq!(categories, ["whiteboard"], "the catalog's category, as the overlap rule files it");
+
+    // The totals are remembered until a finding changes: a dismissal shows at once.
+    let orphaned = all.iter().find(|f| f["kind"] == "orphaned_account").unwrap();
+    let path = format!("/api/v1/findings/{}", orphaned["id"].as_str().unwrap());
+    app.patch(&path, json!({"status": "dismissed", "reason": "kept for the audit"})).await.expect(200);
+    let after = app.get("/api/v1/findings/summary").await.expect(200);
+    assert_eq!(after["overall"][0]["findings"], 3, "{after}");
+    assert_eq!(after["overall"][0]["annual_savings_cents"], 11 * 19200, "{after}");
 }
 
 /// One idle-seat finding can name every seat of an app: the list carries its first ten and the
